@@ -1,0 +1,95 @@
+"""The one place where tenancy and role checks live.
+
+Views and API endpoints call these helpers first; nothing else decides who may
+see or change what. A user acts inside exactly one practice (their membership),
+and their roles grant capabilities.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from .models import Membership, Role
+
+VIEW_CLINICAL = "view_clinical"
+EDIT_CLINICAL = "edit_clinical"
+MANAGE_ACCOUNTS = "manage_accounts"
+VIEW_AUDIT = "view_audit"
+RUN_EXPORTS = "run_exports"
+
+ROLE_CAPABILITIES = {
+    Role.CLINICIAN: frozenset({VIEW_CLINICAL, EDIT_CLINICAL}),
+    Role.PRACTICE_ADMIN: frozenset({MANAGE_ACCOUNTS, VIEW_AUDIT, RUN_EXPORTS}),
+    Role.AUDITOR: frozenset({VIEW_CLINICAL, VIEW_AUDIT, RUN_EXPORTS}),
+}
+
+
+def membership_of(user) -> Membership | None:
+    """The active user's membership, or None (anonymous, inactive or practice-less)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    try:
+        return user.membership
+    except Membership.DoesNotExist:
+        return None
+
+
+def capabilities_of(membership: Membership | None) -> frozenset[str]:
+    if membership is None:
+        return frozenset()
+    granted = set()
+    for role in membership.roles:
+        granted |= ROLE_CAPABILITIES.get(role, frozenset())
+    return frozenset(granted)
+
+
+def can(user, capability: str) -> bool:
+    return capability in capabilities_of(membership_of(user))
+
+
+def require(user, capability: str) -> Membership:
+    """Return the user's membership if it grants `capability`, else raise PermissionDenied."""
+    membership = membership_of(user)
+    if capability not in capabilities_of(membership):
+        raise PermissionDenied
+    return membership
+
+
+def patients_visible_to(user, capability: str = VIEW_CLINICAL):
+    """The patients of the user's practice that are not deleted."""
+    from patients.models import Patient
+
+    membership = require(user, capability)
+    return Patient.objects.active().filter(practice_id=membership.practice_id)
+
+
+def get_patient_for_user(user, pk, capability: str = VIEW_CLINICAL):
+    """The patient `pk` of the user's own practice; 404 for any other, 403 without the right.
+
+    The role is checked first so that a user without clinical access learns nothing
+    about which ids exist.
+    """
+    patients = patients_visible_to(user, capability)
+    try:
+        return patients.get(pk=checked_id(pk))
+    except patients.model.DoesNotExist:
+        raise Http404("No such patient.") from None
+
+
+MAX_ID = 2**63 - 1
+
+
+def checked_id(value) -> int:
+    """An id from a URL as an int the database can hold, or 404."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    if not 0 < number <= MAX_ID:
+        raise Http404
+    return number
+
+
+def members_visible_to(user):
+    """The memberships of the admin's own practice."""
+    membership = require(user, MANAGE_ACCOUNTS)
+    return Membership.objects.filter(practice_id=membership.practice_id).select_related("user")

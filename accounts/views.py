@@ -1,0 +1,27 @@
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.shortcuts import render
+
+from . import access
+
+
+@login_required
+def home(request):
+    membership = access.membership_of(request.user)
+    caps = access.capabilities_of(membership)
+    summary = None
+    if access.VIEW_CLINICAL in caps:
+        summary = access.patients_visible_to(request.user).aggregate(
+            patients=Count("id"), meeting_trd=Count("id", filter=Q(trd_meets=True))
+        )
+    return render(
+        request,
+        "home.html",
+        {"membership": membership, "summary": summary, "caps": caps},
+    )
+
+
+@login_required
+def member_list(request):
+    members = access.members_visible_to(request.user).order_by("user__username")
+    return render(request, "accounts/member_list.html", {"members": members})

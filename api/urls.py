@@ -1,0 +1,23 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
+
+app_name = "api"
+urlpatterns = [
+    path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("drugs/", views.DrugList.as_view(), name="drug-list"),
+    path("patients/", views.PatientList.as_view(), name="patient-list"),
+    path("patients/<int:pk>/", views.PatientDetail.as_view(), name="patient-detail"),
+    path("patients/<int:patient_id>/trials/", views.TrialList.as_view(), name="trial-list"),
+    path("patients/<int:patient_id>/trials/<int:pk>/", views.TrialDetail.as_view(),
+         name="trial-detail"),
+    path("patients/<int:patient_id>/therapies/", views.TherapyList.as_view(),
+         name="therapy-list"),
+    path("patients/<int:patient_id>/therapies/<int:pk>/", views.TherapyDetail.as_view(),
+         name="therapy-detail"),
+    path("patients/<int:patient_id>/trd/", views.TrdStatus.as_view(), name="trd"),
+    path("patients/<int:patient_id>/options/", views.PatientOptions.as_view(), name="options"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

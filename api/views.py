@@ -1,0 +1,235 @@
+"""The JSON API. Every view starts with an accounts.access helper, like the web views."""
+
+from django.shortcuts import get_object_or_404
+from rest_framework import generics, status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import access
+from audit.models import Action
+from audit.services import client_ip, record_event
+from patients import services as patient_services
+from patients.models import Patient
+from treatments import services as treatment_services
+from treatments.models import Drug, Therapy, Trial
+from treatments.selectors import active_therapies, active_trials, patient_history
+
+from . import serializers
+
+
+class TokenView(ObtainAuthToken):
+    """POST {"username", "password"} → {"token"}."""
+
+    permission_classes = [AllowAny]
+
+
+def audit_read(request, patient, what: str, obj=None):
+    record_event(
+        actor=request.user, practice_id=patient.practice_id, action=Action.VIEW,
+        obj=obj or patient, patient_id=patient.pk, ip=client_ip(request),
+        details={"api": what},
+    )
+
+
+def _patient(request, pk, capability=access.VIEW_CLINICAL) -> Patient:
+    write = request.method not in ("GET", "HEAD", "OPTIONS")
+    return access.get_patient_for_user(
+        request.user, pk, access.EDIT_CLINICAL if write else capability
+    )
+
+
+class DrugList(generics.ListAPIView):
+    serializer_class = serializers.DrugSerializer
+    pagination_class = None
+    queryset = Drug.objects.order_by("name")
+
+
+class PatientList(generics.ListCreateAPIView):
+    serializer_class = serializers.PatientSerializer
+
+    def get_queryset(self):
+        capability = access.EDIT_CLINICAL if self.request.method == "POST" else access.VIEW_CLINICAL
+        return access.patients_visible_to(self.request.user, capability).order_by("identifier", "id")
+
+    def create(self, request, *args, **kwargs):
+        membership = access.require(request.user, access.EDIT_CLINICAL)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        patient = patient_services.patient_create(
+            user=request.user, practice=membership.practice,
+            patient=Patient(**serializer.validated_data), ip=client_ip(request),
+        )
+        return Response(self.get_serializer(patient).data, status=status.HTTP_201_CREATED)
+
+
+class PatientDetail(APIView):
+    serializer_class = serializers.PatientSerializer
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get(self, request, pk):
+        patient = _patient(request, pk)
+        audit_read(request, patient, "patient")
+        return Response(serializers.PatientSerializer(patient).data)
+
+    def patch(self, request, pk):
+        patient = _patient(request, pk)
+        serializer = serializers.PatientSerializer(patient, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        before = patient_services.patient_state(patient)
+        for field, value in serializer.validated_data.items():
+            setattr(patient, field, value)
+        patient_services.patient_update(
+            user=request.user, patient=patient, before=before, ip=client_ip(request)
+        )
+        return Response(serializers.PatientSerializer(patient).data)
+
+    def delete(self, request, pk):
+        patient = _patient(request, pk)
+        patient_services.patient_delete(user=request.user, patient=patient, ip=client_ip(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TrialList(APIView):
+    serializer_class = serializers.TrialSerializer
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get(self, request, patient_id):
+        patient = _patient(request, patient_id)
+        audit_read(request, patient, "trials")
+        trials = active_trials([patient.pk])
+        return Response(serializers.TrialSerializer(trials, many=True).data)
+
+    def post(self, request, patient_id):
+        patient = _patient(request, patient_id)
+        serializer = serializers.TrialSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        changes = [(c["date"], c["dose_mg"]) for c in data.pop("dose_changes", [])]
+        trial = treatment_services.trial_create(
+            user=request.user, patient=patient, trial=Trial(**data), dose_changes=changes,
+            ip=client_ip(request),
+        )
+        return Response(serializers.TrialSerializer(trial).data, status=status.HTTP_201_CREATED)
+
+
+class TrialDetail(APIView):
+    serializer_class = serializers.TrialSerializer
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def _trial(self, request, patient_id, pk):
+        patient = _patient(request, patient_id)
+        trial = get_object_or_404(
+            active_trials([patient.pk]), pk=access.checked_id(pk)
+        )
+        trial.patient = patient
+        return patient, trial
+
+    def get(self, request, patient_id, pk):
+        patient, trial = self._trial(request, patient_id, pk)
+        audit_read(request, patient, "trial", trial)
+        return Response(serializers.TrialSerializer(trial).data)
+
+    def patch(self, request, patient_id, pk):
+        _, trial = self._trial(request, patient_id, pk)
+        serializer = serializers.TrialSerializer(trial, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        before = treatment_services.trial_state(trial)
+        data = dict(serializer.validated_data)
+        if "dose_changes" in data:
+            changes = [(c["date"], c["dose_mg"]) for c in data.pop("dose_changes")]
+        else:
+            changes = [(c.date, c.dose_mg) for c in trial.dose_changes.all()]
+        for field, value in data.items():
+            setattr(trial, field, value)
+        treatment_services.trial_update(
+            user=request.user, trial=trial, before=before, dose_changes=changes,
+            ip=client_ip(request),
+        )
+        fresh = active_trials([trial.patient_id]).get(pk=trial.pk)
+        return Response(serializers.TrialSerializer(fresh).data)
+
+    def delete(self, request, patient_id, pk):
+        _, trial = self._trial(request, patient_id, pk)
+        treatment_services.trial_delete(user=request.user, trial=trial, ip=client_ip(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TherapyList(APIView):
+    serializer_class = serializers.TherapySerializer
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get(self, request, patient_id):
+        patient = _patient(request, patient_id)
+        audit_read(request, patient, "therapies")
+        return Response(serializers.TherapySerializer(active_therapies(patient), many=True).data)
+
+    def post(self, request, patient_id):
+        patient = _patient(request, patient_id)
+        serializer = serializers.TherapySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        therapy = treatment_services.therapy_create(
+            user=request.user, patient=patient, therapy=Therapy(**serializer.validated_data),
+            ip=client_ip(request),
+        )
+        return Response(
+            serializers.TherapySerializer(therapy).data, status=status.HTTP_201_CREATED
+        )
+
+
+class TherapyDetail(APIView):
+    serializer_class = serializers.TherapySerializer
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def _therapy(self, request, patient_id, pk):
+        patient = _patient(request, patient_id)
+        therapy = get_object_or_404(active_therapies(patient), pk=access.checked_id(pk))
+        therapy.patient = patient
+        return patient, therapy
+
+    def get(self, request, patient_id, pk):
+        patient, therapy = self._therapy(request, patient_id, pk)
+        audit_read(request, patient, "therapy", therapy)
+        return Response(serializers.TherapySerializer(therapy).data)
+
+    def patch(self, request, patient_id, pk):
+        _, therapy = self._therapy(request, patient_id, pk)
+        serializer = serializers.TherapySerializer(therapy, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        before = treatment_services.therapy_state(therapy)
+        for field, value in serializer.validated_data.items():
+            setattr(therapy, field, value)
+        treatment_services.therapy_update(
+            user=request.user, therapy=therapy, before=before, ip=client_ip(request)
+        )
+        return Response(serializers.TherapySerializer(therapy).data)
+
+    def delete(self, request, patient_id, pk):
+        _, therapy = self._therapy(request, patient_id, pk)
+        treatment_services.therapy_delete(user=request.user, therapy=therapy, ip=client_ip(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TrdStatus(APIView):
+    serializer_class = serializers.TrdEvaluationSerializer
+    http_method_names = ["get", "head", "options"]
+
+    def get(self, request, patient_id):
+        patient = _patient(request, patient_id)
+        query = serializers.TrdQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        history = patient_history(patient, as_of=query.validated_data.get("as_of"))
+        audit_read(request, patient, "trd")
+        return Response(serializers.TrdEvaluationSerializer(history.evaluation).data)
+
+
+class PatientOptions(APIView):
+    serializer_class = serializers.OptionSerializer
+    http_method_names = ["get", "head", "options"]
+
+    def get(self, request, patient_id):
+        patient = _patient(request, patient_id)
+        history = patient_history(patient)
+        audit_read(request, patient, "options")
+        return Response(serializers.OptionSerializer(history.options, many=True).data)

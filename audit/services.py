@@ -1,0 +1,48 @@
+"""Writing audit events. Called inside the transaction of the change it records."""
+
+from .models import Action, AuditEvent
+
+
+def client_ip(request) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record_event(
+    *,
+    actor,
+    practice_id: int | None,
+    action: Action,
+    obj=None,
+    patient_id: int | None = None,
+    details: dict | None = None,
+    ip: str | None = None,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        actor=getattr(actor, "username", actor or ""),
+        practice_id=practice_id,
+        action=action,
+        object_type=obj._meta.model_name if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        patient_id=patient_id,
+        details=details or {},
+        ip=ip,
+    )
+
+
+def model_changes(before: dict, after: dict) -> dict:
+    """The fields whose value differs, as {field: [old, new]} with JSON-safe values."""
+    return {
+        field: [_plain(before.get(field)), _plain(value)]
+        for field, value in after.items()
+        if before.get(field) != value
+    }
+
+
+def _plain(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return str(value)

@@ -1,0 +1,73 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from trdtracker.validators import validate_not_future
+
+
+class PatientQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(deleted_at__isnull=True)
+
+
+class Patient(models.Model):
+    practice = models.ForeignKey("accounts.Practice", on_delete=models.PROTECT, related_name="+")
+    identifier = models.CharField(
+        "record number",
+        max_length=64,
+        help_text="The practice's own record number for this patient (not a name).",
+    )
+    date_of_birth = models.DateField(validators=[validate_not_future])
+    episode_start = models.DateField(
+        "current episode began",
+        null=True,
+        blank=True,
+        validators=[validate_not_future],
+        help_text="Onset of the current depressive episode, when known.",
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    # The TRD evaluation as of `trd_evaluated_on`, kept so that lists can filter and
+    # count in SQL. treatments.services refreshes it on every write and when it is stale.
+    trd_meets = models.BooleanField(default=False)
+    trd_failed_count = models.PositiveSmallIntegerField(default=0)
+    trd_evaluated_on = models.DateField(null=True, blank=True)
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["identifier"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "identifier"],
+                condition=Q(deleted_at__isnull=True),
+                name="patient_identifier_unique_in_practice",
+                violation_error_message="A patient with this record number already exists.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.identifier
+
+    def get_absolute_url(self):
+        return reverse("patients:patient-detail", args=[self.pk])
+
+    def clean(self):
+        if self.identifier:
+            self.identifier = self.identifier.strip()
+        if self.episode_start and self.date_of_birth and self.episode_start < self.date_of_birth:
+            raise ValidationError({"episode_start": "Cannot be before the date of birth."})
+        if self.practice_id and self.identifier:
+            duplicate = Patient.objects.active().filter(
+                practice_id=self.practice_id, identifier=self.identifier
+            )
+            if self.pk:
+                duplicate = duplicate.exclude(pk=self.pk)
+            if duplicate.exists():
+                raise ValidationError(
+                    {"identifier": "A patient with this record number already exists."}
+                )

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "patients"
+urlpatterns = [
+    path("", views.patient_list, name="patient-list"),
+    path("new/", views.patient_create, name="patient-add"),
+    path("<int:pk>/", views.patient_detail, name="patient-detail"),
+    path("<int:pk>/edit/", views.patient_update, name="patient-edit"),
+    path("<int:pk>/delete/", views.patient_delete, name="patient-delete"),
+]

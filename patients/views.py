@@ -1,0 +1,104 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+
+from accounts import access
+from audit.models import Action, AuditEvent
+from audit.services import client_ip, record_event
+from treatments.selectors import patient_history
+from treatments.services import refresh_stale_trd_summaries
+from treatments.timeline import build_timeline
+
+from . import services
+from .forms import PatientForm, PatientSearchForm
+from .models import Patient
+
+PAGE_SIZE = 25
+
+
+@login_required
+def patient_list(request):
+    patients = access.patients_visible_to(request.user)
+    refresh_stale_trd_summaries(patients)
+    search = PatientSearchForm(request.GET or None)
+    page = Paginator(search.filter(patients).order_by("identifier", "id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "patients/patient_list.html",
+        {"page": page, "search": search, "can_edit": access.can(request.user, access.EDIT_CLINICAL)},
+    )
+
+
+@login_required
+def patient_detail(request, pk):
+    patient = access.get_patient_for_user(request.user, pk)
+    history = patient_history(patient)
+    record_event(
+        actor=request.user, practice_id=patient.practice_id, action=Action.VIEW, obj=patient,
+        patient_id=patient.pk, ip=client_ip(request), details={"page": "patient"},
+    )
+    changes = AuditEvent.objects.filter(
+        practice_id=patient.practice_id,
+        patient_id=patient.pk,
+        action__in=[Action.CREATE, Action.UPDATE, Action.DELETE],
+    )[:20]
+    return render(
+        request,
+        "patients/patient_detail.html",
+        {
+            "patient": patient,
+            "history": history,
+            "evaluation": history.evaluation,
+            "timeline": build_timeline(history.evaluation, history.therapies),
+            "changes": changes,
+            "can_edit": access.can(request.user, access.EDIT_CLINICAL),
+        },
+    )
+
+
+@login_required
+def patient_create(request):
+    membership = access.require(request.user, access.EDIT_CLINICAL)
+    form = PatientForm(request.POST or None, instance=Patient(practice=membership.practice))
+    if request.method == "POST" and form.is_valid():
+        patient = services.patient_create(
+            user=request.user, practice=membership.practice, patient=form.instance,
+            ip=client_ip(request),
+        )
+        messages.success(request, f"Patient {patient.identifier} added.")
+        return redirect("patients:patient-detail", pk=patient.pk)
+    return render(request, "patients/patient_form.html", {"form": form})
+
+
+@login_required
+def patient_update(request, pk):
+    patient = access.get_patient_for_user(request.user, pk, access.EDIT_CLINICAL)
+    before = services.patient_state(patient)
+    form = PatientForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        services.patient_update(
+            user=request.user, patient=form.instance, before=before, ip=client_ip(request)
+        )
+        messages.success(request, "Patient details saved.")
+        return redirect("patients:patient-detail", pk=patient.pk)
+    return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
+
+
+@login_required
+def patient_delete(request, pk):
+    patient = access.get_patient_for_user(request.user, pk, access.EDIT_CLINICAL)
+    if request.method == "POST":
+        services.patient_delete(user=request.user, patient=patient, ip=client_ip(request))
+        messages.success(
+            request, f"Patient {patient.identifier} removed (kept in the audit trail)."
+        )
+        return redirect("patients:patient-list")
+    return render(
+        request,
+        "confirm_delete.html",
+        {"what": f"patient {patient.identifier} and their treatment history",
+         "cancel_url": patient.get_absolute_url()},
+    )

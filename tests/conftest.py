@@ -1,0 +1,118 @@
+"""The standing cast: a practice with a clinician, a colleague, an auditor and an admin,
+and an outsider from another practice. Plus the services switch (REQUIRE_SERVICES)."""
+
+import os
+
+import pytest
+from django.conf import settings
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.models import Role
+
+from .factories import PASSWORD, PatientFactory, PracticeFactory, member
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def need_service(name: str, available: bool, why: str):
+    """Skip a test whose service is missing, or fail it when REQUIRE_SERVICES=1."""
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{name} is required (REQUIRE_SERVICES=1) but {why}")
+    pytest.skip(f"{name} not configured: {why}")
+
+
+@pytest.fixture
+def redis_url():
+    url = settings.REDIS_URL
+    need_service("Redis", bool(url), "REDIS_URL is not set")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError as error:
+        need_service("Redis", False, f"cannot reach {url}: {error}")
+    return url
+
+
+@pytest.fixture
+def postgres():
+    vendor = settings.DATABASES["default"]["ENGINE"]
+    need_service("PostgreSQL", "postgresql" in vendor, "DATABASE_URL is not a postgres:// URL")
+
+
+@pytest.fixture
+def practice(db):
+    return PracticeFactory(name="Test Practice")
+
+
+@pytest.fixture
+def other_practice(db):
+    return PracticeFactory(name="Other Practice")
+
+
+@pytest.fixture
+def clinician(practice):
+    return member(practice, Role.CLINICIAN, username="clinician")
+
+
+@pytest.fixture
+def colleague(practice):
+    return member(practice, Role.CLINICIAN, username="colleague")
+
+
+@pytest.fixture
+def auditor(practice):
+    return member(practice, Role.AUDITOR, username="auditor")
+
+
+@pytest.fixture
+def practice_admin(practice):
+    return member(practice, Role.PRACTICE_ADMIN, username="admin")
+
+
+@pytest.fixture
+def outsider(other_practice):
+    return member(other_practice, Role.CLINICIAN, username="outsider")
+
+
+@pytest.fixture
+def patient(practice):
+    return PatientFactory(practice=practice, identifier="MRN-1")
+
+
+@pytest.fixture
+def outsiders_patient(other_practice):
+    return PatientFactory(practice=other_practice, identifier="OTHER-1")
+
+
+@pytest.fixture
+def login(client):
+    """Sign `user` into the Django test client and return the client."""
+
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def api():
+    """An API client authenticated with a real token for `user` (or anonymous)."""
+
+    def make(user=None):
+        api_client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return api_client
+
+    return make
+
+
+@pytest.fixture
+def password():
+    return PASSWORD

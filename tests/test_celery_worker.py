@@ -1,0 +1,35 @@
+"""A real Celery worker on Redis (not eager) runs a task against the real database."""
+
+from datetime import timedelta
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from patients.models import Patient
+from trdtracker.celery import app
+from trdtracker.validators import today
+from treatments.tasks import refresh_trd_summaries_task
+
+from .factories import PatientFactory, TrialFactory, drug
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_refreshes_stale_trd_summaries(redis_url, practice):
+    assert app.conf.task_always_eager is False
+    patient = PatientFactory(practice=practice, trd_evaluated_on=today() - timedelta(days=1))
+    start = today() - timedelta(days=100)
+    TrialFactory(patient=patient, drug=drug("sertraline"), start_date=start, end_date=None,
+                 dose_mg=100)
+    TrialFactory(patient=patient, drug=drug("venlafaxine"), start_date=start,
+                 end_date=start + timedelta(days=50), dose_mg=150)
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        result = refresh_trd_summaries_task.delay(practice.pk)
+        outcome = result.get(timeout=60)
+
+    assert outcome == {"refreshed": 1, "patients": 1, "meeting_trd": 1}
+    patient = Patient.objects.get(pk=patient.pk)
+    assert patient.trd_meets is True
+    assert patient.trd_failed_count == 2
+    assert patient.trd_evaluated_on == today()

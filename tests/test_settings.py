@@ -1,0 +1,91 @@
+"""Configuration from the environment: the production guard and the service switches."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_settings(env_overrides: dict, code: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "REDIS_URL"}}
+    env.update(env_overrides)
+    env["DJANGO_SETTINGS_MODULE"] = "trdtracker.settings"
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_it_refuses_to_start_with_debug_off_and_the_dev_secret():
+    result = run_settings({"DEBUG": "0"}, "print('started')")
+    assert result.returncode != 0
+    assert "SECRET_KEY is the development default" in result.stderr
+    assert "started" not in result.stdout
+
+
+def test_it_starts_with_debug_off_and_a_real_secret():
+    result = run_settings(
+        {"DEBUG": "0", "SECRET_KEY": "x" * 60},
+        "from django.conf import settings; print(settings.DEBUG, settings.SESSION_COOKIE_SECURE)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False True"
+
+
+def test_it_warns_about_the_dev_secret_in_debug_mode():
+    result = run_settings({}, "print('started')")
+    assert result.returncode == 0, result.stderr
+    assert "development SECRET_KEY" in result.stderr
+
+
+def test_it_rejects_a_malformed_boolean():
+    result = run_settings({"DEBUG": "maybe"}, "print('started')")
+    assert result.returncode != 0
+    assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_without_redis_celery_runs_eagerly_and_the_cache_is_local():
+    result = run_settings(
+        {},
+        "from django.conf import settings; from trdtracker.celery import app; "
+        "print(app.conf.task_always_eager, settings.CACHES['default']['BACKEND'])",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "django.core.cache.backends.locmem.LocMemCache"]
+
+
+def test_with_redis_url_celery_and_the_cache_use_redis():
+    result = run_settings(
+        {"REDIS_URL": "redis://127.0.0.1:6379/9"},
+        "from django.conf import settings; from trdtracker.celery import app; "
+        "print(app.conf.task_always_eager, app.conf.broker_url, "
+        "settings.CACHES['default']['BACKEND'])",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "False", "redis://127.0.0.1:6379/9", "django.core.cache.backends.redis.RedisCache"
+    ]
+
+
+def test_database_url_selects_postgresql():
+    result = run_settings(
+        {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/trd"},
+        "from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(d['ENGINE'], d['NAME'])",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.postgresql", "trd"]
+
+
+def test_without_database_url_it_uses_an_embedded_sqlite_file():
+    result = run_settings(
+        {"DATABASE_URL": ""},
+        "from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(d['ENGINE'], d['NAME'])",
+    )
+    assert result.returncode == 0, result.stderr
+    engine, name = result.stdout.split()
+    assert engine == "django.db.backends.sqlite3"
+    assert Path(name) == ROOT / "db.sqlite3"

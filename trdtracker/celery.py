@@ -1,0 +1,19 @@
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trdtracker.settings")
+
+app = Celery("trdtracker")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# The whole beat schedule lives here.
+app.conf.beat_schedule = {
+    # Open trials cross the 6-week mark as days pass: keep the stored TRD summaries current.
+    "refresh-trd-summaries-nightly": {
+        "task": "treatments.tasks.refresh_trd_summaries_task",
+        "schedule": crontab(hour=2, minute=15),
+    },
+}

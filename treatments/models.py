@@ -1,0 +1,251 @@
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from trdtracker.validators import today, validate_not_future
+
+from . import trd
+
+DOSE_SANITY_LIMIT_MG = Decimal("100000")
+MAX_DOSE_FACTOR = 10
+
+
+class Drug(models.Model):
+    """One entry of the catalog loaded from treatments/data/drugs.csv by a data migration."""
+
+    name = models.CharField(max_length=100, unique=True, help_text="Generic name, lower case.")
+    drug_class = models.CharField(max_length=100)
+    is_antidepressant = models.BooleanField()
+    is_augmentation_agent = models.BooleanField(default=False)
+    min_adequate_dose_mg = models.DecimalField(max_digits=10, decimal_places=3, null=True)
+    max_dose_mg = models.DecimalField(max_digits=10, decimal_places=3, null=True)
+    brand_names = models.JSONField(default=list, blank=True)
+    min_dose_source = models.CharField(max_length=200, blank=True)
+    max_dose_source = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def facts(self) -> trd.DrugFacts:
+        return trd.DrugFacts(
+            name=self.name,
+            drug_class=self.drug_class,
+            is_antidepressant=self.is_antidepressant,
+            min_adequate_dose_mg=self.min_adequate_dose_mg,
+            is_augmentation_agent=self.is_augmentation_agent,
+        )
+
+    def dose_hint(self) -> str:
+        if self.min_adequate_dose_mg is None:
+            return ""
+        return f"adequate ≥ {trd.format_dose(self.min_adequate_dose_mg)} mg/day"
+
+    @property
+    def dose_limit_mg(self) -> Decimal:
+        if self.max_dose_mg is None:
+            return DOSE_SANITY_LIMIT_MG
+        return self.max_dose_mg * MAX_DOSE_FACTOR
+
+
+class Adherence(models.TextChoices):
+    GOOD = "good", "Good"
+    PARTIAL = "partial", "Partial"
+    POOR = "poor", "Poor"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Outcome(models.TextChoices):
+    RESPONSE = "response", "Response"
+    REMISSION = "remission", "Remission"
+    PARTIAL_RESPONSE = "partial_response", "Partial response"
+    NO_RESPONSE = "no_response", "No response"
+    INTOLERANCE = "intolerance", "Intolerance"
+    ONGOING = "ongoing", "Ongoing"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class TherapyKind(models.TextChoices):
+    ECT = "ect", "ECT (electroconvulsive therapy)"
+    TMS = "tms", "TMS (transcranial magnetic stimulation)"
+    VNS = "vns", "VNS (vagus nerve stimulation)"
+    DBS = "dbs", "DBS (deep brain stimulation)"
+    MST = "mst", "MST (magnetic seizure therapy)"
+    KETAMINE = "ketamine", "Ketamine"
+    ESKETAMINE = "esketamine", "Esketamine"
+    PSYCHOTHERAPY = "psychotherapy", "Psychotherapy"
+    PSYCHEDELIC_TRIAL = "psychedelic_trial", "Psychedelic trial"
+    OTHER = "other", "Other"
+
+
+class ClinicalRecordQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(deleted_at__isnull=True)
+
+
+def validate_positive_dose(value):
+    if value is not None and value <= 0:
+        raise ValidationError("The dose must be greater than 0 mg/day.", code="min_value")
+
+
+class Trial(models.Model):
+    """One antidepressant (or augmentation) trial of one patient."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="trials")
+    drug = models.ForeignKey(Drug, on_delete=models.PROTECT, related_name="+")
+    start_date = models.DateField(validators=[validate_not_future])
+    end_date = models.DateField(
+        null=True, blank=True, help_text="Leave empty while the trial is ongoing."
+    )
+    dose_mg = models.DecimalField(
+        "starting dose (mg/day)",
+        max_digits=10,
+        decimal_places=3,
+        validators=[validate_positive_dose],
+    )
+    adherence = models.CharField(max_length=10, choices=Adherence.choices, default=Adherence.UNKNOWN)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.UNKNOWN)
+    reason_stopped = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClinicalRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="trial_end_not_before_start",
+            ),
+            models.CheckConstraint(condition=Q(dose_mg__gt=0), name="trial_dose_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.drug} from {self.start_date}"
+
+    def clean(self):
+        errors = {}
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            errors["end_date"] = "The end date cannot be before the start date."
+        if self.end_date and self.end_date > today():
+            errors["end_date"] = "Cannot be in the future; leave empty while ongoing."
+        patient = self.patient if self.patient_id else None
+        if patient and self.start_date and self.start_date < patient.date_of_birth:
+            errors["start_date"] = "Cannot be before the patient's date of birth."
+        if self.drug_id and self.dose_mg is not None and self.dose_mg > self.drug.dose_limit_mg:
+            errors["dose_mg"] = (
+                f"{trd.format_dose(self.dose_mg)} mg/day is more than {MAX_DOSE_FACTOR}× the usual "
+                f"maximum for {self.drug.name}; check the unit (mg per day)."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def facts(self, dose_changes=None) -> trd.TrialFacts:
+        changes = self.dose_changes.all() if dose_changes is None else dose_changes
+        return trd.TrialFacts(
+            id=self.pk,
+            drug=self.drug.facts(),
+            start_date=self.start_date,
+            end_date=self.end_date,
+            dose_mg=self.dose_mg,
+            dose_changes=tuple(trd.DoseChange(c.date, c.dose_mg) for c in changes),
+            adherence=self.adherence,
+            outcome=self.outcome,
+        )
+
+
+class DoseChange(models.Model):
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="dose_changes")
+    date = models.DateField()
+    dose_mg = models.DecimalField(
+        "new dose (mg/day)", max_digits=10, decimal_places=3, validators=[validate_positive_dose]
+    )
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["trial", "date"], name="one_dose_change_per_day"),
+            models.CheckConstraint(condition=Q(dose_mg__gt=0), name="dose_change_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.dose_mg} mg/day from {self.date}"
+
+
+def validate_dose_changes(trial: Trial, changes: list[tuple]) -> dict[int, str]:
+    """Errors by position for (date, dose_mg) changes that do not fit `trial`."""
+    errors = {}
+    seen = set()
+    last_day = trial.end_date or today()
+    for index, (date, dose_mg) in enumerate(changes):
+        if date is None or dose_mg is None:
+            continue
+        if trial.start_date and date < trial.start_date:
+            errors[index] = "A dose change cannot be before the trial's start date."
+        elif date > last_day:
+            errors[index] = (
+                "A dose change cannot be after the trial's end date."
+                if trial.end_date
+                else "A dose change cannot be in the future."
+            )
+        elif date in seen:
+            errors[index] = "Only one dose change per day."
+        elif trial.drug_id and dose_mg > trial.drug.dose_limit_mg:
+            errors[index] = (
+                f"{trd.format_dose(dose_mg)} mg/day is more than {MAX_DOSE_FACTOR}× the usual "
+                f"maximum for {trial.drug.name}."
+            )
+        seen.add(date)
+    return errors
+
+
+class Therapy(models.Model):
+    """A non-drug or procedural treatment (ECT, TMS, psychotherapy, ketamine, ...)."""
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="therapies"
+    )
+    kind = models.CharField(max_length=20, choices=TherapyKind.choices)
+    detail = models.CharField(
+        max_length=100, blank=True, help_text='For example "CBT", "DBT", "ACT" or "IPT".'
+    )
+    start_date = models.DateField(validators=[validate_not_future])
+    end_date = models.DateField(null=True, blank=True, validators=[validate_not_future])
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.UNKNOWN)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClinicalRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start_date", "id"]
+        verbose_name_plural = "therapies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="therapy_end_not_before_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} from {self.start_date}"
+
+    def clean(self):
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "The end date cannot be before the start date."})
+        patient = self.patient if self.patient_id else None
+        if patient and self.start_date and self.start_date < patient.date_of_birth:
+            raise ValidationError(
+                {"start_date": "Cannot be before the patient's date of birth."}
+            )
+
+

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "treatments"
+urlpatterns = [
+    path("trials/new/", views.trial_create, name="trial-add"),
+    path("trials/<int:pk>/edit/", views.trial_update, name="trial-edit"),
+    path("trials/<int:pk>/delete/", views.trial_delete, name="trial-delete"),
+    path("therapies/new/", views.therapy_create, name="therapy-add"),
+    path("therapies/<int:pk>/edit/", views.therapy_update, name="therapy-edit"),
+    path("therapies/<int:pk>/delete/", views.therapy_delete, name="therapy-delete"),
+]

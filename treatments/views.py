@@ -1,0 +1,147 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+
+from accounts import access
+from audit.services import client_ip
+
+from . import services
+from .forms import DoseChangeFormSet, TherapyForm, TrialForm, dose_change_rows
+from .models import Therapy, Trial, validate_dose_changes
+
+
+def _trial_for_user(user, patient_id, trial_id):
+    patient = access.get_patient_for_user(user, patient_id, access.EDIT_CLINICAL)
+    trial = get_object_or_404(
+        Trial.objects.active().select_related("drug", "patient"),
+        pk=access.checked_id(trial_id), patient=patient,
+    )
+    return patient, trial
+
+
+def _therapy_for_user(user, patient_id, therapy_id):
+    patient = access.get_patient_for_user(user, patient_id, access.EDIT_CLINICAL)
+    therapy = get_object_or_404(
+        Therapy.objects.active().select_related("patient"),
+        pk=access.checked_id(therapy_id), patient=patient,
+    )
+    return patient, therapy
+
+
+def _save_trial(form, formset, save):
+    """Validate the trial and its dose changes together; save nothing unless all are valid."""
+    if not (form.is_valid() and formset.is_valid()):
+        return False
+    rows = dose_change_rows(formset)
+    errors = validate_dose_changes(form.instance, [change for _, change in rows])
+    for index, message in errors.items():
+        rows[index][0].add_error("date", message)
+    if errors:
+        return False
+    try:
+        save([change for _, change in rows])
+    except ValidationError as error:
+        form.add_error(None, error)
+        return False
+    return True
+
+
+@login_required
+def trial_create(request, patient_id):
+    patient = access.get_patient_for_user(request.user, patient_id, access.EDIT_CLINICAL)
+    form = TrialForm(request.POST or None, instance=Trial(patient=patient))
+    formset = DoseChangeFormSet(request.POST or None, prefix="doses")
+    if request.method == "POST" and _save_trial(
+        form, formset,
+        lambda changes: services.trial_create(
+            user=request.user, patient=patient, trial=form.instance, dose_changes=changes,
+            ip=client_ip(request),
+        ),
+    ):
+        messages.success(request, f"Trial of {form.instance.drug.name} added.")
+        return redirect(patient.get_absolute_url())
+    return render(
+        request, "treatments/trial_form.html",
+        {"patient": patient, "form": form, "formset": formset},
+    )
+
+
+@login_required
+def trial_update(request, patient_id, pk):
+    patient, trial = _trial_for_user(request.user, patient_id, pk)
+    before = services.trial_state(trial)
+    initial = [{"date": c.date, "dose_mg": c.dose_mg} for c in trial.dose_changes.all()]
+    form = TrialForm(request.POST or None, instance=trial)
+    formset = DoseChangeFormSet(request.POST or None, prefix="doses", initial=initial)
+    if request.method == "POST" and _save_trial(
+        form, formset,
+        lambda changes: services.trial_update(
+            user=request.user, trial=form.instance, before=before, dose_changes=changes,
+            ip=client_ip(request),
+        ),
+    ):
+        messages.success(request, f"Trial of {form.instance.drug.name} saved.")
+        return redirect(patient.get_absolute_url())
+    return render(
+        request, "treatments/trial_form.html",
+        {"patient": patient, "form": form, "formset": formset, "trial": trial},
+    )
+
+
+@login_required
+def trial_delete(request, patient_id, pk):
+    patient, trial = _trial_for_user(request.user, patient_id, pk)
+    if request.method == "POST":
+        services.trial_delete(user=request.user, trial=trial, ip=client_ip(request))
+        messages.success(request, f"Trial of {trial.drug.name} removed (kept in the audit trail).")
+        return redirect(patient.get_absolute_url())
+    return render(
+        request, "confirm_delete.html",
+        {"what": f"the trial of {trial.drug.name} from {trial.start_date:%Y-%m-%d}",
+         "cancel_url": patient.get_absolute_url()},
+    )
+
+
+@login_required
+def therapy_create(request, patient_id):
+    patient = access.get_patient_for_user(request.user, patient_id, access.EDIT_CLINICAL)
+    form = TherapyForm(request.POST or None, instance=Therapy(patient=patient))
+    if request.method == "POST" and form.is_valid():
+        services.therapy_create(
+            user=request.user, patient=patient, therapy=form.instance, ip=client_ip(request)
+        )
+        messages.success(request, f"{form.instance.get_kind_display()} added.")
+        return redirect(patient.get_absolute_url())
+    return render(request, "treatments/therapy_form.html", {"patient": patient, "form": form})
+
+
+@login_required
+def therapy_update(request, patient_id, pk):
+    patient, therapy = _therapy_for_user(request.user, patient_id, pk)
+    before = services.therapy_state(therapy)
+    form = TherapyForm(request.POST or None, instance=therapy)
+    if request.method == "POST" and form.is_valid():
+        services.therapy_update(
+            user=request.user, therapy=form.instance, before=before, ip=client_ip(request)
+        )
+        messages.success(request, f"{therapy.get_kind_display()} saved.")
+        return redirect(patient.get_absolute_url())
+    return render(
+        request, "treatments/therapy_form.html",
+        {"patient": patient, "form": form, "therapy": therapy},
+    )
+
+
+@login_required
+def therapy_delete(request, patient_id, pk):
+    patient, therapy = _therapy_for_user(request.user, patient_id, pk)
+    if request.method == "POST":
+        services.therapy_delete(user=request.user, therapy=therapy, ip=client_ip(request))
+        messages.success(request, f"{therapy.get_kind_display()} removed (kept in the audit trail).")
+        return redirect(patient.get_absolute_url())
+    return render(
+        request, "confirm_delete.html",
+        {"what": f"the {therapy.get_kind_display()} from {therapy.start_date:%Y-%m-%d}",
+         "cancel_url": patient.get_absolute_url()},
+    )
