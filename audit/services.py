@@ -1,5 +1,8 @@
 """Writing audit events. Called inside the transaction of the change it records."""
 
+from datetime import date
+from decimal import Decimal
+
 from .models import Action, AuditEvent
 
 
@@ -34,15 +37,22 @@ def record_event(
 def model_changes(before: dict, after: dict) -> dict:
     """The fields whose value differs, as {field: [old, new]} with JSON-safe values."""
     return {
-        field: [_plain(before.get(field)), _plain(value)]
+        field: [json_safe(before.get(field)), json_safe(value)]
         for field, value in after.items()
-        if before.get(field) != value
+        if json_safe(before.get(field)) != json_safe(value)
     }
 
 
-def _plain(value):
+def json_safe(value):
+    """A value as it should read in the audit trail: dates ISO, decimals without padding."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
+        return [json_safe(item) for item in value]
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, date):
+        return value.isoformat()
     return str(value)

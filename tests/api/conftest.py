@@ -1,0 +1,33 @@
+"""API clients for the standing cast, each authenticated with a real token."""
+
+import pytest
+
+
+@pytest.fixture
+def as_clinician(api, clinician):
+    return api(clinician)
+
+
+@pytest.fixture
+def as_colleague(api, colleague):
+    return api(colleague)
+
+
+@pytest.fixture
+def as_auditor(api, auditor):
+    return api(auditor)
+
+
+@pytest.fixture
+def as_admin(api, practice_admin):
+    return api(practice_admin)
+
+
+@pytest.fixture
+def as_outsider(api, outsider):
+    return api(outsider)
+
+
+@pytest.fixture
+def anonymous(api, db):
+    return api()
