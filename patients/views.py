@@ -17,11 +17,22 @@ from .models import Patient
 PAGE_SIZE = 25
 
 
+SEARCH_SESSION_KEY = "patient_search"
+
+
 @login_required
 def patient_list(request):
     patients = access.patients_visible_to(request.user)
+    if request.method == "POST":
+        # The record number searched for is patient data: it travels in the POST body and
+        # the session, never in the URL (where logs and browser history would keep it).
+        request.session[SEARCH_SESSION_KEY] = request.POST.get("q", "")[:64]
+        status = request.POST.get("status", "")
+        return redirect(f"{request.path}?status={status}" if status else request.path)
     refresh_stale_trd_summaries(patients)
-    search = PatientSearchForm(request.GET or None)
+    search = PatientSearchForm(
+        {"q": request.session.get(SEARCH_SESSION_KEY, ""), "status": request.GET.get("status", "")}
+    )
     page = Paginator(search.filter(patients).order_by("identifier", "id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )

@@ -68,7 +68,7 @@ def build_timeline(evaluation: TrdEvaluation, therapies, *, width: int = WIDTH) 
     if not spans:
         return Timeline(width=width, height=0)
     first = min(start for start, _ in spans) - timedelta(days=7)
-    last = max(end for _, end in spans) + timedelta(days=7)
+    last = max(max(end for _, end in spans), as_of) + timedelta(days=7)
     total_days = max((last - first).days, 1)
     chart_width = width - LABEL_WIDTH - 10
 

@@ -107,7 +107,7 @@ class TestPracticeIsolation:
 
     @pytest.mark.django_db
     def test_it_hides_the_patient_from_another_practices_search(self, records, outsider, login):
-        page = login(outsider).get("/patients/?q=MRN").content.decode()
+        page = login(outsider).post("/patients/", {"q": "MRN"}, follow=True).content.decode()
         assert "MRN-1" not in page
 
     @pytest.mark.django_db

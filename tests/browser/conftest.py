@@ -5,10 +5,17 @@ refuse ORM calls from test code unless DJANGO_ALLOW_ASYNC_UNSAFE is set; it must
 before Django first checks it, hence at the very top of this module.
 
 Every browser test needs the live server, so it runs as a transactional test: the tables
-are flushed after it, including the drug catalog that a data migration loads. Mark browser
-tests `@pytest.mark.django_db(transaction=True, serialized_rollback=True)` so the migrated rows
-are restored before each of them; `_restore_migration_data` puts them back once the package
-is done, so the transactional tests run after it (tests/test_celery_worker.py) still find them.
+are flushed after it, including the drug catalog and content types that migrations create.
+Mark browser tests `@pytest.mark.django_db(transaction=True, serialized_rollback=True)`:
+Django then snapshots the migrated rows at setup and reloads them before each such test.
+
+Two catches, both handled here:
+- Once Playwright runs, `asyncio.get_running_loop()` finds its loop in the test thread, so
+  Django's per-thread connection store switches to a per-context one and hands test code new
+  connection objects, without the snapshot: the serialized rollback would silently do
+  nothing from the second test on. `browser` copies the snapshot onto the new objects.
+- The flush after the last browser test would leave the transactional tests that run later
+  (tests/test_celery_worker.py) without drugs; `_restore_migration_data` reloads them.
 """
 
 import os
@@ -33,13 +40,40 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TIMEOUT_MS = 10_000
 
+
 @pytest.fixture(scope="session")
-def browser():
+def migrated_rows(django_db_setup, django_db_blocker) -> dict[str, str]:
+    """Per database alias, the rows as migrated, serialized by Django at setup.
+
+    Django only takes this snapshot when a collected test asks for serialized_rollback.
+    Taken here before Playwright starts, while the original connection objects are in use.
+    """
+    from django.db import connections
+
+    snapshot = {}
+    for alias in connections:
+        contents = getattr(connections[alias], "_test_serialized_contents", None)
+        if contents is not None:
+            snapshot[alias] = contents
+    return snapshot
+
+
+def _share_snapshot(snapshot: dict[str, str]) -> None:
+    """Give the connection objects test code sees now the snapshot Django restores from."""
+    from django.db import connections
+
+    for alias, contents in snapshot.items():
+        connections[alias]._test_serialized_contents = contents
+
+
+@pytest.fixture(scope="session")
+def browser(migrated_rows):
     need_service("Chromium", CHROMIUM.exists(), f"{CHROMIUM} is missing")
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
+        _share_snapshot(migrated_rows)
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
@@ -92,16 +126,15 @@ def screenshot():
 
 
 @pytest.fixture(scope="package", autouse=True)
-def _restore_migration_data(django_db_setup, django_db_blocker):
+def _restore_migration_data(migrated_rows, django_db_blocker):
     """After the last browser test, reload the migrated rows its flush removed."""
     yield
     from django.contrib.contenttypes.models import ContentType
     from django.db import connections
 
     with django_db_blocker.unblock():
-        for connection in connections.all():
-            contents = getattr(connection, "_test_serialized_contents", None)
-            # A serialized-rollback flush skips post_migrate, so no content types means
-            # the tables were emptied and nothing would clash with the reloaded rows.
-            if contents and not ContentType.objects.using(connection.alias).exists():
-                connection.creation.deserialize_db_from_string(contents)
+        for alias, contents in migrated_rows.items():
+            # A serialized-rollback flush skips post_migrate, so no content types means the
+            # tables were emptied and nothing would clash with the reloaded rows.
+            if not ContentType.objects.using(alias).exists():
+                connections[alias].creation.deserialize_db_from_string(contents)

@@ -49,8 +49,12 @@ def test_the_list_filters_by_trd_status_and_searches_by_identifier(clinician, pr
     assert "A-RES" in meets and "B-NEW" not in meets
     not_met = client.get("/patients/?status=not_met").content.decode()
     assert "B-NEW" in not_met and "A-RES" not in not_met
-    search = client.get("/patients/?q=b-n").content.decode()
+    response = client.post("/patients/", {"q": "b-n"})
+    assert response.status_code == 302 and "b-n" not in response["Location"].lower()
+    search = client.get(response["Location"]).content.decode()
     assert "B-NEW" in search and "A-RES" not in search
+    cleared = client.post("/patients/", {"q": ""}, follow=True).content.decode()
+    assert "B-NEW" in cleared and "A-RES" in cleared
 
 
 @pytest.mark.django_db

@@ -70,11 +70,20 @@ def test_counting_trials_are_distinguishable():
 
 def test_the_axis_has_month_ticks_inside_the_chart():
     ev = evaluation(
-        TrialFacts(1, SERTRALINE, date(2024, 1, 10), date(2024, 5, 20), Decimal("100")),
+        TrialFacts(1, SERTRALINE, date(2025, 1, 10), date(2025, 4, 20), Decimal("100")),
     )
     timeline = build_timeline(ev, [])
-    assert [tick.label for tick in timeline.ticks][:2] == ["Feb 2024", "Mar 2024"]
+    assert [tick.label for tick in timeline.ticks][:2] == ["Feb 2025", "Mar 2025"]
     assert all(timeline.chart_left <= tick.x <= timeline.width for tick in timeline.ticks)
+
+
+def test_the_chart_reaches_the_as_of_date_so_today_is_on_it():
+    ev = evaluation(
+        TrialFacts(1, SERTRALINE, date(2024, 1, 10), date(2024, 3, 20), Decimal("100")),
+    )
+    timeline = build_timeline(ev, [])
+    row = timeline.rows[0]
+    assert row.outline.x + row.outline.width < timeline.today_x < timeline.width
 
 
 def test_long_histories_thin_the_ticks_to_years():
