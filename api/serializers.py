@@ -1,4 +1,7 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from patients.models import Patient
 from treatments.catalog import resolve_drug
@@ -31,8 +34,12 @@ class PatientSerializer(serializers.ModelSerializer):
         validators = []
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class DrugNameField(serializers.Field):
-    default_error_messages = {"unknown": "Unknown drug {value!r}: use a generic or brand name."}
+    default_error_messages = {
+        "unknown": "Unknown drug {value!r}: use a generic or brand name.",
+        "null_characters": "Null characters are not allowed.",
+    }
 
     def to_representation(self, drug):
         return drug.name
@@ -40,6 +47,9 @@ class DrugNameField(serializers.Field):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("unknown", value=data)
+        if "\x00" in data:
+            # PostgreSQL cannot even compare a string holding NUL: refuse it before the lookup.
+            self.fail("null_characters")
         drug = resolve_drug(data)
         if drug is None:
             self.fail("unknown", value=data)
@@ -51,6 +61,30 @@ class DoseChangeSerializer(serializers.Serializer):
     dose_mg = dose_field()
 
 
+def flat_messages(errors, prefix="") -> list[str]:
+    """Nested serializer errors as plain messages, so every field maps to a list of strings."""
+    if isinstance(errors, dict):
+        messages = []
+        for key, value in errors.items():
+            if str(key).isdigit():
+                label = f"{prefix}dose change {int(key) + 1}: "
+            elif key == api_settings.NON_FIELD_ERRORS_KEY:
+                label = prefix
+            else:
+                label = f"{prefix}{key}: "
+            messages += flat_messages(value, label)
+        return messages
+    if isinstance(errors, list):
+        messages = []
+        for index, value in enumerate(errors):
+            if isinstance(value, str):
+                messages.append(f"{prefix}{value}")
+            elif value:
+                messages += flat_messages({str(index): value}, prefix)
+        return messages
+    return [f"{prefix}{errors}"]
+
+
 class TrialSerializer(serializers.ModelSerializer):
     drug = DrugNameField()
     dose_mg = dose_field()
@@ -60,6 +94,16 @@ class TrialSerializer(serializers.ModelSerializer):
         model = Trial
         fields = ["id", "drug", "start_date", "end_date", "dose_mg", "dose_changes",
                   "adherence", "outcome", "reason_stopped", "notes"]
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            detail = error.detail
+            if isinstance(detail, dict) and "dose_changes" in detail:
+                detail = {**detail, "dose_changes": flat_messages(detail["dose_changes"])}
+                raise serializers.ValidationError(detail) from error
+            raise
 
     def validate_dose_mg(self, value):
         if value <= 0:

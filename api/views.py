@@ -1,6 +1,7 @@
 """The JSON API. Every view starts with an accounts.access helper, like the web views."""
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
@@ -95,12 +96,15 @@ class TrialList(APIView):
     serializer_class = serializers.TrialSerializer
     http_method_names = ["get", "post", "head", "options"]
 
+    @extend_schema(operation_id="patients_trials_list",
+                   responses=serializers.TrialSerializer(many=True))
     def get(self, request, patient_id):
         patient = _patient(request, patient_id)
         audit_read(request, patient, "trials")
         trials = active_trials([patient.pk])
         return Response(serializers.TrialSerializer(trials, many=True).data)
 
+    @extend_schema(responses={201: serializers.TrialSerializer})
     def post(self, request, patient_id):
         patient = _patient(request, patient_id)
         serializer = serializers.TrialSerializer(data=request.data)
@@ -160,11 +164,14 @@ class TherapyList(APIView):
     serializer_class = serializers.TherapySerializer
     http_method_names = ["get", "post", "head", "options"]
 
+    @extend_schema(operation_id="patients_therapies_list",
+                   responses=serializers.TherapySerializer(many=True))
     def get(self, request, patient_id):
         patient = _patient(request, patient_id)
         audit_read(request, patient, "therapies")
         return Response(serializers.TherapySerializer(active_therapies(patient), many=True).data)
 
+    @extend_schema(responses={201: serializers.TherapySerializer})
     def post(self, request, patient_id):
         patient = _patient(request, patient_id)
         serializer = serializers.TherapySerializer(data=request.data)
@@ -215,6 +222,7 @@ class TrdStatus(APIView):
     serializer_class = serializers.TrdEvaluationSerializer
     http_method_names = ["get", "head", "options"]
 
+    @extend_schema(parameters=[serializers.TrdQuerySerializer])
     def get(self, request, patient_id):
         patient = _patient(request, patient_id)
         query = serializers.TrdQuerySerializer(data=request.query_params)
@@ -228,6 +236,7 @@ class PatientOptions(APIView):
     serializer_class = serializers.OptionSerializer
     http_method_names = ["get", "head", "options"]
 
+    @extend_schema(responses=serializers.OptionSerializer(many=True))
     def get(self, request, patient_id):
         patient = _patient(request, patient_id)
         history = patient_history(patient)

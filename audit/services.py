@@ -1,6 +1,6 @@
 """Writing audit events. Called inside the transaction of the change it records."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from .models import Action, AuditEvent
@@ -37,9 +37,23 @@ def record_event(
 def model_changes(before: dict, after: dict) -> dict:
     """The fields whose value differs, as {field: [old, new]} with JSON-safe values."""
     return {
-        field: [json_safe(before.get(field)), json_safe(value)]
+        field: [_or_none(before.get(field)), _or_none(value)]
         for field, value in after.items()
-        if json_safe(before.get(field)) != json_safe(value)
+        if _or_none(before.get(field)) != _or_none(value)
+    }
+
+
+def _or_none(value):
+    """JSON-safe, with empty text and empty lists read as "no value"."""
+    value = json_safe(value)
+    return None if value in ("", []) else value
+
+
+def deletion_details(record_state: dict, deleted_at) -> dict:
+    """What a (soft) delete event keeps: the change to deleted_at and the record as it was."""
+    return {
+        "changes": {"deleted_at": [None, json_safe(deleted_at)]},
+        "record": json_safe(record_state),
     }
 
 
@@ -53,6 +67,6 @@ def json_safe(value):
         return [json_safe(item) for item in value]
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
-    if isinstance(value, date):
+    if isinstance(value, (date, datetime)):
         return value.isoformat()
     return str(value)

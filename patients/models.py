@@ -1,6 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.urls import reverse
 
 from trdtracker.validators import validate_not_future
@@ -61,6 +61,8 @@ class Patient(models.Model):
             self.identifier = self.identifier.strip()
         if self.episode_start and self.date_of_birth and self.episode_start < self.date_of_birth:
             raise ValidationError({"episode_start": "Cannot be before the date of birth."})
+        if self.pk and self.date_of_birth:
+            self._check_birth_before_treatments()
         if self.practice_id and self.identifier:
             duplicate = Patient.objects.active().filter(
                 practice_id=self.practice_id, identifier=self.identifier
@@ -71,3 +73,14 @@ class Patient(models.Model):
                 raise ValidationError(
                     {"identifier": "A patient with this record number already exists."}
                 )
+
+    def _check_birth_before_treatments(self):
+        starts = [
+            records.filter(deleted_at__isnull=True).aggregate(first=Min("start_date"))["first"]
+            for records in (self.trials, self.therapies)
+        ]
+        earliest = min((start for start in starts if start is not None), default=None)
+        if earliest is not None and self.date_of_birth > earliest:
+            raise ValidationError(
+                {"date_of_birth": f"Cannot be after the first recorded treatment ({earliest})."}
+            )

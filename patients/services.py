@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.models import Action
-from audit.services import model_changes, record_event
+from audit.services import deletion_details, model_changes, record_event
 from treatments.services import refresh_trd_summary
 
 from .models import Patient
@@ -50,5 +50,6 @@ def patient_delete(*, user, patient: Patient, ip=None) -> None:
     patient.save(update_fields=["deleted_at", "updated_at"])
     record_event(
         actor=user, practice_id=patient.practice_id, action=Action.DELETE, obj=patient,
-        patient_id=patient.pk, ip=ip, details={"identifier": patient.identifier},
+        patient_id=patient.pk, ip=ip,
+        details=deletion_details(patient_state(patient), patient.deleted_at),
     )

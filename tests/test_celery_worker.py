@@ -14,7 +14,7 @@ from .factories import PatientFactory, TrialFactory, drug
 
 
 @pytest.mark.services
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_worker_refreshes_stale_trd_summaries(redis_url, practice):
     assert app.conf.task_always_eager is False
     patient = PatientFactory(practice=practice, trd_evaluated_on=today() - timedelta(days=1))

@@ -45,12 +45,26 @@ class DoseChangeForm(forms.ModelForm):
         model = DoseChange
         fields = ["date", "dose_mg"]
         widgets = {
-            "date": DateInput(),
-            "dose_mg": forms.NumberInput(attrs={"step": "any", "min": "0"}),
+            "date": DateInput(attrs={"class": "form-control", "aria-label": "From date"}),
+            "dose_mg": forms.NumberInput(
+                attrs={"step": "any", "min": "0", "class": "form-control",
+                       "aria-label": "New dose (mg/day)"}
+            ),
         }
 
 
-DoseChangeFormSet = forms.formset_factory(DoseChangeForm, extra=2, can_delete=True, max_num=60)
+
+class BaseDoseChangeFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        form.fields["DELETE"].widget.attrs.update(
+            {"class": "form-check-input", "aria-label": "Remove this dose change"}
+        )
+
+
+DoseChangeFormSet = forms.formset_factory(
+    DoseChangeForm, formset=BaseDoseChangeFormSet, extra=2, can_delete=True, max_num=60
+)
 
 
 def dose_change_rows(formset) -> list[tuple]:
@@ -65,6 +79,12 @@ def dose_change_rows(formset) -> list[tuple]:
 
 
 class TherapyForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "Choose a therapy…")] + list(
+            self.fields["kind"].choices
+        )[1:]
+
     class Meta:
         model = Therapy
         fields = ["kind", "detail", "start_date", "end_date", "outcome", "notes"]

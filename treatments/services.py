@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from audit.models import Action
-from audit.services import json_safe, model_changes, record_event
+from audit.services import deletion_details, model_changes, record_event
 from trdtracker.validators import today
 
 from .models import DoseChange, Therapy, Trial, validate_dose_changes
@@ -84,7 +84,8 @@ def trial_delete(*, user, trial: Trial, ip=None) -> None:
     trial.save(update_fields=["deleted_at", "updated_at"])
     record_event(
         actor=user, practice_id=trial.patient.practice_id, action=Action.DELETE, obj=trial,
-        patient_id=trial.patient_id, ip=ip, details={"record": json_safe(trial_state(trial))},
+        patient_id=trial.patient_id, ip=ip,
+        details=deletion_details(trial_state(trial), trial.deleted_at),
     )
     refresh_trd_summary(trial.patient)
 
@@ -126,7 +127,7 @@ def therapy_delete(*, user, therapy: Therapy, ip=None) -> None:
     record_event(
         actor=user, practice_id=therapy.patient.practice_id, action=Action.DELETE, obj=therapy,
         patient_id=therapy.patient_id, ip=ip,
-        details={"record": json_safe(therapy_state(therapy))},
+        details=deletion_details(therapy_state(therapy), therapy.deleted_at),
     )
 
 

@@ -121,3 +121,15 @@ def as_number(value) -> float:
     """A JSON number (never a string) as a float."""
     assert isinstance(value, (int, float)) and not isinstance(value, bool), value
     return float(value)
+
+
+def assert_field_errors(response, field: str) -> dict:
+    """A 400 whose body maps `field` (and every other key) to a list of message strings."""
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert isinstance(body, dict), body
+    assert field in body, body
+    for key, messages in body.items():
+        assert isinstance(messages, list) and messages, (key, messages)
+        assert all(isinstance(m, str) and m for m in messages), (key, messages)
+    return body

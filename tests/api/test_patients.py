@@ -10,6 +10,7 @@ from tests.factories import PatientFactory, TrialFactory
 
 from .helpers import (
     PATIENTS_URL,
+    assert_field_errors,
     days_ago,
     days_ahead,
     events,
@@ -164,10 +165,7 @@ def test_it_rejects_an_invalid_new_patient_and_saves_nothing(
 
     response = as_clinician.post(PATIENTS_URL, new_patient(**overrides), format="json")
 
-    assert response.status_code == 400
-    body = response.json()
-    assert field in body
-    assert isinstance(body[field], list) and all(isinstance(m, str) for m in body[field])
+    assert_field_errors(response, field)
     assert Patient.objects.count() == count
     assert AuditEvent.objects.count() == audit
 
@@ -303,8 +301,7 @@ def test_it_rejects_an_invalid_update_and_changes_nothing(
 
     response = as_clinician.patch(patient_url(patient.pk), change, format="json")
 
-    assert response.status_code == 400
-    assert field in response.json()
+    assert_field_errors(response, field)
     patient.refresh_from_db()
     assert patient.identifier == "MRN-1"
     assert patient.date_of_birth == date(1980, 5, 17)
@@ -375,3 +372,20 @@ def test_an_auditor_cannot_create_update_or_delete_patients(as_auditor, patient)
     patient.refresh_from_db()
     assert (patient.identifier, patient.deleted_at) == ("MRN-1", None)
     assert not AuditEvent.objects.exclude(action="view").exists()
+
+
+def test_the_date_of_birth_cannot_move_after_a_recorded_trial(as_clinician, patient):
+    trial = TrialFactory(patient=patient, start_date=date(1985, 1, 1),
+                         end_date=date(1985, 3, 1))
+
+    response = as_clinician.patch(
+        patient_url(patient.pk), {"date_of_birth": "1990-01-01"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "date_of_birth" in response.json()
+    patient.refresh_from_db()
+    assert patient.date_of_birth == date(1980, 5, 17)
+    edit = as_clinician.patch(f"{trials_url(patient.pk)}{trial.pk}/", {"notes": "x"},
+                              format="json")
+    assert edit.status_code == 200

@@ -9,6 +9,7 @@ from tests.factories import PatientFactory, TherapyFactory
 from treatments.models import Therapy
 
 from .helpers import (
+    assert_field_errors,
     clinical_counts,
     day,
     days_ago,
@@ -113,8 +114,7 @@ def test_it_rejects_an_invalid_therapy_naming_the_field_and_saves_nothing(
         therapies_url(patient.pk), therapy_payload(**overrides), format="json"
     )
 
-    assert response.status_code == 400, response.content
-    assert field in response.json(), response.json()
+    assert_field_errors(response, field)
     assert clinical_counts() == before
 
 
@@ -220,8 +220,7 @@ def test_it_rejects_an_invalid_update_and_changes_nothing(
 
     response = as_clinician.patch(therapy_url(patient.pk, therapy.pk), change, format="json")
 
-    assert response.status_code == 400
-    assert field in response.json()
+    assert_field_errors(response, field)
     assert row(therapy.pk) == before_row
     assert clinical_counts() == before
 

@@ -11,6 +11,7 @@ from treatments.models import DoseChange, Trial
 
 from .helpers import (
     as_number,
+    assert_field_errors,
     clinical_counts,
     day,
     days_ago,
@@ -154,6 +155,9 @@ INVALID_TRIALS = [
     ("drug_null", {"drug": None}, "drug"),
     ("drug_a_number", {"drug": 42}, "drug"),
     ("drug_a_list", {"drug": ["sertraline"]}, "drug"),
+    # A NUL character used to reach the drug lookup: a 500 on PostgreSQL.
+    ("drug_with_a_null_character", {"drug": "sert\x00raline"}, "drug"),
+    ("drug_only_spaces", {"drug": "   "}, "drug"),
     ("end_before_start", {"end_date": day(-1)}, "end_date"),
     ("end_in_the_future", {"start_date": days_ago(5), "end_date": days_ahead(1)}, "end_date"),
     ("start_in_the_future", {"start_date": days_ahead(1), "end_date": None}, "start_date"),
@@ -220,10 +224,7 @@ def test_it_rejects_an_invalid_trial_naming_the_field_and_saves_nothing(
 
     response = as_clinician.post(trials_url(patient.pk), trial_payload(**overrides), format="json")
 
-    assert response.status_code == 400, response.content
-    body = response.json()
-    assert field in body, body
-    assert body[field]
+    assert_field_errors(response, field)
     assert clinical_counts() == before
 
 
@@ -248,6 +249,23 @@ def test_it_reports_every_invalid_field_at_once(as_clinician, patient):
 
     assert response.status_code == 400
     assert set(response.json()) >= {"drug", "dose_mg", "adherence", "outcome"}
+    assert not Trial.objects.exists()
+
+
+def test_a_bad_dose_change_is_reported_as_plain_messages_naming_the_change(as_clinician,
+                                                                           patient):
+    response = as_clinician.post(
+        trials_url(patient.pk),
+        trial_payload(dose_changes=[{"date": day(5), "dose_mg": 75},
+                                    {"date": "2023-02-30", "dose_mg": "abc"}]),
+        format="json",
+    )
+
+    body = assert_field_errors(response, "dose_changes")
+    assert len(body["dose_changes"]) == 2
+    assert all(m.startswith("dose change 2: ") for m in body["dose_changes"])
+    assert any("date" in m for m in body["dose_changes"])
+    assert any("dose_mg" in m for m in body["dose_changes"])
     assert not Trial.objects.exists()
 
 
@@ -454,8 +472,7 @@ def test_it_rejects_an_invalid_update_and_changes_nothing(
 
     response = as_clinician.patch(trial_url(patient.pk, trial.pk), change, format="json")
 
-    assert response.status_code == 400, response.content
-    assert field in response.json(), response.json()
+    assert_field_errors(response, field)
     assert Trial.objects.filter(pk=trial.pk).values().get() == before_row
     assert dose_changes_of(trial.pk) == before_changes
     assert clinical_counts() == before

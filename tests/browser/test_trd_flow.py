@@ -117,7 +117,8 @@ def test_two_adequate_failed_trials_meet_trd(page, signed_in, live_server, scree
     # The verdict, the timeline and the table.
     expect(page.locator("#trd-status")).to_contain_text("Meets the TRD definition")
     expect(page.locator("#trd-status")).to_have_class(re.compile(r"\bmeets\b"))
-    rows = page.locator(".timeline svg g.row")
+    # One group per row of the chart; a trial row holds a rect.trial outline.
+    rows = page.locator(".timeline svg g").filter(has=page.locator("rect.trial"))
     expect(rows).to_have_count(2)
     expect(rows.locator("text.label")).to_have_text(["sertraline", "venlafaxine"])
     expect(page.locator(".timeline svg rect.trial")).to_have_count(2)
@@ -128,6 +129,10 @@ def test_two_adequate_failed_trials_meet_trd(page, signed_in, live_server, scree
     expect(page.locator("#trial-table").get_by_text("counts toward TRD")).to_have_count(2)
     expect(page.locator("#options h3").first).to_be_visible()
     screenshot(page, "03-patient-detail")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    expect(page.locator(".timeline svg")).to_be_visible()
+    screenshot(page, "03b-patient-detail-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     page.get_by_role("link", name="Add therapy").click()
     expect(page.get_by_role("heading", name=re.compile("Add a therapy"))).to_be_visible()
