@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -8,6 +9,17 @@ class Practice(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    require_2fa = models.BooleanField(
+        "require two-factor authentication",
+        default=False,
+        help_text="Every user of the practice must sign in with an authenticator app code.",
+    )
+    session_idle_minutes = models.PositiveSmallIntegerField(
+        "session idle timeout (minutes)",
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(720)],
+        help_text="Users are signed out after this many minutes without activity (5–720).",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -52,3 +64,34 @@ class Membership(models.Model):
 
     def role_labels(self) -> list[str]:
         return [Role(role).label for role in self.roles]
+
+
+class Invitation(models.Model):
+    """A single-use link for a new user of a practice to set their password.
+
+    Only a hash of the token is stored; the token itself exists in the email alone.
+    """
+
+    VALID_FOR_HOURS = 72
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    roles = models.JSONField(default=list, validators=[validate_roles])
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Invitation for {self.email} to {self.practice}"
