@@ -8,7 +8,7 @@ and their roles grant capabilities.
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from .models import Membership, Role
+from .models import Invitation, Membership, Role
 
 VIEW_CLINICAL = "view_clinical"
 EDIT_CLINICAL = "edit_clinical"
@@ -93,3 +93,27 @@ def members_visible_to(user):
     """The memberships of the admin's own practice."""
     membership = require(user, MANAGE_ACCOUNTS)
     return Membership.objects.filter(practice_id=membership.practice_id).select_related("user")
+
+
+def get_member_for_admin(user, pk) -> Membership:
+    """The membership of user `pk` in the admin's own practice; 404 for any other user."""
+    members = members_visible_to(user)
+    try:
+        return members.get(user_id=checked_id(pk))
+    except Membership.DoesNotExist:
+        raise Http404("No such user.") from None
+
+
+def invitations_visible_to(user):
+    """The invitations of the admin's own practice."""
+    membership = require(user, MANAGE_ACCOUNTS)
+    return Invitation.objects.filter(practice_id=membership.practice_id)
+
+
+def get_invitation_for_admin(user, pk) -> Invitation:
+    """The invitation `pk` of the admin's own practice; 404 for any other."""
+    invitations = invitations_visible_to(user)
+    try:
+        return invitations.get(pk=checked_id(pk))
+    except Invitation.DoesNotExist:
+        raise Http404("No such invitation.") from None

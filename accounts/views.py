@@ -19,9 +19,3 @@ def home(request):
         "home.html",
         {"membership": membership, "summary": summary, "caps": caps},
     )
-
-
-@login_required
-def member_list(request):
-    members = access.members_visible_to(request.user).order_by("user__username")
-    return render(request, "accounts/member_list.html", {"members": members})

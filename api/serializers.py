@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from audit.models import AuditEvent
 from patients.models import Patient
 from treatments.catalog import resolve_drug
 from treatments.models import Drug, Therapy, Trial
@@ -12,6 +13,12 @@ def dose_field(**kwargs):
     return serializers.DecimalField(
         max_digits=10, decimal_places=3, coerce_to_string=False, **kwargs
     )
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    otp = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
 
 class DrugSerializer(serializers.ModelSerializer):
@@ -153,3 +160,13 @@ class OptionSerializer(serializers.Serializer):
     cautions = serializers.ListField(source="option.cautions", child=serializers.CharField())
     already_tried = serializers.BooleanField()
     sources = serializers.ListField(source="option.sources", child=serializers.CharField())
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    patient = serializers.IntegerField(source="patient_id", allow_null=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "timestamp", "actor", "action", "object_type", "object_id", "patient",
+                  "ip", "details"]
+        read_only_fields = fields

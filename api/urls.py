@@ -1,5 +1,5 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
 
@@ -18,6 +18,7 @@ urlpatterns = [
          name="therapy-detail"),
     path("patients/<int:patient_id>/trd/", views.TrdStatus.as_view(), name="trd"),
     path("patients/<int:patient_id>/options/", views.PatientOptions.as_view(), name="options"),
+    path("audit-events/", views.AuditEventList.as_view(), name="audit-event-list"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -1,16 +1,21 @@
 """The JSON API. Every view starts with an accounts.access helper, like the web views."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import access
+from accounts import access, signin, twofactor
+from audit.forms import AuditFilterForm
 from audit.models import Action
 from audit.services import client_ip, record_event
+from audit.views import events_visible_to
 from patients import services as patient_services
 from patients.models import Patient
 from treatments import services as treatment_services
@@ -21,9 +26,46 @@ from . import serializers
 
 
 class TokenView(ObtainAuthToken):
-    """POST {"username", "password"} → {"token"}."""
+    """POST {"username", "password", "otp"} → {"token"}.
+
+    "otp" (the authenticator's current code, or a recovery code) is required once the
+    user has two-factor authentication; users without it get their token as before.
+    """
 
     permission_classes = [AllowAny]
+
+    serializer_class = serializers.TokenRequestSerializer
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        credentials = serializer.validated_data
+        try:
+            user = signin.check_credentials(
+                request, credentials["username"], credentials["password"], channel="api"
+            )
+        except signin.SigninLocked as locked:
+            raise ValidationError({"non_field_errors": [signin.lock_message(locked.until)]}) from None
+        except signin.SigninFailed:
+            raise ValidationError(
+                {"non_field_errors": ["Unable to sign in with the username and password given."]}
+            ) from None
+        self.check_second_factor(request, user)
+        signin.record_signin(request, user, channel="api")
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+    @staticmethod
+    def check_second_factor(request, user) -> None:
+        if not twofactor.has_two_factor(user):
+            return
+        otp = request.data.get("otp")
+        if not otp:
+            raise ValidationError({"otp": ["Enter the code from your authenticator app."]})
+        if not twofactor.verify_second_factor(user, str(otp), ip=client_ip(request)):
+            # A wrong second factor counts toward the sign-in lockout like a wrong password.
+            signin.record_failure(request, user.username, channel="api", reason="otp")
+            raise ValidationError({"otp": ["This code is not valid."]})
 
 
 def audit_read(request, patient, what: str, obj=None):
@@ -242,3 +284,25 @@ class PatientOptions(APIView):
         history = patient_history(patient)
         audit_read(request, patient, "options")
         return Response(serializers.OptionSerializer(history.options, many=True).data)
+
+
+class AuditEventList(generics.ListAPIView):
+    """GET only: the practice's audit events, filtered like the auditor page."""
+
+    serializer_class = serializers.AuditEventSerializer
+    http_method_names = ["get", "head", "options"]
+
+    @extend_schema(parameters=[
+        OpenApiParameter("patient", int), OpenApiParameter("actor", str),
+        OpenApiParameter("action", str, enum=Action.values),
+        OpenApiParameter("since", OpenApiTypes.DATE), OpenApiParameter("until", OpenApiTypes.DATE),
+    ])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        events = events_visible_to(self.request.user)
+        form = AuditFilterForm(self.request.query_params)
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        return form.filter(events)

@@ -7,10 +7,23 @@ class Action(models.TextChoices):
     UPDATE = "update"
     DELETE = "delete"
     LOGIN = "login"
+    LOGOUT = "logout"
     LOGIN_FAILED = "login_failed"
     LOCKOUT = "lockout"
     ACCOUNT_CHANGE = "account_change"
     EXPORT = "export"
+
+
+class ImmutableError(Exception):
+    pass
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ImmutableError("Audit events cannot be changed.")
+
+    def delete(self):
+        raise ImmutableError("Audit events cannot be deleted.")
 
 
 class AuditEvent(models.Model):
@@ -20,7 +33,7 @@ class AuditEvent(models.Model):
     account changes; `patient_id` is a plain column for the same reason.
     """
 
-    timestamp = models.DateTimeField(auto_now_add=True, db_index=True)
+    timestamp = models.DateTimeField(auto_now_add=True)
     actor = models.CharField(max_length=150, blank=True)
     practice = models.ForeignKey(
         "accounts.Practice", null=True, on_delete=models.PROTECT, related_name="+"
@@ -32,13 +45,33 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
 
+    objects = AuditEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["-timestamp", "-id"]
+        # Each filter of the audit trail (practice-scoped, newest first) has its own index.
         indexes = [
-            models.Index(fields=["practice", "patient_id", "-timestamp"], name="audit_practice_patient"),
-            models.Index(fields=["practice", "actor", "-timestamp"], name="audit_practice_actor"),
-            models.Index(fields=["practice", "action", "-timestamp"], name="audit_practice_action"),
+            models.Index(fields=["practice", "-timestamp", "-id"], name="audit_practice_time"),
+            models.Index(
+                fields=["practice", "patient_id", "-timestamp", "-id"], name="audit_practice_patient"
+            ),
+            models.Index(
+                fields=["practice", "actor", "-timestamp", "-id"], name="audit_practice_actor"
+            ),
+            models.Index(
+                fields=["practice", "action", "-timestamp", "-id"], name="audit_practice_action"
+            ),
+            # Sign-in lockout counts recent failures per username.
+            models.Index(fields=["actor", "action", "-timestamp"], name="audit_actor_action"),
         ]
 
     def __str__(self):
         return f"{self.timestamp:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ImmutableError("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError("Audit events cannot be deleted.")

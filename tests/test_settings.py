@@ -1,6 +1,7 @@
 """Configuration from the environment: the production guard and the service switches."""
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -89,3 +90,21 @@ def test_without_database_url_it_uses_an_embedded_sqlite_file():
     engine, name = result.stdout.split()
     assert engine == "django.db.backends.sqlite3"
     assert Path(name) == ROOT / "db.sqlite3"
+
+
+def test_production_settings_pass_the_deploy_checks():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**{k: v for k, v in os.environ.items()
+                 if k not in {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}},
+             "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "trd.example.org"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_pages_carry_a_strict_content_security_policy(client):
+    policy = client.get("/accounts/login/")["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy

@@ -1,7 +1,7 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts import auth_views
 from accounts.views import home
 
 admin.site.site_header = "TRD Tracker administration (superusers only)"
@@ -9,9 +9,9 @@ admin.site.has_permission = lambda request: request.user.is_active and request.u
 
 urlpatterns = [
     path("", home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
-         name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/2fa/", include("accounts.twofactor_urls")),
     path("accounts/", include("accounts.urls")),
     path("patients/", include("patients.urls")),
     path("patients/<int:patient_id>/", include("treatments.urls")),

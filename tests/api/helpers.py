@@ -117,6 +117,11 @@ def events(**filters):
     return list(AuditEvent.objects.filter(**filters).order_by("id"))
 
 
+def event_mark() -> int:
+    """The id of the newest audit event; events cannot be deleted, so tests count from here."""
+    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
 def as_number(value) -> float:
     """A JSON number (never a string) as a float."""
     assert isinstance(value, (int, float)) and not isinstance(value, bool), value

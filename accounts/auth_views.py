@@ -1,0 +1,42 @@
+"""Sign-in and sign-out pages: Django's auth views with lockout and audit events."""
+
+from django import forms
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+
+from . import signin
+
+
+class LockoutAuthenticationForm(AuthenticationForm):
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is None or not password:
+            return self.cleaned_data
+        try:
+            self.user_cache = signin.check_credentials(
+                self.request, username, password, channel="web"
+            )
+        except signin.SigninLocked as locked:
+            raise forms.ValidationError(signin.lock_message(locked.until), code="locked") from None
+        except signin.SigninFailed:
+            raise self.get_invalid_login_error() from None
+        self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LockoutAuthenticationForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        signin.record_signin(self.request, form.get_user(), channel="web")
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            signin.record_signout(request, request.user)
+        return super().post(request, *args, **kwargs)

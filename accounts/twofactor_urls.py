@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import twofactor_views as views
+
+app_name = "twofactor"
+urlpatterns = [
+    path("setup/", views.setup, name="setup"),
+    path("verify/", views.verify, name="verify"),
+    path("recovery-codes/", views.recovery_codes, name="recovery-codes"),
+]
