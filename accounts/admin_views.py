@@ -53,9 +53,9 @@ def _confirm(request, *, title: str, text: str, button: str, cancel_url: str, da
 
 @login_required
 def member_list(request):
+    members = access.members_visible_to(request.user).order_by("user__username")
     from accounts import twofactor
 
-    members = access.members_visible_to(request.user).order_by("user__username")
     rows = [(member, twofactor.has_two_factor(member.user)) for member in members]
     open_invitations = access.invitations_visible_to(request.user).filter(
         accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
@@ -67,9 +67,9 @@ def member_list(request):
 
 @login_required
 def member_detail(request, pk):
-    from accounts import twofactor
-
     member = access.get_member_for_admin(request.user, pk)
+    from accounts import signin, twofactor
+
     form = MemberRolesForm(_posted(request), initial={"roles": member.roles})
     if request.method == "POST" and form.is_valid():
         try:
@@ -98,7 +98,8 @@ def member_detail(request, pk):
         request,
         "accounts/member_detail.html",
         {"member": member, "form": form, "two_factor": twofactor.has_two_factor(member.user),
-         "events": events, "is_self": member.user_id == request.user.pk},
+         "locked_until": signin.locked_until(member.user.username), "events": events,
+         "is_self": member.user_id == request.user.pk},
     )
 
 
@@ -187,6 +188,26 @@ def member_reset_two_factor(request, pk):
         lambda: services.member_reset_two_factor(admin=request.user, member=member,
                                                  ip=client_ip(request)),
         f"Two-factor authentication of {name} is reset.",
+    )
+    return redirect(_detail_url(member))
+
+
+@login_required
+def member_unlock(request, pk):
+    member = access.get_member_for_admin(request.user, pk)
+    name = member.user.username
+    if request.method != "POST":
+        return _confirm(
+            request, title=f"Unlock {name}?", cancel_url=_detail_url(member),
+            text=f"{name} is locked out after repeated failed sign-ins. Unlocking lets them try "
+            "again at once. If they did not make those attempts themselves, someone may be "
+            "guessing their password: send them a password reset instead.",
+            button=f"Unlock {name}",
+        )
+    _run(
+        request,
+        lambda: services.member_unlock(admin=request.user, member=member, request=request),
+        f"{name} is unlocked and can sign in again.",
     )
     return redirect(_detail_url(member))
 
@@ -336,9 +357,9 @@ def _invitation_refused(request, problem: str, invitation):
 
 @login_required
 def practice_settings(request):
+    membership = access.require(request.user, access.MANAGE_ACCOUNTS)
     from accounts import twofactor
 
-    membership = access.require(request.user, access.MANAGE_ACCOUNTS)
     practice = Practice.objects.get(pk=membership.practice_id)
     form = PracticeSettingsForm(_posted(request), instance=practice)
     if request.method == "POST" and form.is_valid():

@@ -12,5 +12,7 @@ def navigation(request):
             "patients": access.VIEW_CLINICAL in caps,
             "accounts": access.MANAGE_ACCOUNTS in caps,
             "audit": access.VIEW_AUDIT in caps,
+            "exports": access.RUN_EXPORTS in caps,
+            "dashboard": membership is not None,
         },
     }

@@ -136,7 +136,7 @@ def invitation_create(
 def _lock_invitation(admin, invitation: Invitation) -> Invitation:
     membership = access.require(admin, access.MANAGE_ACCOUNTS)
     locked = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("practice", "invited_by")
         .filter(pk=invitation.pk, practice_id=membership.practice_id)
         .first()
@@ -374,6 +374,20 @@ def member_reset_two_factor(*, admin, member: Membership, ip: str | None = None)
     # reset_two_factor writes its own "2fa_reset" event, but without the change and, for an
     # inactive user, without the practice; this one is the practice's record of the action.
     _audit_member(admin, target, ip, "two_factor_reset", changes={"two_factor": [True, False]})
+    return target
+
+
+@transaction.atomic
+def member_unlock(*, admin, member: Membership, request) -> Membership:
+    """Lift the lock that repeated failed sign-ins put on the user's username."""
+    from accounts import signin
+
+    target, _ = _lock_members(admin, member)
+    username = target.user.username
+    if signin.locked_until(username) is None:
+        raise ValidationError(f"{username} is not locked.")
+    # The "unlock" event it writes is what the lockout counts from.
+    signin.unlock(admin=admin, username=username, request=request)
     return target
 
 

@@ -6,7 +6,14 @@ from .twofactor_views import url_with_next
 # Pages a signed-in user may open before passing the second factor. Static files are
 # served by WhiteNoise before any URL is resolved, so they never get here.
 EXEMPT_NAMESPACES = {"twofactor"}
-EXEMPT_VIEWS = {("", "login"), ("", "logout"), ("api", "token")}
+EXEMPT_VIEWS = {
+    ("", "login"), ("", "logout"), ("api", "token"),
+    # Public pages that work without a session: following an emailed link must not be
+    # blocked by someone else's half-finished sign-in in the same browser.
+    ("accounts", "invitation-accept"), ("accounts", "password-reset"),
+    ("accounts", "password-reset-done"), ("accounts", "password-reset-confirm"),
+    ("accounts", "password-reset-complete"),
+}
 # The API is token-based and asks for the code when it issues a token, so it is never
 # redirected. But DRF also accepts the session cookie, so a session that has not passed
 # the second factor gets a 403 there instead of the data.

@@ -11,6 +11,7 @@ urlpatterns = [
     path("users/<int:pk>/reactivate/", admin_views.member_reactivate, name="member-reactivate"),
     path("users/<int:pk>/reset-2fa/", admin_views.member_reset_two_factor,
          name="member-reset-2fa"),
+    path("users/<int:pk>/unlock/", admin_views.member_unlock, name="member-unlock"),
     path("users/<int:pk>/password-reset/", admin_views.member_send_password_reset,
          name="member-password-reset"),
     path("invitations/", admin_views.invitation_list, name="invitation-list"),

@@ -13,9 +13,10 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
-from accounts import services
+from accounts import services, signin
 from accounts.models import Invitation, Practice, Role
 from audit.models import Action, AuditEvent
+from audit.services import record_event
 from tests.factories import PASSWORD, member
 
 PATIENTS_API = "/api/v1/patients/"
@@ -41,6 +42,14 @@ def roles_of(user):
 def give_two_factor(user):
     TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
     StaticDevice.objects.create(user=user, name="recovery")
+
+
+def lock_out(user):
+    """Record enough failed sign-ins to lock the user's username."""
+    for _ in range(signin.LOCKOUT_FAILURES):
+        record_event(actor=user.username, practice_id=user.membership.practice_id,
+                     action=Action.LOGIN_FAILED, obj=user)
+    assert signin.locked_until(user.username) is not None
 
 
 def signed_in_client(user) -> Client:
@@ -364,6 +373,28 @@ def test_no_reset_email_for_an_inactive_user(
     assert mailoutbox == []
 
 
+@pytest.mark.django_db
+def test_an_admin_unlocks_a_user_locked_out_by_failed_sign_ins(practice_admin, clinician, login):
+    lock_out(clinician)
+    client = login(practice_admin)
+    assert ">locked<" in client.get(url("member-detail", clinician)).content.decode()
+
+    client.post(url("member-unlock", clinician))
+
+    assert signin.locked_until("clinician") is None
+    response = Client().post(reverse("login"), {"username": "clinician", "password": PASSWORD})
+    assert response.status_code == 302
+    [event] = account_events(details__event="unlock")
+    assert (event.actor, event.object_id) == ("admin", str(clinician.pk))
+
+
+@pytest.mark.django_db
+def test_unlocking_a_user_who_is_not_locked_is_refused(practice_admin, clinician, login):
+    response = login(practice_admin).post(url("member-unlock", clinician), follow=True)
+    assert "clinician is not locked" in " ".join(messages_on(response))
+    assert account_events() == []
+
+
 # Another practice's users -----------------------------------------------------------------
 
 MEMBER_ACTIONS = [
@@ -377,6 +408,8 @@ MEMBER_ACTIONS = [
     ("post", "member-reset-2fa"),
     ("get", "member-password-reset"),
     ("post", "member-password-reset"),
+    ("get", "member-unlock"),
+    ("post", "member-unlock"),
 ]
 
 
@@ -388,6 +421,7 @@ def outsider_state(user):
         "devices": TOTPDevice.objects.filter(user=user).count(),
         "token": Token.objects.filter(user=user).exists(),
         "sessions": sessions_of(user),
+        "locked": signin.locked_until(user.username) is not None,
     }
 
 
@@ -400,6 +434,7 @@ def test_an_admin_cannot_act_on_another_practices_user(
     give_two_factor(outsider)
     api(outsider)
     signed_in_client(outsider)
+    lock_out(outsider)
     if name == "member-reactivate":
         outsider.is_active = False
         outsider.save()

@@ -443,3 +443,14 @@ def test_a_failed_confirmation_writes_no_enrolment_event(clinician):
     assert twofactor.confirm_enrolment(clinician, device, "not-a-code") is None
 
     assert not AuditEvent.objects.filter(details__event="2fa_enrolled").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/accounts/password-reset/"])
+def test_public_pages_stay_reachable_before_the_second_factor(client, clinician, url):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=clinician, name="authenticator", confirmed=True)
+    client.force_login(clinician)
+    assert client.get("/patients/").status_code == 302
+    assert client.get(url).status_code == 200
