@@ -29,6 +29,13 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Not a test: export throughput/memory and page latency on PostgreSQL, printed as JSON.
+# Works in a scratch database it creates and drops on the server of DATABASE_URL.
+bench: $(VENV)/.installed-dev
+	@case "$$DATABASE_URL" in postgres://*|postgresql://*) ;; \
+	  *) echo "make bench needs PostgreSQL: DATABASE_URL=postgres://user@host:5432/db make bench" >&2; exit 2;; esac
+	$(BIN)/python bench/run.py
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 

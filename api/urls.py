@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import exports, views
 
 app_name = "api"
 urlpatterns = [
@@ -19,6 +19,9 @@ urlpatterns = [
     path("patients/<int:patient_id>/trd/", views.TrdStatus.as_view(), name="trd"),
     path("patients/<int:patient_id>/options/", views.PatientOptions.as_view(), name="options"),
     path("audit-events/", views.AuditEventList.as_view(), name="audit-event-list"),
+    path("exports/", exports.ExportList.as_view(), name="export-list"),
+    path("exports/<int:pk>/", exports.ExportDetail.as_view(), name="export-detail"),
+    path("exports/<int:pk>/download/", exports.ExportDownload.as_view(), name="export-download"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]

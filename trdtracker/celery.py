@@ -16,4 +16,9 @@ app.conf.beat_schedule = {
         "task": "treatments.tasks.refresh_trd_summaries_task",
         "schedule": crontab(hour=2, minute=15),
     },
+    # Export files are kept for 7 days; the jobs stay listed, marked as deleted.
+    "expire-export-files-hourly": {
+        "task": "reports.tasks.export_expire_task",
+        "schedule": crontab(minute=5),
+    },
 }

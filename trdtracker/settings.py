@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "audit",
     "patients",
     "treatments",
+    "reports",
     "api",
 ]
 

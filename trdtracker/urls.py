@@ -16,6 +16,8 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("patients/<int:patient_id>/", include("treatments.urls")),
     path("audit/", include("audit.urls")),
+    path("reports/", include("reports.urls")),
+    path("dashboard/", include("reports.dashboard_urls")),
     path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,57 @@
+"""Export jobs over the API: the same form, access rules and service as the Exports page."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from audit.services import client_ip
+from reports import services
+from reports.forms import ExportForm
+from reports.views import file_response, job_status
+
+
+def _status(request, job) -> dict:
+    url = reverse("api:export-download", args=[job.pk], request=request)
+    return job_status(job, url)
+
+
+class ExportList(APIView):
+    """POST {"kind", ...options} (or {"kind", "options": {...}}) → 202 with the job's id."""
+
+    http_method_names = ["post", "options"]
+
+    @extend_schema(request=None, responses=None)
+    def post(self, request):
+        data = dict(request.data.get("options") or {}) if hasattr(request.data, "get") else {}
+        data.update({k: v for k, v in request.data.items() if k != "options"})
+        form = ExportForm(data)
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        job = services.export_request(
+            user=request.user, kind=form.cleaned_data["kind"], options=form.options(),
+            ip=client_ip(request),
+        )
+        return Response({"id": job.pk, "status": job.status, "progress": job.progress},
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class ExportDetail(APIView):
+    http_method_names = ["get", "head", "options"]
+
+    @extend_schema(responses=None)
+    def get(self, request, pk):
+        job = services.get_job_for_user(request.user, pk)
+        data = _status(request, job)
+        data.pop("file_deleted")
+        return Response(data)
+
+
+class ExportDownload(APIView):
+    http_method_names = ["get", "head", "options"]
+
+    @extend_schema(responses=None)
+    def get(self, request, pk):
+        return file_response(request, services.get_job_for_user(request.user, pk))

@@ -1,0 +1,340 @@
+"""What each export kind writes. Reads stream in chunks; files are written by the caller's path.
+
+Each writer is `write(job, path, progress)`, where `progress(done, total)` is called after
+every chunk. Rows come from `.iterator(chunk_size=CHUNK_SIZE)` (a server-side cursor on
+PostgreSQL), so memory stays flat however large the practice.
+"""
+
+import csv
+import hashlib
+import hmac
+import json
+import uuid
+from datetime import date
+
+from django.db.models import Exists, OuterRef, Prefetch
+from openpyxl import Workbook
+
+from audit.forms import AuditFilterForm
+from audit.models import AuditEvent
+from patients.models import Patient
+from trdtracker.validators import today
+from treatments import trd
+from treatments.models import DoseChange, Therapy, TherapyKind, Trial
+from treatments.selectors import evaluate_patient_trials
+from treatments.services import refresh_practice_trd_summaries
+
+from .models import ExportKind
+from .staging import thase_rush_stage
+
+CHUNK_SIZE = 2000
+
+TRIAL_HEADER = [
+    "patient_identifier", "date_of_birth", "drug", "drug_class", "start_date", "end_date",
+    "starting_dose_mg", "maximum_dose_mg", "days_at_adequate_dose", "adherence", "outcome",
+    "adequate", "counts_toward_trd", "reasons",
+]
+REGISTER_HEADER = [
+    "patient_identifier", "date_of_birth", "episode_start", "meets_trd",
+    "failed_adequate_trials", "stage", "counting_drugs", "last_trial_drug", "last_trial_start",
+    "last_trial_end",
+]
+AUDIT_HEADER = [
+    "timestamp", "actor", "action", "object_type", "object_id", "patient_id", "ip", "details",
+]
+
+
+class ExportError(Exception):
+    """A failure to show the user as it is (no traceback needed)."""
+
+
+class Identity:
+    """How patients appear in one export: as recorded, or de-identified with a pseudonym."""
+
+    def __init__(self, job):
+        self.deidentify = bool(job.options.get("deidentify"))
+        self._key = job.secret.encode()
+
+    def pseudonym(self, patient_id: int) -> str:
+        return hmac.new(self._key, str(patient_id).encode(), hashlib.sha256).hexdigest()[:10]
+
+    def label(self, patient) -> str:
+        return self.pseudonym(patient.pk) if self.deidentify else patient.identifier
+
+    def birth(self, patient) -> str:
+        if self.deidentify:
+            return str(patient.date_of_birth.year)
+        return patient.date_of_birth.isoformat()
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def _dose(value) -> str:
+    return trd.format_dose(value) if value is not None else ""
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _chunked(rows, total: int, progress):
+    """Yield `rows`, reporting progress after every CHUNK_SIZE of them and at the end."""
+    done = 0
+    for row in rows:
+        yield row
+        done += 1
+        if done % CHUNK_SIZE == 0:
+            progress(done, total)
+    progress(done, total)
+
+
+# --- Trials -------------------------------------------------------------------------------
+
+def trial_queryset(job):
+    options = job.options
+    trials = (
+        Trial.objects.active()
+        .filter(patient__practice_id=job.practice_id, patient__deleted_at__isnull=True)
+        .select_related("drug", "patient")
+        .prefetch_related(Prefetch("dose_changes", queryset=DoseChange.objects.order_by("date")))
+        .order_by("patient__identifier", "patient_id", "start_date", "id")
+    )
+    if options.get("since"):
+        trials = trials.filter(start_date__gte=options["since"])
+    if options.get("until"):
+        trials = trials.filter(start_date__lte=options["until"])
+    if options.get("drug_class"):
+        trials = trials.filter(drug__drug_class=options["drug_class"])
+    if options.get("trd_status"):
+        refresh_practice_trd_summaries(job.practice_id)
+        trials = trials.filter(patient__trd_meets=options["trd_status"] == "meets")
+    return trials
+
+
+def trial_rows(job, progress):
+    identity = Identity(job)
+    as_of = today()
+    trials = trial_queryset(job)
+    total = trials.count()
+    for trial in _chunked(trials.iterator(chunk_size=CHUNK_SIZE), total, progress):
+        patient = trial.patient
+        evaluation = trd.evaluate_trial(
+            trial.facts(), as_of=as_of, episode_start=patient.episode_start
+        )
+        doses = [trial.dose_mg, *(c.dose_mg for c in trial.dose_changes.all())]
+        yield [
+            identity.label(patient), identity.birth(patient), trial.drug.name,
+            trial.drug.drug_class, _iso(trial.start_date), _iso(trial.end_date),
+            _dose(trial.dose_mg), _dose(max(doses)), evaluation.days_at_adequate_dose,
+            trial.adherence, trial.outcome, _yes_no(evaluation.adequate),
+            _yes_no(evaluation.counts_toward_trd), "; ".join(evaluation.reasons),
+        ]
+
+
+def write_csv(path, header, rows):
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_trials_csv(job, path, progress):
+    write_csv(path, TRIAL_HEADER, trial_rows(job, progress))
+
+
+def write_trials_xlsx(job, path, progress):
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Trials")
+    sheet.append(TRIAL_HEADER)
+    for row in trial_rows(job, progress):
+        sheet.append(row)
+    book.save(path)
+
+
+# --- Patients (register, FHIR) --------------------------------------------------------------
+
+def patient_queryset(job):
+    """The practice's patients the options select, with their active trials and therapies."""
+    options = job.options
+    patients = Patient.objects.active().filter(practice_id=job.practice_id)
+    if options.get("patient"):
+        patients = patients.filter(pk=options["patient"])
+        if not patients.exists():
+            raise ExportError("The patient no longer exists (removed after the export was asked).")
+    in_scope = Trial.objects.active().filter(patient=OuterRef("pk"))
+    if options.get("since"):
+        in_scope = in_scope.filter(start_date__gte=options["since"])
+    if options.get("until"):
+        in_scope = in_scope.filter(start_date__lte=options["until"])
+    if options.get("drug_class"):
+        in_scope = in_scope.filter(drug__drug_class=options["drug_class"])
+    if {"since", "until", "drug_class"} & options.keys():
+        patients = patients.filter(Exists(in_scope))
+    trials = (
+        Trial.objects.active()
+        .select_related("drug")
+        .prefetch_related(Prefetch("dose_changes", queryset=DoseChange.objects.order_by("date")))
+        .order_by("start_date", "id")
+    )
+    return patients.order_by("identifier", "id").prefetch_related(
+        Prefetch("trials", queryset=trials, to_attr="export_trials"),
+        Prefetch("therapies", queryset=Therapy.objects.active().order_by("start_date", "id"),
+                 to_attr="export_therapies"),
+    )
+
+
+def _status_matches(job, evaluation) -> bool:
+    wanted = job.options.get("trd_status")
+    return not wanted or evaluation.meets_trd == (wanted == "meets")
+
+
+def failed_bilateral_ect(therapies) -> bool:
+    """A course of ECT recorded as bilateral (in its detail) without response."""
+    return any(
+        t.kind == TherapyKind.ECT and t.outcome in trd.COUNTING_OUTCOMES
+        and "bilateral" in t.detail.lower()
+        for t in therapies
+    )
+
+
+def register_rows(job, progress):
+    identity = Identity(job)
+    as_of = today()
+    patients = patient_queryset(job)
+    total = patients.count()
+    for patient in _chunked(patients.iterator(chunk_size=CHUNK_SIZE), total, progress):
+        evaluation = evaluate_patient_trials(patient, patient.export_trials, as_of)
+        if not _status_matches(job, evaluation):
+            continue
+        counting_classes = {
+            e.trial.drug.drug_class for e in evaluation.trials if e.counts_toward_trd
+        }
+        last = patient.export_trials[-1] if patient.export_trials else None
+        yield [
+            identity.label(patient), identity.birth(patient), _iso(patient.episode_start),
+            _yes_no(evaluation.meets_trd), evaluation.failed_adequate_trial_count,
+            thase_rush_stage(
+                counting_classes,
+                failed_bilateral_ect=failed_bilateral_ect(patient.export_therapies),
+            ),
+            "; ".join(evaluation.counting_drugs),
+            last.drug.name if last else "", _iso(last.start_date) if last else "",
+            _iso(last.end_date) if last else "",
+        ]
+
+
+def write_trd_register_csv(job, path, progress):
+    write_csv(path, REGISTER_HEADER, register_rows(job, progress))
+
+
+FHIR_IDENTIFIER_SYSTEM = "urn:trdtracker:practice:{practice}:record-number"
+FHIR_PSEUDONYM_SYSTEM = "urn:trdtracker:export:{job}:pseudonym"
+STATEMENT_STATUS = {True: "active", False: "completed"}
+
+
+def _urn(*parts) -> str:
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, ':'.join(map(str, parts)))}"
+
+
+def fhir_entries(job, progress):
+    """Patient + MedicationStatement resources (FHIR R4) for the selected patients."""
+    identity = Identity(job)
+    options = job.options
+    patients = patient_queryset(job)
+    total = patients.count()
+    for patient in _chunked(patients.iterator(chunk_size=CHUNK_SIZE), total, progress):
+        trials = patient.export_trials
+        if options.get("trd_status"):
+            if not _status_matches(job, evaluate_patient_trials(patient, trials)):
+                continue
+        patient_url = _urn("trdtracker", job.secret, "patient", patient.pk)
+        if identity.deidentify:
+            resource_id = identity.pseudonym(patient.pk)
+            system = FHIR_PSEUDONYM_SYSTEM.format(job=job.pk)
+        else:
+            resource_id = f"patient-{patient.pk}"
+            system = FHIR_IDENTIFIER_SYSTEM.format(practice=patient.practice_id)
+        yield {
+            "fullUrl": patient_url,
+            "resource": {
+                "resourceType": "Patient",
+                "id": resource_id,
+                "identifier": [{"system": system, "value": identity.label(patient)}],
+                "birthDate": identity.birth(patient),
+            },
+        }
+        for trial in trials:
+            if options.get("since") and trial.start_date.isoformat() < options["since"]:
+                continue
+            if options.get("until") and trial.start_date.isoformat() > options["until"]:
+                continue
+            if options.get("drug_class") and trial.drug.drug_class != options["drug_class"]:
+                continue
+            url = _urn("trdtracker", job.secret, "trial", trial.pk)
+            yield {"fullUrl": url, "resource": medication_statement(trial, url, patient_url)}
+
+
+def medication_statement(trial, url: str, patient_url: str) -> dict:
+    period = {"start": trial.start_date.isoformat()}
+    if trial.end_date:
+        period["end"] = trial.end_date.isoformat()
+    dosages = [{"text": f"{_dose(trial.dose_mg)} mg/day from {trial.start_date}"}]
+    dosages += [{"text": f"{_dose(c.dose_mg)} mg/day from {c.date}"}
+                for c in trial.dose_changes.all()]
+    return {
+        "resourceType": "MedicationStatement",
+        "id": url.removeprefix("urn:uuid:"),
+        "status": STATEMENT_STATUS[trial.end_date is None],
+        "medicationCodeableConcept": {"text": trial.drug.name},
+        "subject": {"reference": patient_url},
+        "effectivePeriod": period,
+        "dosage": dosages,
+        "note": [{"text": f"Adherence: {trial.adherence}; outcome: {trial.outcome}"}],
+    }
+
+
+def write_fhir_bundle(job, path, progress):
+    """Stream the Bundle: entries are written one by one, never held together in memory."""
+    with open(path, "w", encoding="utf-8") as out:
+        out.write('{"resourceType": "Bundle", "type": "collection", "entry": [')
+        for index, entry in enumerate(fhir_entries(job, progress)):
+            out.write(("," if index else "") + "\n" + json.dumps(entry))
+        out.write("\n]}\n")
+
+
+# --- Audit trail --------------------------------------------------------------------------
+
+def audit_rows(job, progress):
+    form = AuditFilterForm(job.options)
+    if not form.is_valid():
+        raise ExportError(f"The audit filters are not valid: {form.errors.as_text()}")
+    events = form.filter(AuditEvent.objects.filter(practice_id=job.practice_id))
+    total = events.count()
+    for event in _chunked(events.iterator(chunk_size=CHUNK_SIZE), total, progress):
+        yield [
+            event.timestamp.isoformat(), event.actor, event.action, event.object_type,
+            event.object_id, event.patient_id or "", event.ip or "",
+            json.dumps(event.details, sort_keys=True),
+        ]
+
+
+def write_audit_csv(job, path, progress):
+    write_csv(path, AUDIT_HEADER, audit_rows(job, progress))
+
+
+def write_patient_pdf(job, path, progress):
+    from .pdf import write_discussion_sheet
+
+    write_discussion_sheet(job, path, progress)
+
+
+WRITERS = {
+    ExportKind.TRIALS_CSV: (write_trials_csv, "csv"),
+    ExportKind.TRIALS_XLSX: (write_trials_xlsx, "xlsx"),
+    ExportKind.TRD_REGISTER_CSV: (write_trd_register_csv, "csv"),
+    ExportKind.AUDIT_CSV: (write_audit_csv, "csv"),
+    ExportKind.PATIENT_PDF: (write_patient_pdf, "pdf"),
+    ExportKind.FHIR_BUNDLE: (write_fhir_bundle, "json"),
+}

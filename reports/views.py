@@ -1,0 +1,86 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts import access
+from audit.services import client_ip
+
+from . import services
+from .forms import ExportForm
+from .models import ExportKind
+
+LIST_SIZE = 50
+
+
+@login_required
+def export_list(request):
+    jobs = services.jobs_visible_to(request.user).select_related("created_by")
+    can_export = access.can(request.user, access.RUN_EXPORTS)
+    form = ExportForm(request.POST or None) if can_export else None
+    if request.method == "POST":
+        if form is None:
+            return HttpResponse(status=403)
+        if form.is_valid():
+            job = services.export_request(
+                user=request.user, kind=form.cleaned_data["kind"], options=form.options(),
+                ip=client_ip(request),
+            )
+            messages.success(request, f"Export #{job.pk} started: {job.get_kind_display()}.")
+            return redirect("reports:export-list")
+    return render(request, "reports/export_list.html",
+                  {"jobs": jobs[:LIST_SIZE], "form": form, "can_export": can_export})
+
+
+@login_required
+@require_POST
+def export_patient(request, patient_id):
+    """The patient page's button: one patient's discussion sheet (or FHIR bundle)."""
+    patient = access.get_patient_for_user(request.user, patient_id)
+    kind = request.POST.get("kind", ExportKind.PATIENT_PDF)
+    form = ExportForm({"kind": kind, "patient": patient.pk})
+    if not form.is_valid() or not form.is_patient_kind:
+        return HttpResponse("Only a patient PDF or FHIR bundle can be exported here.", status=400)
+    job = services.export_request(
+        user=request.user, kind=kind, options=form.options(), ip=client_ip(request)
+    )
+    messages.success(request, f"Export #{job.pk} started: {job.get_kind_display()}.")
+    return redirect("reports:export-list")
+
+
+def job_status(job, download_url: str | None) -> dict:
+    return {
+        "id": job.pk,
+        "kind": job.kind,
+        "status": job.status,
+        "progress": job.progress,
+        "error": job.error,
+        "file_deleted": job.file_deleted,
+        "download_url": download_url if job.downloadable else None,
+    }
+
+
+@login_required
+@require_GET
+def export_status(request, pk):
+    job = services.get_job_for_user(request.user, pk)
+    return JsonResponse(job_status(job, reverse("reports:export-download", args=[job.pk])))
+
+
+def file_response(request, job):
+    """Stream the finished file and audit the download; 410 once the file has expired."""
+    if job.file_deleted:
+        return HttpResponse("This export has expired and its file was deleted.", status=410)
+    if not job.downloadable:
+        return HttpResponse("This export has no file (yet).", status=404)
+    services.record_download(user=request.user, job=job, ip=client_ip(request))
+    return FileResponse(job.file.open("rb"), as_attachment=True,
+                        filename=job.file.name.rsplit("/", 1)[-1])
+
+
+@login_required
+@require_GET
+def export_download(request, pk):
+    return file_response(request, services.get_job_for_user(request.user, pk))
