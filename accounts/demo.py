@@ -13,8 +13,8 @@ from django.db import transaction
 from patients.models import Patient
 from patients.services import patient_create
 from trdtracker.validators import today
-from treatments.models import Drug, Therapy, Trial
-from treatments.services import therapy_create, trial_create
+from treatments.models import Drug, ScaleScore, Therapy, Trial
+from treatments.services import score_create, therapy_create, trial_create
 
 from .models import Membership, Practice, Role
 
@@ -51,6 +51,18 @@ class DemoTherapy:
 
 
 @dataclass
+class DemoScore:
+    scale: str
+    weeks_ago: int
+    total: int | None = None  # PHQ-9: the sum of `items`
+    items: list[int] = field(default_factory=list)
+
+
+def demo_phq9(weeks_ago: int, items: list[int]) -> DemoScore:
+    return DemoScore("phq9", weeks_ago, items=items)
+
+
+@dataclass
 class DemoPatient:
     identifier: str
     born: int
@@ -58,31 +70,44 @@ class DemoPatient:
     notes: str
     trials: list[DemoTrial] = field(default_factory=list)
     therapies: list[DemoTherapy] = field(default_factory=list)
+    scores: list[DemoScore] = field(default_factory=list)
 
 
 DEMO_PATIENTS = [
-    DemoPatient("DEMO-001", 1979, 80, "Synthetic: meets TRD after two adequate failed trials.", [
+    DemoPatient("DEMO-001", 1979, 80, "Synthetic: meets TRD after two adequate failed trials; "
+                "the HAM-D-17 scores show the non-response and the partial response.", [
         DemoTrial("sertraline", 70, 10, "100", "no_response", reason_stopped="no improvement"),
         DemoTrial("venlafaxine", 56, 14, "75", "partial_response",
                   changes=[(2, "150"), (6, "225")], reason_stopped="partial response only"),
         DemoTrial("lithium", 36, None, "600", "ongoing", changes=[(2, "900")]),
+    ], scores=[
+        DemoScore("hamd17", 71, 24), DemoScore("hamd17", 64, 23), DemoScore("hamd17", 61, 22),
+        DemoScore("hamd17", 56, 22), DemoScore("hamd17", 48, 17), DemoScore("hamd17", 43, 15),
+        DemoScore("hamd17", 36, 16), DemoScore("hamd17", 20, 13), DemoScore("hamd17", 4, 12),
     ]),
     DemoPatient("DEMO-002", 1990, 40, "Synthetic: possible pseudo-resistance (doses too low).", [
         DemoTrial("sertraline", 36, 9, "25", "no_response"),
         DemoTrial("citalopram", 24, 10, "10", "no_response", changes=[(6, "20")]),
     ]),
-    DemoPatient("DEMO-003", 1985, 60, "Synthetic: one trial not taken as prescribed.", [
+    DemoPatient("DEMO-003", 1985, 60, "Synthetic: one trial not taken as prescribed; the "
+                "PHQ-9 scores of the duloxetine trial disagree with its recorded outcome.", [
         DemoTrial("escitalopram", 55, 10, "10", "no_response", adherence="poor"),
         DemoTrial("duloxetine", 40, 8, "60", "no_response"),
+    ], scores=[
+        demo_phq9(41, [2, 2, 2, 2, 2, 2, 2, 2, 0]),  # 16
+        demo_phq9(36, [2, 2, 1, 2, 1, 1, 1, 1, 0]),  # 11
+        demo_phq9(33, [1, 1, 1, 1, 1, 1, 1, 0, 0]),  # 7: 56 % lower, a response
     ]),
     DemoPatient("DEMO-004", 1972, 30, "Synthetic: an ongoing trial still too short to judge.", [
         DemoTrial("mirtazapine", 28, 9, "30", "no_response"),
         DemoTrial("fluoxetine", 3, None, "20", "ongoing"),
     ]),
-    DemoPatient("DEMO-005", 1968, 20, "Synthetic: failed trials belong to a previous episode.", [
+    DemoPatient("DEMO-005", 1968, 20, "Synthetic: failed trials belong to a previous episode; lamotrigine with the pill.", [
         DemoTrial("paroxetine", 200, 10, "30", "no_response"),
         DemoTrial("nortriptyline", 150, 12, "100", "no_response"),
         DemoTrial("bupropion", 12, None, "300", "ongoing"),
+        DemoTrial("estrogen-containing contraceptive", 30, None, "1", "ongoing"),
+        DemoTrial("lamotrigine", 10, None, "100", "ongoing"),
     ]),
     DemoPatient("DEMO-006", 1982, 120, "Synthetic: TRD with ECT, TMS and psychotherapy tried.", [
         DemoTrial("escitalopram", 110, 12, "20", "no_response"),
@@ -95,16 +120,25 @@ DEMO_PATIENTS = [
     ]),
     DemoPatient("DEMO-007", 1995, 20, "Synthetic: responded to the first antidepressant.", [
         DemoTrial("sertraline", 18, 12, "100", "response", changes=[(2, "150")]),
+    ], scores=[
+        DemoScore("madrs", 18, 32), DemoScore("madrs", 14, 26), DemoScore("madrs", 10, 17),
+        DemoScore("madrs", 7, 13),  # 59 % lower: a response, as recorded
     ]),
-    DemoPatient("DEMO-008", 1977, 50, "Synthetic: same drug tried twice (counts once).", [
+    DemoPatient("DEMO-008", 1977, 50, "Synthetic: same drug tried twice (counts once); MAOI started too soon.", [
         DemoTrial("sertraline", 48, 8, "100", "no_response"),
         DemoTrial("sertraline", 30, 10, "150", "no_response"),
+        DemoTrial("phenelzine", 19, 3, "45", "intolerance", reason_stopped="dizziness"),
     ]),
-    DemoPatient("DEMO-009", 1988, 45, "Synthetic: titration crossed the adequate dose too late.", [
+    DemoPatient("DEMO-009", 1988, 45, "Synthetic: titration crossed the adequate dose too late; "
+                "the latest PHQ-9 reports thoughts of self-harm (item 9).", [
         DemoTrial("venlafaxine", 40, 9, "75", "no_response", changes=[(5, "150")]),
         DemoTrial("vortioxetine", 25, 3, "10", "intolerance", reason_stopped="nausea"),
     ], [
         DemoTherapy("esketamine", 8, None, "ongoing"),
+    ], scores=[
+        demo_phq9(26, [2, 2, 2, 2, 1, 2, 2, 1, 0]),  # 14
+        demo_phq9(9, [3, 3, 2, 2, 2, 2, 2, 1, 1]),  # 18, item 9 = 1
+        demo_phq9(1, [3, 3, 2, 3, 2, 3, 2, 1, 2]),  # 21, item 9 = 2
     ]),
     DemoPatient("DEMO-010", 2001, None, "Synthetic: newly referred, no treatment recorded yet."),
 ]
@@ -167,6 +201,12 @@ def seed_patient(practice: Practice, spec: DemoPatient) -> bool:
                 reason_stopped=item.reason_stopped,
             ),
             dose_changes=[(start + timedelta(weeks=w), Decimal(d)) for w, d in item.changes],
+        )
+    for item in spec.scores:
+        score_create(
+            user=SEED_ACTOR, patient=patient,
+            score=ScaleScore(scale=item.scale, date=_weeks_ago(item.weeks_ago), total=item.total,
+                             items=item.items),
         )
     for item in spec.therapies:
         start = _weeks_ago(item.start_weeks_ago)

@@ -5,8 +5,9 @@ from rest_framework.settings import api_settings
 
 from audit.models import AuditEvent
 from patients.models import Patient
+from treatments import measured, scales
 from treatments.catalog import resolve_drug
-from treatments.models import Drug, Therapy, Trial
+from treatments.models import Drug, ScaleScore, Therapy, Trial
 
 
 def dose_field(**kwargs):
@@ -35,7 +36,8 @@ class DrugSerializer(serializers.ModelSerializer):
 class PatientSerializer(serializers.ModelSerializer):
     class Meta:
         model = Patient
-        fields = ["id", "identifier", "date_of_birth", "episode_start", "notes"]
+        fields = ["id", "identifier", "date_of_birth", "episode_start", "baseline_severity",
+                  "suicide_risk_flag", "notes"]
         extra_kwargs = {"notes": {"required": False}}
         # Uniqueness within the practice is checked by the model (it knows the practice).
         validators = []
@@ -130,6 +132,42 @@ class TherapySerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "detail", "start_date", "end_date", "outcome", "notes"]
 
 
+class ScoreSerializer(serializers.ModelSerializer):
+    """PHQ-9: the nine items are required and the total is their sum (a total may be sent,
+    but must agree). HAM-D-17 and MADRS: the total is required, the items optional."""
+
+    scale = serializers.ChoiceField(choices=scales.SCALE_CHOICES)
+    total = serializers.IntegerField(required=False, allow_null=True)
+    items = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+    class Meta:
+        model = ScaleScore
+        fields = ["id", "scale", "date", "total", "items"]
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            detail = error.detail
+            if isinstance(detail, dict) and isinstance(detail.get("items"), dict):
+                # Per-item errors as plain messages, so every field maps to a list of strings.
+                detail = {**detail, "items": [
+                    f"item {int(index) + 1}: {message}"
+                    for index, messages in detail["items"].items() for message in messages
+                ]}
+                raise serializers.ValidationError(detail) from error
+            raise
+
+    def validate(self, attrs):
+        scale, total, items = attrs["scale"], attrs.get("total"), attrs.get("items") or []
+        errors = scales.validate(scale, total, items)
+        if scale != scales.PHQ9 and total is None:
+            errors["total"] = f"Enter the {scales.SCALES[scale].name} total."
+        if errors:
+            raise serializers.ValidationError({field: [message] for field, message in errors.items()})
+        return {**attrs, "items": items, "total": scales.total_of(scale, total, items)}
+
+
 class TrdQuerySerializer(serializers.Serializer):
     as_of = serializers.DateField(required=False)
 
@@ -141,6 +179,15 @@ class TrialEvaluationSerializer(serializers.Serializer):
     counts_toward_trd = serializers.BooleanField()
     days_at_adequate_dose = serializers.IntegerField()
     reasons = serializers.ListField(child=serializers.CharField())
+    measured_outcome = serializers.SerializerMethodField()
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=list(measured.LABELS.items()), allow_null=True)
+    )
+    def get_measured_outcome(self, item) -> str | None:
+        """What the scores show (see treatments.measured), or null without them."""
+        result = self.context.get("measured", {}).get(item.trial.id)
+        return result.outcome if result else None
 
 
 class TrdEvaluationSerializer(serializers.Serializer):
@@ -170,3 +217,56 @@ class AuditEventSerializer(serializers.ModelSerializer):
         fields = ["id", "timestamp", "actor", "action", "object_type", "object_id", "patient",
                   "ip", "details"]
         read_only_fields = fields
+
+
+class WarningSerializer(serializers.Serializer):
+    """A warning derived from the recorded history (treatments.warnings); stored nowhere."""
+
+    code = serializers.ChoiceField(choices=[
+        "maoi_serotonergic_overlap", "maoi_washout_too_short", "lamotrigine_interaction",
+        "dose_above_maximum", "same_class_overlap",
+    ])
+    severity = serializers.ChoiceField(choices=["high", "moderate", "info"])
+    message = serializers.CharField()
+    trial_ids = serializers.ListField(child=serializers.IntegerField())
+    sources = serializers.ListField(child=serializers.CharField())
+
+
+class MsmInputSerializer(serializers.Serializer):
+    value = serializers.JSONField(
+        help_text="Months, the severity category, the number of failed antidepressants, or "
+                  "whether it was used; null when unknown."
+    )
+    category = serializers.CharField()
+    points = serializers.IntegerField()
+    assumed = serializers.BooleanField(
+        help_text="Unknown, so its lowest category was used: the score is a lower bound."
+    )
+    note = serializers.CharField()
+
+
+class MsmInputsSerializer(serializers.Serializer):
+    duration = MsmInputSerializer()
+    severity = MsmInputSerializer()
+    failed_antidepressants = MsmInputSerializer()
+    augmentation = MsmInputSerializer()
+    ect = MsmInputSerializer()
+
+
+class MaudsleySerializer(serializers.Serializer):
+    score = serializers.IntegerField(min_value=3, max_value=15)
+    band = serializers.ChoiceField(choices=["mild", "moderate", "severe"])
+    inputs = MsmInputsSerializer()
+
+
+class StagingSerializer(serializers.Serializer):
+    """Maudsley Staging Method and Thase–Rush stage (treatments.staging)."""
+
+    maudsley = MaudsleySerializer()
+    thase_rush_stage = serializers.IntegerField(
+        min_value=0, max_value=5, help_text="0 when not even stage I."
+    )
+
+
+class TrdStatusSerializer(TrdEvaluationSerializer, StagingSerializer):
+    """The TRD evaluation with the staging (documents the /trd/ answer)."""

@@ -19,8 +19,14 @@ from audit.views import events_visible_to
 from patients import services as patient_services
 from patients.models import Patient
 from treatments import services as treatment_services
-from treatments.models import Drug, Therapy, Trial
-from treatments.selectors import active_therapies, active_trials, patient_history
+from treatments.models import Drug, ScaleScore, Therapy, Trial
+from treatments.selectors import (
+    active_scores,
+    active_therapies,
+    active_trials,
+    patient_history,
+    patient_warnings_and_staging,
+)
 
 from . import serializers
 
@@ -260,8 +266,31 @@ class TherapyDetail(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class ScoreList(APIView):
+    serializer_class = serializers.ScoreSerializer
+    http_method_names = ["get", "post", "head", "options"]
+
+    @extend_schema(operation_id="patients_scores_list",
+                   responses=serializers.ScoreSerializer(many=True))
+    def get(self, request, patient_id):
+        patient = _patient(request, patient_id)
+        audit_read(request, patient, "scores")
+        return Response(serializers.ScoreSerializer(active_scores(patient), many=True).data)
+
+    @extend_schema(responses={201: serializers.ScoreSerializer})
+    def post(self, request, patient_id):
+        patient = _patient(request, patient_id)
+        serializer = serializers.ScoreSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        score = treatment_services.score_create(
+            user=request.user, patient=patient, score=ScaleScore(**serializer.validated_data),
+            ip=client_ip(request),
+        )
+        return Response(serializers.ScoreSerializer(score).data, status=status.HTTP_201_CREATED)
+
+
 class TrdStatus(APIView):
-    serializer_class = serializers.TrdEvaluationSerializer
+    serializer_class = serializers.TrdStatusSerializer
     http_method_names = ["get", "head", "options"]
 
     @extend_schema(parameters=[serializers.TrdQuerySerializer])
@@ -271,7 +300,11 @@ class TrdStatus(APIView):
         query.is_valid(raise_exception=True)
         history = patient_history(patient, as_of=query.validated_data.get("as_of"))
         audit_read(request, patient, "trd")
-        return Response(serializers.TrdEvaluationSerializer(history.evaluation).data)
+        body = serializers.TrdEvaluationSerializer(
+            history.evaluation, context={"measured": history.measured}
+        ).data
+        _, stages = patient_warnings_and_staging(history)
+        return Response({**body, **serializers.StagingSerializer(stages).data})
 
 
 class PatientOptions(APIView):
@@ -284,6 +317,21 @@ class PatientOptions(APIView):
         history = patient_history(patient)
         audit_read(request, patient, "options")
         return Response(serializers.OptionSerializer(history.options, many=True).data)
+
+
+class PatientWarnings(APIView):
+    """Warnings derived on read from the recorded trials (treatments.warnings)."""
+
+    serializer_class = serializers.WarningSerializer
+    http_method_names = ["get", "head", "options"]
+
+    @extend_schema(operation_id="patients_warnings_list",
+                   responses=serializers.WarningSerializer(many=True))
+    def get(self, request, patient_id):
+        patient = _patient(request, patient_id)
+        found, _ = patient_warnings_and_staging(patient_history(patient))
+        audit_read(request, patient, "warnings")
+        return Response(serializers.WarningSerializer(found, many=True).data)
 
 
 class AuditEventList(generics.ListAPIView):

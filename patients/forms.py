@@ -13,7 +13,8 @@ class DateInput(forms.DateInput):
 class PatientForm(forms.ModelForm):
     class Meta:
         model = Patient
-        fields = ["identifier", "date_of_birth", "episode_start", "notes"]
+        fields = ["identifier", "date_of_birth", "episode_start", "baseline_severity",
+                  "suicide_risk_flag", "notes"]
         widgets = {
             "date_of_birth": DateInput(),
             "episode_start": DateInput(),

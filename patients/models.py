@@ -27,6 +27,21 @@ class Patient(models.Model):
         help_text="Onset of the current depressive episode, when known.",
     )
     notes = models.TextField(blank=True)
+    baseline_severity = models.CharField(
+        "severity at the start of the episode",
+        max_length=20,
+        blank=True,
+        choices=[
+            ("subsyndromal", "Subsyndromal"), ("mild", "Mild"), ("moderate", "Moderate"),
+            ("severe", "Severe without psychosis"), ("severe_psychotic", "Severe with psychosis"),
+        ],
+        help_text="The clinician's rating; without it, staging uses the episode's early scores.",
+    )
+    suicide_risk_flag = models.BooleanField(
+        "suicide risk: discuss urgently",
+        default=False,
+        help_text="Set by a clinician; a PHQ-9 item 9 above 0 raises the same flag.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

@@ -9,7 +9,10 @@ from treatments.services import refresh_trd_summary
 
 from .models import Patient
 
-PATIENT_FIELDS = ("identifier", "date_of_birth", "episode_start", "notes")
+PATIENT_FIELDS = (
+    "identifier", "date_of_birth", "episode_start", "baseline_severity", "suicide_risk_flag",
+    "notes",
+)
 
 
 def patient_state(patient: Patient) -> dict:

@@ -6,7 +6,11 @@ from django.shortcuts import redirect, render
 from accounts import access
 from audit.models import Action, AuditEvent
 from audit.services import client_ip, record_event
-from treatments.selectors import patient_history
+from treatments.selectors import (
+    patient_history,
+    patient_warnings_and_staging,
+    with_latest_phq9_item9,
+)
 from treatments.services import refresh_stale_trd_summaries
 from treatments.timeline import build_timeline
 
@@ -33,13 +37,14 @@ def patient_list(request):
     search = PatientSearchForm(
         {"q": request.session.get(SEARCH_SESSION_KEY, ""), "status": request.GET.get("status", "")}
     )
-    page = Paginator(search.filter(patients).order_by("identifier", "id"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    listed = with_latest_phq9_item9(search.filter(patients)).order_by("identifier", "id")
+    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
+    at_risk = [p for p in page if p.suicide_risk_flag or (p.latest_phq9_item9 or 0) > 0]
     return render(
         request,
         "patients/patient_list.html",
-        {"page": page, "search": search, "can_edit": access.can(request.user, access.EDIT_CLINICAL)},
+        {"page": page, "search": search, "at_risk": at_risk,
+         "can_edit": access.can(request.user, access.EDIT_CLINICAL)},
     )
 
 
@@ -47,6 +52,7 @@ def patient_list(request):
 def patient_detail(request, pk):
     patient = access.get_patient_for_user(request.user, pk)
     history = patient_history(patient)
+    warnings, staging = patient_warnings_and_staging(history)
     record_event(
         actor=request.user, practice_id=patient.practice_id, action=Action.VIEW, obj=patient,
         patient_id=patient.pk, ip=client_ip(request), details={"page": "patient"},
@@ -63,8 +69,10 @@ def patient_detail(request, pk):
             "patient": patient,
             "history": history,
             "evaluation": history.evaluation,
-            "timeline": build_timeline(history.evaluation, history.therapies),
+            "timeline": build_timeline(history.evaluation, history.therapies, history.scores),
             "changes": changes,
+            "warnings": warnings,
+            "staging": staging,
             "can_edit": access.can(request.user, access.EDIT_CLINICAL),
         },
     )

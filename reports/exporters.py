@@ -21,9 +21,10 @@ from audit.models import AuditEvent
 from patients.models import Patient
 from trdtracker.validators import today
 from treatments import trd
-from treatments.models import DoseChange, Drug, Therapy, TherapyKind, Trial
+from treatments.models import DoseChange, Drug, Therapy, Trial
 from treatments.selectors import evaluate_patient_trials
 from treatments.services import refresh_practice_trd_summaries
+from treatments.staging import is_failed_bilateral_ect
 
 from .models import ExportKind
 from .staging import thase_rush_stage
@@ -240,11 +241,7 @@ def _status_matches(job, evaluation) -> bool:
 
 def failed_bilateral_ect(therapies) -> bool:
     """A course of ECT recorded as bilateral (in its detail) without response."""
-    return any(
-        t.kind == TherapyKind.ECT and t.outcome in trd.COUNTING_OUTCOMES
-        and "bilateral" in t.detail.lower()
-        for t in therapies
-    )
+    return any(is_failed_bilateral_ect(t.kind, t.detail, t.outcome) for t in therapies)
 
 
 def register_rows(job, progress):

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from accounts.models import Membership, Practice, Role
 from patients.models import Patient
 from trdtracker.validators import today
-from treatments.models import DoseChange, Drug, Therapy, Trial
+from treatments.models import DoseChange, Drug, ScaleScore, Therapy, Trial
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -86,3 +86,23 @@ class TherapyFactory(factory.django.DjangoModelFactory):
     start_date = factory.LazyFunction(lambda: today() - timedelta(days=30))
     end_date = None
     outcome = "ongoing"
+
+
+class ScaleScoreFactory(factory.django.DjangoModelFactory):
+    """A MADRS total by default; pass scale="phq9" with nine `items` (and their sum)."""
+
+    class Meta:
+        model = ScaleScore
+
+    patient = factory.SubFactory(PatientFactory)
+    scale = "madrs"
+    date = factory.LazyFunction(lambda: today() - timedelta(days=7))
+    items = factory.LazyFunction(list)
+    total = factory.LazyAttribute(lambda s: sum(s.items) if s.items else 20)
+
+
+def phq9(patient, *, item9: int, days_ago: int = 7, others: int = 1) -> ScaleScore:
+    """A PHQ-9 with items 1-8 at `others` and item 9 at `item9`."""
+    items = [others] * 8 + [item9]
+    return ScaleScoreFactory(patient=patient, scale="phq9", items=items,
+                             date=today() - timedelta(days=days_ago))

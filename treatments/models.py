@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from trdtracker.validators import today, validate_not_future
 
-from . import trd
+from . import scales, trd
 
 DOSE_SANITY_LIMIT_MG = Decimal("100000")
 MAX_DOSE_FACTOR = 10
@@ -249,3 +249,42 @@ class Therapy(models.Model):
             )
 
 
+
+
+class ScaleScore(models.Model):
+    """One dated rating-scale score of a patient (PHQ-9, HAM-D-17, MADRS)."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="scores")
+    scale = models.CharField(max_length=10, choices=scales.SCALE_CHOICES)
+    date = models.DateField(validators=[validate_not_future])
+    total = models.PositiveSmallIntegerField()
+    items = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClinicalRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["date", "id"]
+        indexes = [models.Index(fields=["patient", "scale", "date"], name="score_patient_scale_date")]
+
+    def __str__(self):
+        return f"{self.get_scale_display()} {self.total} on {self.date}"
+
+    def clean(self):
+        errors = scales.validate(self.scale, self.total, self.items or [])
+        patient = self.patient if self.patient_id else None
+        if patient and self.date and self.date < patient.date_of_birth:
+            errors["date"] = "Cannot be before the patient's date of birth."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def band(self) -> str:
+        return scales.band(self.scale, self.total)
+
+    @property
+    def suicide_item(self) -> int | None:
+        if self.scale != scales.PHQ9 or len(self.items or []) < scales.PHQ9_SUICIDE_ITEM:
+            return None
+        return self.items[scales.PHQ9_SUICIDE_ITEM - 1]

@@ -1,14 +1,16 @@
 """Reads: load a patient's records in a constant number of queries and evaluate them."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Prefetch
+from django.db.models import IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from trdtracker.validators import today
 
-from . import options, trd
-from .models import DoseChange, Therapy, Trial
+from . import measured, options, scales, staging, trd, warnings
+from .models import DoseChange, ScaleScore, Therapy, Trial
 
 
 def active_trials(patient_ids):
@@ -23,6 +25,63 @@ def active_trials(patient_ids):
 
 def active_therapies(patient):
     return Therapy.objects.active().filter(patient=patient).order_by("start_date", "id")
+
+
+def active_scores(patient):
+    return ScaleScore.objects.active().filter(patient=patient).order_by("date", "id")
+
+
+def with_latest_phq9_item9(patients):
+    """Annotate `latest_phq9_item9`: item 9 of each patient's latest PHQ-9, or None.
+
+    One subquery, so a list stays at a constant number of queries. The JSON item is read
+    as text and cast (a bare ``items__8`` in a subquery fails to decode on SQLite).
+    """
+    latest = (
+        ScaleScore.objects.active()
+        .filter(patient=OuterRef("pk"), scale=scales.PHQ9)
+        .order_by("-date", "-id")
+        .values(item9=Cast(KeyTextTransform(str(scales.PHQ9_SUICIDE_ITEM - 1), "items"),
+                           IntegerField()))[:1]
+    )
+    return patients.annotate(latest_phq9_item9=Subquery(latest, output_field=IntegerField()))
+
+
+@dataclass(frozen=True)
+class SuicideRisk:
+    """Why the patient page shows the "discuss urgently" banner (None when it does not)."""
+
+    flagged_by_clinician: bool
+    phq9_item9: int | None
+    phq9_date: date | None
+
+    @property
+    def from_phq9(self) -> bool:
+        return bool(self.phq9_item9)
+
+
+def suicide_risk(patient, scores) -> SuicideRisk | None:
+    """The clinician's flag, or item 9 above 0 in the latest PHQ-9 of `scores`."""
+    phq9 = [score for score in scores if score.scale == scales.PHQ9]
+    latest = max(phq9, key=lambda s: (s.date, s.pk or 0), default=None)
+    item9 = latest.suicide_item if latest else None
+    if not patient.suicide_risk_flag and not item9:
+        return None
+    return SuicideRisk(
+        flagged_by_clinician=patient.suicide_risk_flag,
+        phq9_item9=item9,
+        phq9_date=latest.date if latest else None,
+    )
+
+
+def measured_outcomes(trials, scores, as_of: date) -> dict:
+    """{trial id: MeasuredOutcome or None} for `trials`, from the patient's `scores`."""
+    return {
+        trial.pk: measured.measured_outcome(
+            scores, start=trial.start_date, end=trial.end_date, as_of=as_of
+        )
+        for trial in trials
+    }
 
 
 def evaluate_patient_trials(patient, trials, as_of: date | None = None) -> trd.TrdEvaluation:
@@ -42,15 +101,27 @@ class PatientHistory:
     therapies: list
     evaluation: trd.TrdEvaluation
     options: list
+    scores: list = field(default_factory=list)
+    measured: dict = field(default_factory=dict)  # trial id -> MeasuredOutcome | None
+    suicide_risk: SuicideRisk | None = None
 
     def trial_evaluations(self):
         by_id = {e.trial.id: e for e in self.evaluation.trials}
         return [(trial, by_id.get(trial.pk)) for trial in self.trials]
 
+    def trial_rows(self):
+        """(trial, evaluation, measured outcome, disagrees) for the trial table."""
+        rows = []
+        for trial, item in self.trial_evaluations():
+            outcome = self.measured.get(trial.pk)
+            rows.append((trial, item, outcome, measured.disagrees(trial.outcome, outcome)))
+        return rows
+
 
 def patient_history(patient, as_of: date | None = None) -> PatientHistory:
     trials = list(active_trials([patient.pk]))
     therapies = list(active_therapies(patient))
+    scores = list(active_scores(patient))
     evaluation = evaluate_patient_trials(patient, trials, as_of)
     return PatientHistory(
         patient=patient,
@@ -58,6 +129,9 @@ def patient_history(patient, as_of: date | None = None) -> PatientHistory:
         therapies=therapies,
         evaluation=evaluation,
         options=patient_options(trials, therapies),
+        scores=scores,
+        measured=measured_outcomes(trials, scores, evaluation.as_of),
+        suicide_risk=suicide_risk(patient, scores),
     )
 
 
@@ -67,3 +141,27 @@ def patient_options(trials, therapies) -> list[options.PatientOption]:
         drug_names={trial.drug.name for trial in trials},
         drug_classes={trial.drug.drug_class for trial in trials},
     )
+
+
+def patient_warnings_and_staging(
+    history: PatientHistory,
+) -> tuple[list[warnings.HistoryWarning], staging.Staging]:
+    """Warnings and staging derived from the loaded history: no query, never stored."""
+    patient = history.patient
+    evaluation = history.evaluation
+    found = warnings.history_warnings(
+        [item.trial for item in evaluation.trials],
+        as_of=evaluation.as_of,
+        max_dose_mg={trial.drug.name: trial.drug.max_dose_mg for trial in history.trials},
+    )
+    stages = staging.stage(
+        evaluation,
+        episode_start=patient.episode_start,
+        baseline_severity=patient.baseline_severity,
+        scores=[staging.ScoreFacts(s.scale, s.date, s.total) for s in history.scores],
+        therapies=[
+            staging.TherapyFacts(t.kind, t.start_date, t.detail, t.outcome)
+            for t in history.therapies
+        ],
+    )
+    return found, stages

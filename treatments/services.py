@@ -9,12 +9,14 @@ from audit.models import Action
 from audit.services import deletion_details, model_changes, record_event
 from trdtracker.validators import today
 
-from .models import DoseChange, Therapy, Trial, validate_dose_changes
+from . import scales
+from .models import DoseChange, ScaleScore, Therapy, Trial, validate_dose_changes
 from .selectors import active_trials, evaluate_patient_trials
 
 TRIAL_FIELDS = ("drug", "start_date", "end_date", "dose_mg", "adherence", "outcome",
                 "reason_stopped", "notes")
 THERAPY_FIELDS = ("kind", "detail", "start_date", "end_date", "outcome", "notes")
+SCORE_FIELDS = ("scale", "date", "total")
 
 
 def _snapshot(instance, fields) -> dict:
@@ -129,6 +131,28 @@ def therapy_delete(*, user, therapy: Therapy, ip=None) -> None:
         patient_id=therapy.patient_id, ip=ip,
         details=deletion_details(therapy_state(therapy), therapy.deleted_at),
     )
+
+
+@transaction.atomic
+def score_create(*, user, patient, score: ScaleScore, ip=None) -> ScaleScore:
+    """Record a rating-scale score; a PHQ-9 without a total gets the sum of its items."""
+    score.patient = patient
+    score.items = list(score.items or [])
+    if score.total is None and score.items and not scales.validate(score.scale, None, score.items):
+        score.total = sum(score.items)
+    score.full_clean()
+    score.save()
+    record_event(
+        actor=user, practice_id=patient.practice_id, action=Action.CREATE, obj=score,
+        patient_id=patient.pk, ip=ip,
+        details={"changes": model_changes({}, score_state(score))},
+    )
+    return score
+
+
+def score_state(score: ScaleScore) -> dict:
+    # "item_scores", not "items": templates would read changes.items as the dict method.
+    return {**_snapshot(score, SCORE_FIELDS), "item_scores": list(score.items or [])}
 
 
 def refresh_trd_summary(patient) -> None:

@@ -1,13 +1,16 @@
 """Geometry of the patient timeline chart, as plain data for an inline SVG.
 
-Pure: takes the TRD evaluation and the therapies, returns rows of rectangles in
-pixel units. The template only draws what this computes, so the chart needs no
-JavaScript, no CDN, and prints as it shows.
+Pure: takes the TRD evaluation, the therapies and the rating-scale scores, returns rows
+of rectangles and, under them on the same time axis, one lane per scale with its
+severity bands shaded and its scores as a line. All in pixel units: the template only
+draws what this computes, so the chart needs no JavaScript, no CDN, and prints as it
+shows.
 """
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from . import scales as scale_specs
 from .trd import TrdEvaluation, format_dose
 
 WIDTH = 960
@@ -17,6 +20,10 @@ BAR_HEIGHT = 24
 AXIS_HEIGHT = 28
 TOP = 8
 MIN_STEP_FRACTION = 0.3
+LANE_HEIGHT = 90  # the plot area of one scale's lane
+LANE_GAP = 14
+RIGHT_MARGIN = 10
+BAND_LABEL_WIDTH = 100  # right of the chart, for the band names, when there are scores
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,32 @@ class Tick:
     label: str
 
 
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    title: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One rating scale under the trial bars: shaded severity bands and a line of scores."""
+
+    scale: str
+    label: str
+    sublabel: str
+    y: float
+    height: float
+    bands: tuple[Rect, ...]
+    points: tuple[Point, ...]
+    band_label_x: float = 0
+
+    @property
+    def polyline(self) -> str:
+        return " ".join(f"{p.x},{p.y}" for p in self.points)
+
+
 @dataclass
 class Timeline:
     width: int = WIDTH
@@ -55,22 +88,28 @@ class Timeline:
     today_x: float | None = None
     chart_left: int = LABEL_WIDTH
     axis_y: float = 0
+    lanes: list[Lane] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not self.rows
+        return not self.rows and not self.lanes
 
 
-def build_timeline(evaluation: TrdEvaluation, therapies, *, width: int = WIDTH) -> Timeline:
+def build_timeline(
+    evaluation: TrdEvaluation, therapies, scores=(), *, width: int = WIDTH
+) -> Timeline:
+    """`scores` are objects with `scale`, `date` and `total`; those after as-of are left out."""
     as_of = evaluation.as_of
+    scores = [s for s in scores if s.date <= as_of and s.scale in scale_specs.SCALES]
     spans = [(t.trial.start_date, t.end) for t in evaluation.trials]
     spans += [(th.start_date, th.end_date or as_of) for th in therapies if th.start_date <= as_of]
+    spans += [(s.date, s.date) for s in scores]
     if not spans:
         return Timeline(width=width, height=0)
     first = min(start for start, _ in spans) - timedelta(days=7)
     last = max(max(end for _, end in spans), as_of) + timedelta(days=7)
     total_days = max((last - first).days, 1)
-    chart_width = width - LABEL_WIDTH - 10
+    chart_width = width - LABEL_WIDTH - (BAND_LABEL_WIDTH if scores else RIGHT_MARGIN)
 
     def x_of(day: date) -> float:
         return round(LABEL_WIDTH + chart_width * (day - first).days / total_days, 1)
@@ -147,7 +186,15 @@ def build_timeline(evaluation: TrdEvaluation, therapies, *, width: int = WIDTH) 
                 ),
             )
         )
-    axis_y = TOP + len(rows) * ROW_HEIGHT + 4
+    lanes = []
+    lane_y = TOP + len(rows) * ROW_HEIGHT + (LANE_GAP if rows else 0)
+    for code in scale_specs.SCALES:
+        lane_scores = sorted((s for s in scores if s.scale == code), key=lambda s: s.date)
+        if not lane_scores:
+            continue
+        lanes.append(_lane(code, lane_scores, lane_y, x_of, chart_width))
+        lane_y += LANE_HEIGHT + LANE_GAP
+    axis_y = (lane_y - LANE_GAP if lanes else TOP + len(rows) * ROW_HEIGHT) + 4
     return Timeline(
         width=width,
         height=int(axis_y + AXIS_HEIGHT),
@@ -155,6 +202,41 @@ def build_timeline(evaluation: TrdEvaluation, therapies, *, width: int = WIDTH) 
         ticks=[Tick(x=x_of(day), label=label) for day, label in _ticks(first, last)],
         today_x=x_of(as_of),
         axis_y=axis_y,
+        lanes=lanes,
+    )
+
+
+def _lane(code: str, lane_scores, y: float, x_of, chart_width: float) -> Lane:
+    """Higher scores (more severe) are higher up; each band spans its scores' range."""
+    spec = scale_specs.SCALES[code]
+
+    def y_of(total: float) -> float:
+        return round(y + LANE_HEIGHT * (1 - total / spec.max_total), 1)
+
+    bands = []
+    for index, band in enumerate(spec.bands):
+        top = y_of(min(band.high + 1, spec.max_total))
+        bands.append(
+            Rect(
+                x=LABEL_WIDTH, y=top, width=chart_width, height=round(y_of(band.low) - top, 1),
+                css=f"band band-{index}", title=f"{spec.name} {band.low}–{band.high}: {band.label}",
+                label=band.label,
+            )
+        )
+    points = tuple(
+        Point(
+            x=x_of(score.date),
+            y=y_of(score.total),
+            title=(f"{spec.name} {score.total} on {score.date:%Y-%m-%d} "
+                   f"({scale_specs.band(code, score.total)})"),
+            label=str(score.total),
+        )
+        for score in lane_scores
+    )
+    return Lane(
+        scale=code, label=spec.name, sublabel=f"0–{spec.max_total}, higher is worse", y=y,
+        height=LANE_HEIGHT, bands=tuple(bands), points=points,
+        band_label_x=LABEL_WIDTH + chart_width + 4,
     )
 
 

@@ -2,13 +2,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from accounts import access
 from audit.services import client_ip
+from trdtracker.validators import today
 
-from . import services
-from .forms import DoseChangeFormSet, TherapyForm, TrialForm, dose_change_rows
-from .models import Therapy, Trial, validate_dose_changes
+from . import measured, services
+from .forms import DoseChangeFormSet, ScoreForm, TherapyForm, TrialForm, dose_change_rows
+from .models import ScaleScore, Therapy, Trial, validate_dose_changes
+from .selectors import active_scores
 
 
 def _trial_for_user(user, patient_id, trial_id):
@@ -145,3 +148,46 @@ def therapy_delete(request, patient_id, pk):
         {"what": f"the {therapy.get_kind_display()} from {therapy.start_date:%Y-%m-%d}",
          "cancel_url": patient.get_absolute_url()},
     )
+
+
+@login_required
+@require_POST
+def trial_use_measured_outcome(request, patient_id, pk):
+    """Set the trial's recorded outcome to the one its scores show (the clinician's choice)."""
+    patient, trial = _trial_for_user(request.user, patient_id, pk)
+    result = measured.measured_outcome(
+        active_scores(patient), start=trial.start_date, end=trial.end_date, as_of=today()
+    )
+    if result is None:
+        messages.error(request, "The scores do not give a measured outcome for this trial.")
+        return redirect(patient.get_absolute_url())
+    before = services.trial_state(trial)
+    trial.outcome = result.outcome
+    try:
+        services.trial_update(
+            user=request.user, trial=trial, before=before,
+            dose_changes=[(c.date, c.dose_mg) for c in trial.dose_changes.all()],
+            ip=client_ip(request),
+        )
+    except ValidationError as error:
+        messages.error(request, f"Not saved: {' '.join(error.messages)}")
+        return redirect(patient.get_absolute_url())
+    messages.success(
+        request,
+        f"Outcome of the {trial.drug.name} trial set to "
+        f"{trial.get_outcome_display().lower()} ({result.summary}).",
+    )
+    return redirect(patient.get_absolute_url())
+
+
+@login_required
+def score_create(request, patient_id):
+    patient = access.get_patient_for_user(request.user, patient_id, access.EDIT_CLINICAL)
+    form = ScoreForm(request.POST or None, instance=ScaleScore(patient=patient))
+    if request.method == "POST" and form.is_valid():
+        score = services.score_create(
+            user=request.user, patient=patient, score=form.instance, ip=client_ip(request)
+        )
+        messages.success(request, f"{score.get_scale_display()} score {score.total} recorded.")
+        return redirect(f"{patient.get_absolute_url()}#scores")
+    return render(request, "treatments/score_form.html", {"patient": patient, "form": form})
