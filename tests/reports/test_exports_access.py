@@ -5,28 +5,9 @@ import pytest
 from audit.models import Action, AuditEvent
 from reports.models import ExportJob
 
-from .exports_support import API_EXPORTS, WEB_EXPORTS, csv_rows, seed_history
+from .exports_support import API_EXPORTS, WEB_EXPORTS, csv_rows
 
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
-def eager():
-    """Tasks run in the test even when REDIS_URL points Celery at a real broker."""
-    from trdtracker.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
-
-
-@pytest.fixture
-def history(practice, patient):
-    return seed_history(practice, patient)
+pytestmark = pytest.mark.usefixtures("eager")
 
 
 @pytest.fixture

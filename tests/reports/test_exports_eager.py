@@ -21,30 +21,10 @@ from .exports_support import (
     fhir_bundle,
     pdf_page_count,
     pdf_text,
-    seed_history,
     xlsx_rows,
 )
 
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
-def eager():
-    """Tasks run in the test even when REDIS_URL points Celery at a real broker."""
-    from trdtracker.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
-
-
-@pytest.fixture
-def history(practice, patient):
-    return seed_history(practice, patient)
+pytestmark = pytest.mark.usefixtures("eager")
 
 
 @pytest.fixture

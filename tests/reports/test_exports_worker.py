@@ -20,11 +20,6 @@ from .exports_support import (
 )
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def wait_until_finished(job_id: int, timeout: float = 60) -> tuple[ExportJob, list[int]]:
     """Poll the job as the Exports page does; return it and the progress values seen."""
     seen = []
