@@ -40,3 +40,12 @@ class LogoutView(auth_views.LogoutView):
         if request.user.is_authenticated:
             signin.record_signout(request, request.user)
         return super().post(request, *args, **kwargs)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Setting a new password from an emailed link is an account change: audit it."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        signin.record_password_reset(self.request, form.user)
+        return response

@@ -133,6 +133,14 @@ def record_signout(request, user, *, reason: str = "sign_out") -> None:
     )
 
 
+def record_password_reset(request, user) -> None:
+    record_event(
+        actor=user, practice_id=_account(user.username).practice_id,
+        action=Action.ACCOUNT_CHANGE, obj=user, ip=client_ip(request),
+        details={"event": "password_reset_by_email"},
+    )
+
+
 def unlock(*, admin, username: str, request=None) -> None:
     """An admin lifts the lock on `username` (their own practice's user)."""
     record_event(

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from . import admin_views
+from . import auth_views as signin_views
 
 app_name = "accounts"
 urlpatterns = [
@@ -37,7 +38,7 @@ urlpatterns = [
     ),
     path(
         "password-reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        signin_views.PasswordResetConfirmView.as_view(
             success_url=reverse_lazy("accounts:password-reset-complete")
         ),
         name="password-reset-confirm",

@@ -206,6 +206,7 @@ class OptionSerializer(serializers.Serializer):
     considered_when = serializers.CharField(source="option.considered_when")
     cautions = serializers.ListField(source="option.cautions", child=serializers.CharField())
     already_tried = serializers.BooleanField()
+    suicide_risk_related = serializers.BooleanField(source="option.suicide_risk_related")
     sources = serializers.ListField(source="option.sources", child=serializers.CharField())
 
 

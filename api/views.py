@@ -63,6 +63,11 @@ class TokenView(ObtainAuthToken):
 
     @staticmethod
     def check_second_factor(request, user) -> None:
+        if twofactor.needs_enrolment(user):
+            raise ValidationError({"otp": [
+                "Your practice requires two-factor authentication: sign in on the web once "
+                "to set it up, then ask for a token with the code."
+            ]})
         if not twofactor.has_two_factor(user):
             return
         otp = request.data.get("otp")

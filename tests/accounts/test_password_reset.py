@@ -84,3 +84,17 @@ def test_the_new_password_must_pass_the_password_validators(client, clinician, m
 
     assert response.context["form"].errors["new_password2"]
     assert Client().login(username="clinician", password=PASSWORD)
+
+
+@pytest.mark.django_db
+def test_a_password_set_from_the_emailed_link_is_audited(client, clinician, mailoutbox):
+    from audit.models import Action, AuditEvent
+
+    ask_for_reset(client, "clinician@example.org")
+    set_password(client, LINK.search(mailoutbox[0].body).group(1))
+
+    event = AuditEvent.objects.get(action=Action.ACCOUNT_CHANGE,
+                                   details__event="password_reset_by_email")
+    assert (event.actor, event.practice_id, event.object_id) == (
+        "clinician", clinician.membership.practice_id, str(clinician.pk)
+    )

@@ -134,3 +134,26 @@ def test_a_verified_web_session_reads_the_api(login, clinician, patient):
 
     assert response.status_code == 200
     assert "MRN-1" in response.content.decode()
+
+
+def test_no_token_before_enrolment_when_the_practice_requires_two_factor(anonymous, clinician):
+    practice = clinician.membership.practice
+    practice.require_2fa = True
+    practice.save()
+
+    response = ask_for_token(anonymous)
+
+    assert "otp" in assert_field_errors(response, "otp")
+    assert "requires two-factor" in response.json()["otp"][0]
+    assert not Token.objects.filter(user=clinician).exists()
+
+
+def test_resetting_two_factor_revokes_the_users_api_tokens(anonymous, clinician):
+    from accounts import twofactor
+
+    enrol(clinician)
+    Token.objects.create(user=clinician)
+
+    twofactor.reset_two_factor(clinician)
+
+    assert not Token.objects.filter(user=clinician).exists()

@@ -324,6 +324,14 @@ def test_it_lists_the_17_options_in_order_none_tried_yet(as_clinician, patient):
         assert item["sources"] and set(item["sources"]) <= SOURCE_TITLES
 
 
+def test_only_ketamine_esketamine_is_marked_as_linked_to_suicide_risk(as_clinician, patient):
+    items = as_clinician.get(options_url(patient.pk)).json()
+
+    assert [item["key"] for item in items if item["suicide_risk_related"]] == [
+        "ketamine_esketamine"
+    ]
+
+
 def test_an_ect_therapy_marks_ect_as_already_tried(as_clinician, patient):
     post_therapy(as_clinician, patient.pk, kind="ect")
 
