@@ -3,21 +3,9 @@ import time
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.utils.functional import SimpleLazyObject
 
 from . import signin
 from .access import membership_of
-
-
-class MembershipMiddleware:
-    """Sets `request.membership` once, lazily, for templates and views."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        request.membership = SimpleLazyObject(lambda: membership_of(request.user))
-        return self.get_response(request)
 
 
 class IdleTimeoutMiddleware:

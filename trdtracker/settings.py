@@ -93,7 +93,6 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "accounts.middleware.MembershipMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.twofactor_middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.factories import TherapyFactory, TrialFactory
+
 
 @pytest.fixture
 def as_clinician(api, clinician):
@@ -31,3 +33,9 @@ def as_outsider(api, outsider):
 @pytest.fixture
 def anonymous(api, db):
     return api()
+
+
+@pytest.fixture
+def records(patient):
+    """One trial and one therapy of the clinician's patient."""
+    return {"trial": TrialFactory(patient=patient), "therapy": TherapyFactory(patient=patient)}

@@ -4,7 +4,6 @@ import pytest
 
 from audit.models import AuditEvent
 from patients.models import Patient
-from tests.factories import TherapyFactory, TrialFactory
 
 from .helpers import (
     PATIENTS_URL,
@@ -22,12 +21,6 @@ from .helpers import (
     trial_url,
     trials_url,
 )
-
-
-@pytest.fixture
-def records(patient):
-    return {"trial": TrialFactory(patient=patient), "therapy": TherapyFactory(patient=patient)}
-
 
 READS = {
     "patient_detail": lambda p, r: patient_url(p.pk),

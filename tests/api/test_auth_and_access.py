@@ -9,7 +9,6 @@ from patients.models import Patient
 from tests.factories import (
     PASSWORD,
     PatientFactory,
-    TherapyFactory,
     TrialFactory,
     UserFactory,
     member,
@@ -31,15 +30,6 @@ from .helpers import (
     trial_url,
     trials_url,
 )
-
-
-@pytest.fixture
-def records(patient):
-    """One trial and one therapy of the clinician's patient."""
-    return {
-        "trial": TrialFactory(patient=patient),
-        "therapy": TherapyFactory(patient=patient),
-    }
 
 
 def read_urls(patient, records):
