@@ -30,10 +30,13 @@ class ExportList(APIView):
         form = ExportForm(data)
         if not form.is_valid():
             raise ValidationError(form.errors)
-        job = services.export_request(
-            user=request.user, kind=form.cleaned_data["kind"], options=form.options(),
-            ip=client_ip(request),
-        )
+        try:
+            job = services.export_request(
+                user=request.user, kind=form.cleaned_data["kind"], options=form.options(),
+                ip=client_ip(request),
+            )
+        except services.ExportQueueUnavailable as error:
+            return Response({"detail": str(error)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response({"id": job.pk, "status": job.status, "progress": job.progress},
                         status=status.HTTP_202_ACCEPTED)
 

@@ -45,6 +45,12 @@ class ExportJob(models.Model):
     )
     progress = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
+    # Each enqueue is one attempt; a task carries its attempt number, so a message re-delivered
+    # after the job was re-queued (or finished) does nothing.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Set when queued and after every chunk: a running job whose heartbeat is stale lost its
+    # worker (reports.services.exports_sweep).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
     file_deleted = models.BooleanField(default=False)
     # Keys the de-identification pseudonyms: stable within one export, unlinkable across.
@@ -58,6 +64,7 @@ class ExportJob(models.Model):
         indexes = [
             models.Index(fields=["practice", "-created_at"], name="export_practice_created"),
             models.Index(fields=["status", "expires_at"], name="export_status_expires"),
+            models.Index(fields=["status", "heartbeat_at"], name="export_status_heartbeat"),
         ]
 
     def __str__(self):

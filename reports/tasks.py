@@ -1,12 +1,18 @@
 from celery import shared_task
+from django.conf import settings
 
 from . import services
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def export_run_task(job_id: int) -> str | None:
-    """Run one export job; re-delivered after a lost worker, it starts the job over."""
-    job = services.export_run(job_id)
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.EXPORT_TIME_LIMIT,
+    time_limit=settings.EXPORT_TIME_LIMIT + 60,
+)
+def export_run_task(job_id: int, attempt: int | None = None) -> str | None:
+    """Run one attempt of an export job; a re-delivered message starts that attempt over."""
+    job = services.export_run(job_id, attempt)
     return job.status if job else None
 
 
@@ -14,3 +20,9 @@ def export_run_task(job_id: int) -> str | None:
 def export_expire_task() -> int:
     """Delete export files past their expiry date."""
     return services.exports_expire()
+
+
+@shared_task
+def export_sweep_task() -> dict:
+    """Re-queue or fail export jobs whose worker died (stale heartbeat)."""
+    return services.exports_sweep()

@@ -17,21 +17,24 @@ LIST_SIZE = 50
 
 @login_required
 def export_list(request):
-    jobs = services.jobs_visible_to(request.user).select_related("created_by")
     can_export = access.can(request.user, access.RUN_EXPORTS)
     form = ExportForm(request.POST or None) if can_export else None
     if request.method == "POST":
         if form is None:
             return HttpResponse(status=403)
         if form.is_valid():
-            job = services.export_request(
-                user=request.user, kind=form.cleaned_data["kind"], options=form.options(),
-                ip=client_ip(request),
-            )
-            messages.success(request, f"Export #{job.pk} started: {job.get_kind_display()}.")
-            return redirect("reports:export-list")
+            return _start_export(request, form)
+    return _render_list(request, form)
+
+
+def _render_list(request, form, status=200):
+    jobs = services.jobs_visible_to(request.user).select_related("created_by")
+    can_export = access.can(request.user, access.RUN_EXPORTS)
+    if form is None and can_export:
+        form = ExportForm()
     return render(request, "reports/export_list.html",
-                  {"jobs": jobs[:LIST_SIZE], "form": form, "can_export": can_export})
+                  {"jobs": jobs[:LIST_SIZE], "form": form, "can_export": can_export},
+                  status=status)
 
 
 @login_required
@@ -43,9 +46,19 @@ def export_patient(request, patient_id):
     form = ExportForm({"kind": kind, "patient": patient.pk})
     if not form.is_valid() or not form.is_patient_kind:
         return HttpResponse("Only a patient PDF or FHIR bundle can be exported here.", status=400)
-    job = services.export_request(
-        user=request.user, kind=kind, options=form.options(), ip=client_ip(request)
-    )
+    return _start_export(request, form)
+
+
+def _start_export(request, form):
+    """Request the export and return to the Exports page, which shows how it went."""
+    try:
+        job = services.export_request(
+            user=request.user, kind=form.cleaned_data["kind"], options=form.options(),
+            ip=client_ip(request),
+        )
+    except services.ExportQueueUnavailable as error:
+        messages.error(request, str(error))
+        return _render_list(request, None, status=503)
     messages.success(request, f"Export #{job.pk} started: {job.get_kind_display()}.")
     return redirect("reports:export-list")
 

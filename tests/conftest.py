@@ -5,6 +5,7 @@ import os
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -13,6 +14,14 @@ from accounts.models import Role
 from .factories import PASSWORD, PatientFactory, PracticeFactory, member
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """For speed: PBKDF2's million rounds took ~94 % of the suite's time. Production hashing is
+    proven by tests/test_settings.py::test_production_hashes_passwords_with_pbkdf2."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 def need_service(name: str, available: bool, why: str):

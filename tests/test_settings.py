@@ -6,11 +6,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+SMTP = "django.core.mail.backends.smtp.EmailBackend"
+PRODUCTION = {"DEBUG": "0", "SECRET_KEY": "x" * 60, "EMAIL_BACKEND": SMTP}
+CONFIGURED = {"SECRET_KEY", "DEBUG", "REDIS_URL", "EMAIL_BACKEND", "TRUSTED_PROXY",
+              "MIGRATE_DATABASE_URL", "DATABASE_URL"}
+
+
 def run_settings(env_overrides: dict, code: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "REDIS_URL"}}
+    env = {k: v for k, v in os.environ.items() if k not in CONFIGURED}
     env.update(env_overrides)
     env["DJANGO_SETTINGS_MODULE"] = "trdtracker.settings"
     return subprocess.run(
@@ -28,7 +36,7 @@ def test_it_refuses_to_start_with_debug_off_and_the_dev_secret():
 
 def test_it_starts_with_debug_off_and_a_real_secret():
     result = run_settings(
-        {"DEBUG": "0", "SECRET_KEY": "x" * 60},
+        {"DEBUG": "0", "SECRET_KEY": "x" * 60, "EMAIL_BACKEND": SMTP},
         "from django.conf import settings; print(settings.DEBUG, settings.SESSION_COOKIE_SECURE)",
     )
     assert result.returncode == 0, result.stderr
@@ -66,8 +74,65 @@ def test_with_redis_url_celery_and_the_cache_use_redis():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "False", "redis://127.0.0.1:6379/9", "django.core.cache.backends.redis.RedisCache"
+        "False", "redis://127.0.0.1:6379/9", "trdtracker.cache.FailOpenRedisCache"
     ]
+
+
+def test_with_redis_url_sessions_live_in_the_cache_backed_by_the_database():
+    with_redis = run_settings({"REDIS_URL": "redis://127.0.0.1:6379/9"},
+                              "from django.conf import settings; print(settings.SESSION_ENGINE)")
+    without = run_settings({}, "from django.conf import settings; print(settings.SESSION_ENGINE)")
+    assert with_redis.stdout.strip() == "django.contrib.sessions.backends.cached_db"
+    assert without.stdout.strip() == "django.contrib.sessions.backends.db"
+
+
+@pytest.mark.parametrize("backend", [None, ""])
+def test_with_debug_off_it_refuses_to_start_without_an_explicit_email_backend(backend):
+    env = {"DEBUG": "0", "SECRET_KEY": "x" * 60}
+    if backend is not None:
+        env["EMAIL_BACKEND"] = backend
+    result = run_settings(env, "print('started')")
+    assert result.returncode != 0
+    assert "EMAIL_BACKEND is not set" in result.stderr
+    assert "started" not in result.stdout
+
+
+def test_with_debug_off_an_explicit_email_backend_is_used_as_given():
+    result = run_settings(
+        {**PRODUCTION, "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend"},
+        "from django.conf import settings; print(settings.EMAIL_BACKEND)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "django.core.mail.backends.filebased.EmailBackend"
+
+
+def test_the_forwarded_proto_header_is_trusted_only_behind_a_trusted_proxy():
+    code = "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"
+    assert run_settings(PRODUCTION, code).stdout.strip() == "None"
+    behind_proxy = run_settings({**PRODUCTION, "TRUSTED_PROXY": "1"}, code)
+    assert behind_proxy.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+def test_migrations_use_the_owner_url_and_default_to_the_app_url():
+    code = ("from django.conf import settings; d = settings.DATABASES; "
+            "print(d['default']['USER'], d['owner']['USER'], d['owner']['TEST']['MIRROR'])")
+    app_url = "postgres://trd_app@127.0.0.1:5432/trd"
+    one_url = run_settings({"DATABASE_URL": app_url}, code)
+    two_urls = run_settings(
+        {"DATABASE_URL": app_url,
+         "MIGRATE_DATABASE_URL": "postgres://trd_owner@127.0.0.1:5432/trd"}, code)
+    assert one_url.stdout.split() == ["trd_app", "trd_app", "default"]
+    assert two_urls.stdout.split() == ["trd_app", "trd_owner", "default"]
+
+
+def test_production_hashes_passwords_with_pbkdf2():
+    # The test suite swaps in a fast hasher (tests/conftest.py); the settings themselves do not.
+    result = run_settings(
+        {}, "from django.contrib.auth.hashers import make_password; print(make_password('x'))"
+    )
+    assert result.returncode == 0, result.stderr
+    algorithm, iterations, *_ = result.stdout.strip().split("$")
+    assert algorithm == "pbkdf2_sha256" and int(iterations) >= 1_000_000
 
 
 def test_database_url_selects_postgresql():
@@ -98,7 +163,8 @@ def test_production_settings_pass_the_deploy_checks():
         cwd=ROOT, capture_output=True, text=True, timeout=120,
         env={**{k: v for k, v in os.environ.items()
                  if k not in {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}},
-             "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "trd.example.org"},
+             "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "trd.example.org",
+             "EMAIL_BACKEND": SMTP},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

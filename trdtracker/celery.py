@@ -21,4 +21,9 @@ app.conf.beat_schedule = {
         "task": "reports.tasks.export_expire_task",
         "schedule": crontab(minute=5),
     },
+    # A job whose worker died (stale heartbeat) is re-queued or failed: none stays stuck.
+    "sweep-stale-exports-every-minute": {
+        "task": "reports.tasks.export_sweep_task",
+        "schedule": 60.0,
+    },
 }

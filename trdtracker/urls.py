@@ -7,6 +7,9 @@ from accounts.views import home
 admin.site.site_header = "TRD Tracker administration (superusers only)"
 admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
 
+handler404 = "trdtracker.errors.not_found"
+handler500 = "trdtracker.errors.server_error"
+
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

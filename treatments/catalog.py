@@ -28,11 +28,12 @@ def read_catalog(path: Path = DRUGS_FILE) -> list[dict]:
         ]
 
 
-def sync_catalog(drug_model, path: Path = DRUGS_FILE) -> int:
-    """Create or update every drug of the data file; used by data migrations."""
+def sync_catalog(drug_model, path: Path = DRUGS_FILE, using: str = "default") -> int:
+    """Create or update every drug of the data file; used by data migrations, which pass the
+    database they run on (`migrate --database owner` in production)."""
     rows = read_catalog(path)
     for row in rows:
-        drug_model.objects.update_or_create(name=row.pop("name"), defaults=row)
+        drug_model.objects.using(using).update_or_create(name=row.pop("name"), defaults=row)
     return len(rows)
 
 

@@ -35,7 +35,7 @@ def test_an_auditor_exports_trials_and_downloads_the_csv(
     practice = Practice.objects.get(name=DEMO_PRACTICE)
     seed_history(practice, PatientFactory(practice=practice, identifier="MRN-1"))
     # The worker is this test: the job waits until the test runs it, step by step.
-    monkeypatch.setattr("reports.tasks.export_run_task.delay", lambda job_id: None)
+    monkeypatch.setattr("reports.tasks.export_run_task.delay", lambda *args: None)
 
     signed_in(page, "demo-auditor", PASSWORD)
     page.get_by_role("navigation").get_by_role("link", name="Exports").click()

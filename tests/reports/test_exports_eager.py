@@ -195,8 +195,8 @@ def test_progress_is_stored_after_every_chunk(run_export, auditor, practice, pat
     seen = []
     original = services._set_progress
 
-    def spy(job_id, done, total):
-        original(job_id, done, total)
+    def spy(job_id, attempt, done, total):
+        original(job_id, attempt, done, total)
         job = ExportJob.objects.get(pk=job_id)
         seen.append((job.status, job.progress))
 

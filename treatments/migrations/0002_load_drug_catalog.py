@@ -4,7 +4,7 @@ from treatments.catalog import sync_catalog
 
 
 def load_catalog(apps, schema_editor):
-    sync_catalog(apps.get_model("treatments", "Drug"))
+    sync_catalog(apps.get_model("treatments", "Drug"), using=schema_editor.connection.alias)
 
 
 class Migration(migrations.Migration):
