@@ -4,8 +4,11 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-RUN DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input
-RUN useradd --create-home app && chown -R app /app
+# Collects into /app/staticfiles with hashed names (the production storage); the settings refuse
+# DEBUG=0 without a secret and a mail backend, so placeholders stand in at build time only.
+RUN DEBUG=0 SECRET_KEY=collectstatic-only EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend python manage.py collectstatic --no-input
+RUN useradd --create-home app && mkdir -p /app/media && chown -R app /app/media
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "trdtracker.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# The process lines of each service are in docker-compose.yml (make smoke runs the same ones).
+CMD ["gunicorn", "trdtracker.wsgi:application"]

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 DEMO_PASSWORD ?=
 
-.PHONY: run test lint bench clean
+.PHONY: run test smoke lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The production path: docker-compose.yml's services as processes, DEBUG=0, real PostgreSQL/Redis.
+smoke: $(VENV)/.installed-dev
+	$(BIN)/python deploy/smoke.py
 
 # Not a test: export throughput/memory and page latency on PostgreSQL, printed as JSON.
 # Works in a scratch database it creates and drops on the server of DATABASE_URL.

@@ -49,7 +49,9 @@ class FailOpenRedisCacheClient(RedisCacheClient):
 
 
 class FailOpenRedisCache(RedisCache):
-    _class = FailOpenRedisCacheClient
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = FailOpenRedisCacheClient  # RedisCache sets its client class per instance
 
     def ping(self) -> bool:
         return self._cache.ping()
