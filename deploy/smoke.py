@@ -100,7 +100,7 @@ class Processes:
               + ("" if result.returncode == 0 else f"\n{result.stdout}{result.stderr}"))
 
     def stop_all(self) -> None:
-        for name, process in reversed(self.started):
+        for _name, process in reversed(self.started):
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + 20
