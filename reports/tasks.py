@@ -6,6 +6,7 @@ from . import services
 
 @shared_task(
     acks_late=True,
+    ignore_result=True,  # the job row is the result; publishing never touches the result store
     reject_on_worker_lost=True,
     soft_time_limit=settings.EXPORT_TIME_LIMIT,
     time_limit=settings.EXPORT_TIME_LIMIT + 60,

@@ -2,6 +2,11 @@
 and an outsider from another practice. Plus the services switch (REQUIRE_SERVICES)."""
 
 import os
+import shutil
+import socket
+import subprocess
+import time
+from contextlib import closing, contextmanager
 
 import pytest
 from django.conf import settings
@@ -44,6 +49,64 @@ def redis_url():
     except redis.exceptions.ConnectionError as error:
         need_service("Redis", False, f"cannot reach {url}: {error}")
     return url
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """A Redis server this test owns, so it can stop it (the shared one stays up)."""
+
+    def __init__(self):
+        import redis
+
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=1)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_server():
+    need_service("redis-server", shutil.which("redis-server") is not None,
+                 "redis-server is not on the PATH")
+    server = RedisServer()
+    yield server
+    server.stop()
+
+
+@contextmanager
+def celery_using(url: str):
+    """Celery in this process publishes to `url` (not eagerly) inside the block."""
+    from trdtracker.celery import app
+
+    saved = {key: app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager")}
+    app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
+    app._after_fork()  # drop the pooled connections to the previous broker
+    try:
+        yield app
+    finally:
+        app.conf.update(saved)
+        app._after_fork()
 
 
 @pytest.fixture
