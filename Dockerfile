@@ -5,8 +5,8 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 # Collects into /app/staticfiles with hashed names (the production storage); the settings refuse
-# DEBUG=0 without a secret and a mail backend, so placeholders stand in at build time only.
-RUN DEBUG=0 SECRET_KEY=collectstatic-only EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend python manage.py collectstatic --no-input
+# DEBUG=0 without a secret, so a placeholder stands in at build time only.
+RUN DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input
 RUN useradd --create-home app && mkdir -p /app/media && chown -R app /app/media
 USER app
 EXPOSE 8000

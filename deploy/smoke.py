@@ -83,9 +83,11 @@ class Processes:
     def __init__(self, logs: Path):
         self.logs = logs
         self.started: list[tuple[str, subprocess.Popen]] = []
+        self.log_files = []
 
     def start(self, name: str, argv: list[str], env: dict) -> subprocess.Popen:
-        log = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
+        log = open(self.logs / f"{name}.log", "wb")  # closed by stop_all
+        self.log_files.append(log)
         process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
         self.started.append((name, process))
@@ -113,10 +115,13 @@ class Processes:
                 process.wait()
             try:  # anything left in its group (gunicorn or celery children)
                 os.killpg(process.pid, signal.SIGKILL)
+                print(f"  {name} left processes behind; killed them")
             except ProcessLookupError:
                 pass
-        print(f"  stopped {len(self.started)} processes")
-        self.started = []
+        for log in self.log_files:
+            log.close()
+        print(f"  stopped {len(self.started)} processes and everything they started")
+        self.started, self.log_files = [], []
 
     def tails(self) -> str:
         out = []

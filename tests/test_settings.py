@@ -87,14 +87,31 @@ def test_with_redis_url_sessions_live_in_the_cache_backed_by_the_database():
 
 
 @pytest.mark.parametrize("backend", [None, ""])
-def test_with_debug_off_it_refuses_to_start_without_an_explicit_email_backend(backend):
+def test_with_debug_off_the_web_server_refuses_to_start_without_an_email_backend(backend):
     env = {"DEBUG": "0", "SECRET_KEY": "x" * 60}
     if backend is not None:
         env["EMAIL_BACKEND"] = backend
-    result = run_settings(env, "print('started')")
+    result = run_settings(env, "import trdtracker.wsgi; print('started')")
     assert result.returncode != 0
     assert "EMAIL_BACKEND is not set" in result.stderr
     assert "started" not in result.stdout
+
+
+def test_with_debug_off_a_worker_refuses_to_start_without_an_email_backend():
+    env = {k: v for k, v in os.environ.items() if k not in CONFIGURED}
+    env.update({"DEBUG": "0", "SECRET_KEY": "x" * 60})
+    result = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "trdtracker", "worker", "--pool=solo"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 1
+    assert "Refusing to start: EMAIL_BACKEND is not set" in result.stderr
+
+
+def test_with_debug_off_the_web_server_starts_with_an_explicit_email_backend():
+    result = run_settings(PRODUCTION, "import trdtracker.wsgi; print('started')")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "started"
 
 
 def test_with_debug_off_an_explicit_email_backend_is_used_as_given():

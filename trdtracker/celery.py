@@ -2,12 +2,27 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import beat_init, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trdtracker.settings")
 
 app = Celery("trdtracker")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+@beat_init.connect
+def refuse_unsafe_production(**kwargs):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from trdtracker.production import refuse_unsafe_production
+
+    try:
+        refuse_unsafe_production()
+    except ImproperlyConfigured as problem:
+        # Celery logs and ignores exceptions from signal handlers; SystemExit stops it.
+        raise SystemExit(f"Refusing to start: {problem}") from problem
 
 # The whole beat schedule lives here.
 app.conf.beat_schedule = {

@@ -251,15 +251,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# Invitation and password-reset mails carry live links: in production they must go to a real
-# backend, never to the web server's log.
+# Invitation and password-reset mails carry live links: with DEBUG=0 the web server and the
+# workers refuse to start unless EMAIL_BACKEND is set explicitly (trdtracker/production.py).
+EMAIL_BACKEND_CONFIGURED = bool(os.environ.get("EMAIL_BACKEND"))
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend"
-if not DEBUG and not os.environ.get("EMAIL_BACKEND"):
-    raise ImproperlyConfigured(
-        "EMAIL_BACKEND is not set: with DEBUG=0 set it explicitly (for example "
-        "django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST); the console backend "
-        "would write invitation and password-reset links to the server log."
-    )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
