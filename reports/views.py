@@ -17,17 +17,17 @@ LIST_SIZE = 50
 
 @login_required
 def export_list(request):
-    can_export = access.can(request.user, access.RUN_EXPORTS)
-    form = ExportForm(request.POST or None) if can_export else None
     if request.method == "POST":
-        if form is None:
+        if not access.can(request.user, access.RUN_EXPORTS):
             return HttpResponse(status=403)
+        form = ExportForm(request.POST)
         if form.is_valid():
             return _start_export(request, form)
-    return _render_list(request, form)
+        return _render_list(request, form)
+    return _render_list(request)
 
 
-def _render_list(request, form, status=200):
+def _render_list(request, form=None, status=200):
     jobs = services.jobs_visible_to(request.user).select_related("created_by")
     can_export = access.can(request.user, access.RUN_EXPORTS)
     if form is None and can_export:
@@ -58,7 +58,7 @@ def _start_export(request, form):
         )
     except services.ExportQueueUnavailable as error:
         messages.error(request, str(error))
-        return _render_list(request, None, status=503)
+        return _render_list(request, status=503)
     messages.success(request, f"Export #{job.pk} started: {job.get_kind_display()}.")
     return redirect("reports:export-list")
 
