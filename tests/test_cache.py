@@ -35,7 +35,7 @@ def test_a_delete_missed_during_an_outage_is_applied_when_redis_answers_again(re
     cache = make_cache(redis_server.url)
     cache.set("session", "signed in")
     cache.set("other", "kept")
-    pause = 2500
+    pause = 1500
     redis.Redis.from_url(redis_server.url).execute_command("CLIENT", "PAUSE", pause, "ALL")
     paused_until = time.monotonic() + pause / 1000
 

@@ -56,7 +56,7 @@ def check_broker() -> None:
     from trdtracker.celery import app
 
     with app.connection_for_write() as broker:
-        broker.ensure_connection(max_retries=1, timeout=2)
+        broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=1)
 
 
 def check_storage() -> None:

@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 def problems() -> list[str]:
     found = []
-    if not settings.DEBUG and not settings.EMAIL_BACKEND_CONFIGURED:
+    if settings.PRODUCTION and not settings.EMAIL_BACKEND_CONFIGURED:
         found.append(
             "EMAIL_BACKEND is not set: with DEBUG=0 set it explicitly (for example "
             "django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST); the console backend "

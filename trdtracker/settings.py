@@ -47,6 +47,8 @@ def env_int(name: str, default: int) -> int:
 
 
 DEBUG = env_bool("DEBUG", True)
+# The deployment mode as configured, which test runners' DEBUG switching does not change.
+PRODUCTION = not DEBUG
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY") or DEV_SECRET_KEY

@@ -27,7 +27,7 @@ from treatments.models import Trial
 from .exports_support import API_EXPORTS, WEB_EXPORTS, csv_rows
 
 ROOT = Path(__file__).resolve().parents[2]
-TRIALS = 30_000  # 15 chunks of 2,000: an export that takes long enough to be killed mid-way
+TRIALS = 20_000  # 10 chunks of 2,000: an export that takes long enough to be killed mid-way
 
 
 def seed_trials(practice, count: int) -> None:
