@@ -75,6 +75,118 @@ def get_patient_for_user(user, pk, capability: str = VIEW_CLINICAL):
         raise Http404("No such patient.") from None
 
 
+def get_trial_for_user(user, patient_id, trial_id, capability: str):
+    """The patient and their (not deleted) trial `trial_id`; 404 for any other, 403 without
+    the right."""
+    from treatments.selectors import active_trials
+
+    patient = get_patient_for_user(user, patient_id, capability)
+    trials = active_trials([patient.pk])
+    try:
+        trial = trials.get(pk=checked_id(trial_id))
+    except trials.model.DoesNotExist:
+        raise Http404("No such trial.") from None
+    trial.patient = patient
+    return patient, trial
+
+
+def get_therapy_for_user(user, patient_id, therapy_id, capability: str):
+    """The patient and their (not deleted) therapy `therapy_id`; 404 for any other."""
+    from treatments.selectors import active_therapies
+
+    patient = get_patient_for_user(user, patient_id, capability)
+    therapies = active_therapies(patient)
+    try:
+        therapy = therapies.get(pk=checked_id(therapy_id))
+    except therapies.model.DoesNotExist:
+        raise Http404("No such therapy.") from None
+    therapy.patient = patient
+    return patient, therapy
+
+
+def events_visible_to(user):
+    """The audit events of the user's own practice (auditors and practice admins)."""
+    from audit.models import AuditEvent
+
+    membership = require(user, VIEW_AUDIT)
+    return AuditEvent.objects.filter(practice_id=membership.practice_id)
+
+
+def dashboard_membership(user) -> Membership:
+    """Every role of a practice may see its aggregate figures (no patient appears in them)."""
+    membership = membership_of(user)
+    if membership is None:
+        raise PermissionDenied
+    return membership
+
+
+# Exports. Every kind but the audit log carries clinical data, so it needs the clinical-read
+# right whatever else the role may do: a practice admin exports the audit log only.
+
+
+def export_kinds_for(user) -> list[str]:
+    """The export kinds the user may request, practice-wide or for one patient."""
+    from reports.models import ExportKind
+
+    capabilities = capabilities_of(membership_of(user))
+    kinds = []
+    for kind in ExportKind:
+        if kind == ExportKind.AUDIT_CSV:
+            allowed = {RUN_EXPORTS, VIEW_AUDIT} <= capabilities
+        else:
+            allowed = VIEW_CLINICAL in capabilities
+        if allowed:
+            kinds.append(kind.value)
+    return kinds
+
+
+def require_export_kind(user, kind) -> None:
+    """403 for a known kind the user may not request (checked before the options are)."""
+    from reports.models import ExportKind
+
+    if kind in ExportKind.values and kind not in export_kinds_for(user):
+        raise PermissionDenied
+
+
+def authorize_export(user, kind: str, patient_id: int | None):
+    """The membership (and patient) for this export; 403 for a role without it, 404 for a
+    patient of another practice. Without the export right (clinicians), one patient at a time."""
+    from reports.models import PATIENT_KINDS
+
+    membership = membership_of(user)
+    capabilities = capabilities_of(membership)
+    require_export_kind(user, kind)
+    if RUN_EXPORTS not in capabilities and (kind not in PATIENT_KINDS or not patient_id):
+        raise PermissionDenied
+    patient = None
+    if patient_id and kind in PATIENT_KINDS:
+        patient = get_patient_for_user(user, patient_id, VIEW_CLINICAL)
+    return membership, patient
+
+
+def jobs_visible_to(user):
+    """Exporters see the practice's jobs of the kinds they may request; clinicians their own."""
+    from reports.models import ExportJob
+
+    membership = membership_of(user)
+    capabilities = capabilities_of(membership)
+    if RUN_EXPORTS in capabilities:
+        return ExportJob.objects.filter(
+            practice_id=membership.practice_id, kind__in=export_kinds_for(user)
+        )
+    require(user, VIEW_CLINICAL)
+    return ExportJob.objects.filter(practice_id=membership.practice_id, created_by=user)
+
+
+def get_job_for_user(user, pk):
+    """The job `pk` if the user may see it; 404 for any other (another practice included)."""
+    jobs = jobs_visible_to(user)
+    try:
+        return jobs.get(pk=checked_id(pk))
+    except jobs.model.DoesNotExist:
+        raise Http404("No such export.") from None
+
+
 MAX_ID = 2**63 - 1
 
 

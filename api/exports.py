@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from accounts import access
 from audit.services import client_ip
 from reports import services
 from reports.forms import ExportForm
@@ -27,6 +28,7 @@ class ExportList(APIView):
     def post(self, request):
         data = dict(request.data.get("options") or {}) if hasattr(request.data, "get") else {}
         data.update({k: v for k, v in request.data.items() if k != "options"})
+        access.require_export_kind(request.user, data.get("kind"))
         form = ExportForm(data)
         if not form.is_valid():
             raise ValidationError(form.errors)
@@ -46,7 +48,7 @@ class ExportDetail(APIView):
 
     @extend_schema(responses=None)
     def get(self, request, pk):
-        job = services.get_job_for_user(request.user, pk)
+        job = access.get_job_for_user(request.user, pk)
         data = _status(request, job)
         data.pop("file_deleted")
         return Response(data)
@@ -57,4 +59,4 @@ class ExportDownload(APIView):
 
     @extend_schema(responses=None)
     def get(self, request, pk):
-        return file_response(request, services.get_job_for_user(request.user, pk))
+        return file_response(request, access.get_job_for_user(request.user, pk))

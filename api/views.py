@@ -1,6 +1,5 @@
 """The JSON API. Every view starts with an accounts.access helper, like the web views."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -15,7 +14,6 @@ from accounts import access, signin, twofactor
 from audit.forms import AuditFilterForm
 from audit.models import Action
 from audit.services import client_ip, record_event
-from audit.views import events_visible_to
 from patients import services as patient_services
 from patients.models import Patient
 from treatments import services as treatment_services
@@ -87,11 +85,8 @@ def audit_read(request, patient, what: str, obj=None):
     )
 
 
-def _patient(request, pk, capability=access.VIEW_CLINICAL) -> Patient:
-    write = request.method not in ("GET", "HEAD", "OPTIONS")
-    return access.get_patient_for_user(
-        request.user, pk, access.EDIT_CLINICAL if write else capability
-    )
+def _patient(request, pk, capability: str) -> Patient:
+    return access.get_patient_for_user(request.user, pk, capability)
 
 
 class DrugList(generics.ListAPIView):
@@ -104,8 +99,9 @@ class PatientList(generics.ListCreateAPIView):
     serializer_class = serializers.PatientSerializer
 
     def get_queryset(self):
-        capability = access.EDIT_CLINICAL if self.request.method == "POST" else access.VIEW_CLINICAL
-        return access.patients_visible_to(self.request.user, capability).order_by("identifier", "id")
+        return access.patients_visible_to(self.request.user, access.VIEW_CLINICAL).order_by(
+            "identifier", "id"
+        )
 
     def create(self, request, *args, **kwargs):
         membership = access.require(request.user, access.EDIT_CLINICAL)
@@ -123,12 +119,12 @@ class PatientDetail(APIView):
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def get(self, request, pk):
-        patient = _patient(request, pk)
+        patient = _patient(request, pk, access.VIEW_CLINICAL)
         audit_read(request, patient, "patient")
         return Response(serializers.PatientSerializer(patient).data)
 
     def patch(self, request, pk):
-        patient = _patient(request, pk)
+        patient = _patient(request, pk, access.EDIT_CLINICAL)
         serializer = serializers.PatientSerializer(patient, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         before = patient_services.patient_state(patient)
@@ -140,7 +136,7 @@ class PatientDetail(APIView):
         return Response(serializers.PatientSerializer(patient).data)
 
     def delete(self, request, pk):
-        patient = _patient(request, pk)
+        patient = _patient(request, pk, access.EDIT_CLINICAL)
         patient_services.patient_delete(user=request.user, patient=patient, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -152,14 +148,14 @@ class TrialList(APIView):
     @extend_schema(operation_id="patients_trials_list",
                    responses=serializers.TrialSerializer(many=True))
     def get(self, request, patient_id):
-        patient = _patient(request, patient_id)
+        patient = _patient(request, patient_id, access.VIEW_CLINICAL)
         audit_read(request, patient, "trials")
         trials = active_trials([patient.pk])
         return Response(serializers.TrialSerializer(trials, many=True).data)
 
     @extend_schema(responses={201: serializers.TrialSerializer})
     def post(self, request, patient_id):
-        patient = _patient(request, patient_id)
+        patient = _patient(request, patient_id, access.EDIT_CLINICAL)
         serializer = serializers.TrialSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -175,21 +171,16 @@ class TrialDetail(APIView):
     serializer_class = serializers.TrialSerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
-    def _trial(self, request, patient_id, pk):
-        patient = _patient(request, patient_id)
-        trial = get_object_or_404(
-            active_trials([patient.pk]), pk=access.checked_id(pk)
-        )
-        trial.patient = patient
-        return patient, trial
+    def _trial(self, request, patient_id, pk, capability: str):
+        return access.get_trial_for_user(request.user, patient_id, pk, capability)
 
     def get(self, request, patient_id, pk):
-        patient, trial = self._trial(request, patient_id, pk)
+        patient, trial = self._trial(request, patient_id, pk, access.VIEW_CLINICAL)
         audit_read(request, patient, "trial", trial)
         return Response(serializers.TrialSerializer(trial).data)
 
     def patch(self, request, patient_id, pk):
-        _, trial = self._trial(request, patient_id, pk)
+        _, trial = self._trial(request, patient_id, pk, access.EDIT_CLINICAL)
         serializer = serializers.TrialSerializer(trial, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         before = treatment_services.trial_state(trial)
@@ -208,7 +199,7 @@ class TrialDetail(APIView):
         return Response(serializers.TrialSerializer(fresh).data)
 
     def delete(self, request, patient_id, pk):
-        _, trial = self._trial(request, patient_id, pk)
+        _, trial = self._trial(request, patient_id, pk, access.EDIT_CLINICAL)
         treatment_services.trial_delete(user=request.user, trial=trial, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -220,13 +211,13 @@ class TherapyList(APIView):
     @extend_schema(operation_id="patients_therapies_list",
                    responses=serializers.TherapySerializer(many=True))
     def get(self, request, patient_id):
-        patient = _patient(request, patient_id)
+        patient = _patient(request, patient_id, access.VIEW_CLINICAL)
         audit_read(request, patient, "therapies")
         return Response(serializers.TherapySerializer(active_therapies(patient), many=True).data)
 
     @extend_schema(responses={201: serializers.TherapySerializer})
     def post(self, request, patient_id):
-        patient = _patient(request, patient_id)
+        patient = _patient(request, patient_id, access.EDIT_CLINICAL)
         serializer = serializers.TherapySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         therapy = treatment_services.therapy_create(
@@ -242,19 +233,16 @@ class TherapyDetail(APIView):
     serializer_class = serializers.TherapySerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
-    def _therapy(self, request, patient_id, pk):
-        patient = _patient(request, patient_id)
-        therapy = get_object_or_404(active_therapies(patient), pk=access.checked_id(pk))
-        therapy.patient = patient
-        return patient, therapy
+    def _therapy(self, request, patient_id, pk, capability: str):
+        return access.get_therapy_for_user(request.user, patient_id, pk, capability)
 
     def get(self, request, patient_id, pk):
-        patient, therapy = self._therapy(request, patient_id, pk)
+        patient, therapy = self._therapy(request, patient_id, pk, access.VIEW_CLINICAL)
         audit_read(request, patient, "therapy", therapy)
         return Response(serializers.TherapySerializer(therapy).data)
 
     def patch(self, request, patient_id, pk):
-        _, therapy = self._therapy(request, patient_id, pk)
+        _, therapy = self._therapy(request, patient_id, pk, access.EDIT_CLINICAL)
         serializer = serializers.TherapySerializer(therapy, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         before = treatment_services.therapy_state(therapy)
@@ -266,7 +254,7 @@ class TherapyDetail(APIView):
         return Response(serializers.TherapySerializer(therapy).data)
 
     def delete(self, request, patient_id, pk):
-        _, therapy = self._therapy(request, patient_id, pk)
+        _, therapy = self._therapy(request, patient_id, pk, access.EDIT_CLINICAL)
         treatment_services.therapy_delete(user=request.user, therapy=therapy, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -278,13 +266,13 @@ class ScoreList(APIView):
     @extend_schema(operation_id="patients_scores_list",
                    responses=serializers.ScoreSerializer(many=True))
     def get(self, request, patient_id):
-        patient = _patient(request, patient_id)
+        patient = _patient(request, patient_id, access.VIEW_CLINICAL)
         audit_read(request, patient, "scores")
         return Response(serializers.ScoreSerializer(active_scores(patient), many=True).data)
 
     @extend_schema(responses={201: serializers.ScoreSerializer})
     def post(self, request, patient_id):
-        patient = _patient(request, patient_id)
+        patient = _patient(request, patient_id, access.EDIT_CLINICAL)
         serializer = serializers.ScoreSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         score = treatment_services.score_create(
@@ -300,7 +288,7 @@ class TrdStatus(APIView):
 
     @extend_schema(parameters=[serializers.TrdQuerySerializer])
     def get(self, request, patient_id):
-        patient = _patient(request, patient_id)
+        patient = _patient(request, patient_id, access.VIEW_CLINICAL)
         query = serializers.TrdQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         history = patient_history(patient, as_of=query.validated_data.get("as_of"))
@@ -318,7 +306,7 @@ class PatientOptions(APIView):
 
     @extend_schema(responses=serializers.OptionSerializer(many=True))
     def get(self, request, patient_id):
-        patient = _patient(request, patient_id)
+        patient = _patient(request, patient_id, access.VIEW_CLINICAL)
         history = patient_history(patient)
         audit_read(request, patient, "options")
         return Response(serializers.OptionSerializer(history.options, many=True).data)
@@ -333,7 +321,7 @@ class PatientWarnings(APIView):
     @extend_schema(operation_id="patients_warnings_list",
                    responses=serializers.WarningSerializer(many=True))
     def get(self, request, patient_id):
-        patient = _patient(request, patient_id)
+        patient = _patient(request, patient_id, access.VIEW_CLINICAL)
         found, _ = patient_warnings_and_staging(patient_history(patient))
         audit_read(request, patient, "warnings")
         return Response(serializers.WarningSerializer(found, many=True).data)
@@ -354,7 +342,7 @@ class AuditEventList(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        events = events_visible_to(self.request.user)
+        events = access.events_visible_to(self.request.user)
         form = AuditFilterForm(self.request.query_params)
         if not form.is_valid():
             raise ValidationError(form.errors)

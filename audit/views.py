@@ -5,20 +5,13 @@ from django.shortcuts import render
 from accounts import access
 
 from .forms import AuditFilterForm
-from .models import AuditEvent
 
 PAGE_SIZE = 50
 
 
-def events_visible_to(user):
-    """The audit events of the user's own practice (auditors and practice admins)."""
-    membership = access.require(user, access.VIEW_AUDIT)
-    return AuditEvent.objects.filter(practice_id=membership.practice_id)
-
-
 @login_required
 def event_list(request):
-    events = events_visible_to(request.user)
+    events = access.events_visible_to(request.user)
     form = AuditFilterForm(request.GET or None)
     if form.is_bound:
         events = form.filter(events) if form.is_valid() else events.none()

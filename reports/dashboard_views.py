@@ -1,5 +1,4 @@
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
 from accounts import access
@@ -21,10 +20,7 @@ PATIENT_GROUPS = (
 
 @login_required
 def dashboard(request):
-    # Every role of a practice may see its aggregate figures; no membership, no figures.
-    membership = access.membership_of(request.user)
-    if membership is None:
-        raise PermissionDenied
+    membership = access.dashboard_membership(request.user)
     figures = practice_dashboard(membership.practice_id)
     patients = figures["patients"]
     groups = [(label, patients[key], css) for key, label, css in PATIENT_GROUPS]

@@ -5,11 +5,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
@@ -21,42 +19,6 @@ from . import exporters
 from .models import PATIENT_KINDS, RETENTION, ExportJob, ExportKind, ExportStatus
 
 logger = logging.getLogger(__name__)
-
-
-def jobs_visible_to(user):
-    """The practice's jobs for exporters (auditors, admins); a clinician's own jobs only."""
-    membership = access.membership_of(user)
-    if access.can(user, access.RUN_EXPORTS):
-        return ExportJob.objects.filter(practice_id=membership.practice_id)
-    access.require(user, access.VIEW_CLINICAL)
-    return ExportJob.objects.filter(practice_id=membership.practice_id, created_by=user)
-
-
-def get_job_for_user(user, pk) -> ExportJob:
-    """The job `pk` if the user may see it; 404 for any other (another practice included)."""
-    try:
-        return jobs_visible_to(user).get(pk=access.checked_id(pk))
-    except ExportJob.DoesNotExist:
-        raise Http404("No such export.") from None
-
-
-def authorize_export(user, kind: str, patient_id: int | None):
-    """The membership (and patient) for this export; 403 for a role without it, 404 for a
-    patient of another practice. Clinicians may only export one patient at a time."""
-    exporter = access.can(user, access.RUN_EXPORTS)
-    if not exporter:
-        if kind not in PATIENT_KINDS or not patient_id:
-            raise PermissionDenied
-        membership = access.require(user, access.VIEW_CLINICAL)
-    else:
-        membership = access.require(user, access.RUN_EXPORTS)
-        if kind == ExportKind.AUDIT_CSV:
-            access.require(user, access.VIEW_AUDIT)
-    patient = None
-    if patient_id and kind in PATIENT_KINDS:
-        capability = access.RUN_EXPORTS if exporter else access.VIEW_CLINICAL
-        patient = access.get_patient_for_user(user, patient_id, capability)
-    return membership, patient
 
 
 class ExportQueueUnavailable(Exception):
@@ -76,7 +38,7 @@ def export_request(*, user, kind: str, options: dict, ip=None) -> ExportJob:
     Raises ExportQueueUnavailable (after the commit, with the job marked failed) when the
     broker cannot be reached.
     """
-    membership, patient = authorize_export(user, kind, options.get("patient"))
+    membership, patient = access.authorize_export(user, kind, options.get("patient"))
     job = ExportJob.objects.create(
         practice_id=membership.practice_id, created_by=user, kind=kind, options=options
     )

@@ -20,6 +20,7 @@ def export_list(request):
     if request.method == "POST":
         if not access.can(request.user, access.RUN_EXPORTS):
             return HttpResponse(status=403)
+        access.require_export_kind(request.user, request.POST.get("kind"))
         form = ExportForm(request.POST)
         if form.is_valid():
             return _start_export(request, form)
@@ -28,10 +29,14 @@ def export_list(request):
 
 
 def _render_list(request, form=None, status=200):
-    jobs = services.jobs_visible_to(request.user).select_related("created_by")
+    jobs = access.jobs_visible_to(request.user).select_related("created_by")
     can_export = access.can(request.user, access.RUN_EXPORTS)
     if form is None and can_export:
         form = ExportForm()
+        allowed = access.export_kinds_for(request.user)
+        form.fields["kind"].choices = [
+            choice for choice in form.fields["kind"].choices if choice[0] in allowed
+        ]
     return render(request, "reports/export_list.html",
                   {"jobs": jobs[:LIST_SIZE], "form": form, "can_export": can_export},
                   status=status)
@@ -78,7 +83,7 @@ def job_status(job, download_url: str | None) -> dict:
 @login_required
 @require_GET
 def export_status(request, pk):
-    job = services.get_job_for_user(request.user, pk)
+    job = access.get_job_for_user(request.user, pk)
     return JsonResponse(job_status(job, reverse("reports:export-download", args=[job.pk])))
 
 
@@ -96,4 +101,4 @@ def file_response(request, job):
 @login_required
 @require_GET
 def export_download(request, pk):
-    return file_response(request, services.get_job_for_user(request.user, pk))
+    return file_response(request, access.get_job_for_user(request.user, pk))

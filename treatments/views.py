@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import access
@@ -12,24 +12,6 @@ from . import measured, services
 from .forms import DoseChangeFormSet, ScoreForm, TherapyForm, TrialForm, dose_change_rows
 from .models import ScaleScore, Therapy, Trial, validate_dose_changes
 from .selectors import active_scores
-
-
-def _trial_for_user(user, patient_id, trial_id):
-    patient = access.get_patient_for_user(user, patient_id, access.EDIT_CLINICAL)
-    trial = get_object_or_404(
-        Trial.objects.active().select_related("drug", "patient"),
-        pk=access.checked_id(trial_id), patient=patient,
-    )
-    return patient, trial
-
-
-def _therapy_for_user(user, patient_id, therapy_id):
-    patient = access.get_patient_for_user(user, patient_id, access.EDIT_CLINICAL)
-    therapy = get_object_or_404(
-        Therapy.objects.active().select_related("patient"),
-        pk=access.checked_id(therapy_id), patient=patient,
-    )
-    return patient, therapy
 
 
 def _save_trial(form, formset, save):
@@ -72,7 +54,7 @@ def trial_create(request, patient_id):
 
 @login_required
 def trial_update(request, patient_id, pk):
-    patient, trial = _trial_for_user(request.user, patient_id, pk)
+    patient, trial = access.get_trial_for_user(request.user, patient_id, pk, access.EDIT_CLINICAL)
     before = services.trial_state(trial)
     initial = [{"date": c.date, "dose_mg": c.dose_mg} for c in trial.dose_changes.all()]
     form = TrialForm(request.POST or None, instance=trial)
@@ -94,7 +76,7 @@ def trial_update(request, patient_id, pk):
 
 @login_required
 def trial_delete(request, patient_id, pk):
-    patient, trial = _trial_for_user(request.user, patient_id, pk)
+    patient, trial = access.get_trial_for_user(request.user, patient_id, pk, access.EDIT_CLINICAL)
     if request.method == "POST":
         services.trial_delete(user=request.user, trial=trial, ip=client_ip(request))
         messages.success(request, f"Trial of {trial.drug.name} removed (kept in the audit trail).")
@@ -121,7 +103,7 @@ def therapy_create(request, patient_id):
 
 @login_required
 def therapy_update(request, patient_id, pk):
-    patient, therapy = _therapy_for_user(request.user, patient_id, pk)
+    patient, therapy = access.get_therapy_for_user(request.user, patient_id, pk, access.EDIT_CLINICAL)
     before = services.therapy_state(therapy)
     form = TherapyForm(request.POST or None, instance=therapy)
     if request.method == "POST" and form.is_valid():
@@ -138,7 +120,7 @@ def therapy_update(request, patient_id, pk):
 
 @login_required
 def therapy_delete(request, patient_id, pk):
-    patient, therapy = _therapy_for_user(request.user, patient_id, pk)
+    patient, therapy = access.get_therapy_for_user(request.user, patient_id, pk, access.EDIT_CLINICAL)
     if request.method == "POST":
         services.therapy_delete(user=request.user, therapy=therapy, ip=client_ip(request))
         messages.success(request, f"{therapy.get_kind_display()} removed (kept in the audit trail).")
@@ -154,7 +136,7 @@ def therapy_delete(request, patient_id, pk):
 @require_POST
 def trial_use_measured_outcome(request, patient_id, pk):
     """Set the trial's recorded outcome to the one its scores show (the clinician's choice)."""
-    patient, trial = _trial_for_user(request.user, patient_id, pk)
+    patient, trial = access.get_trial_for_user(request.user, patient_id, pk, access.EDIT_CLINICAL)
     result = measured.measured_outcome(
         active_scores(patient), start=trial.start_date, end=trial.end_date, as_of=today()
     )

@@ -46,6 +46,45 @@ def test_clinicians_may_export_one_patient(post, api, clinician, patient, histor
     assert api().get(detail["download_url"]).status_code == 401  # the token is needed
 
 
+CLINICAL_KINDS = ["trials_csv", "trials_xlsx", "trd_register_csv", "patient_pdf", "fhir_bundle"]
+
+
+@pytest.mark.parametrize("kind", CLINICAL_KINDS)
+def test_practice_admins_may_not_export_clinical_data(post, login, practice_admin, patient,
+                                                      history, kind):
+    payload = {"kind": kind, "patient": patient.pk}
+
+    assert post(practice_admin, **payload).status_code == 403
+    assert login(practice_admin).post(WEB_EXPORTS, payload).status_code == 403
+    assert not ExportJob.objects.exists()
+
+
+def test_practice_admins_export_the_audit_log_and_see_only_such_jobs(post, api, login,
+                                                                   practice_admin, auditor,
+                                                                   history):
+    clinical = post(auditor, kind="trials_csv").json()["id"]
+    audit_log = post(practice_admin, kind="audit_csv")
+    assert audit_log.status_code == 202
+
+    as_admin = api(practice_admin)
+    assert as_admin.get(f"{API_EXPORTS}{audit_log.json()['id']}/download/").status_code == 200
+    assert as_admin.get(f"{API_EXPORTS}{clinical}/").status_code == 404
+    assert as_admin.get(f"{API_EXPORTS}{clinical}/download/").status_code == 404
+    page = login(practice_admin).get(WEB_EXPORTS)
+    assert login(practice_admin).get(f"/reports/exports/{clinical}/download/").status_code == 404
+    kinds = [value for value, _ in page.context["form"].fields["kind"].choices]
+    assert kinds == ["audit_csv"]
+    assert [job.pk for job in page.context["jobs"]] == [audit_log.json()["id"]]
+
+
+def test_auditors_keep_every_export_kind(login, auditor):
+    page = login(auditor).get(WEB_EXPORTS)
+
+    kinds = [value for value, _ in page.context["form"].fields["kind"].choices]
+    assert kinds == ["trials_csv", "trials_xlsx", "trd_register_csv", "audit_csv", "patient_pdf",
+                     "fhir_bundle"]
+
+
 def test_options_may_be_nested(post, auditor, history):
     response = post(auditor, kind="trials_csv", options={"drug_class": "SSRI"})
 
@@ -135,8 +174,8 @@ def test_auditors_start_an_export_on_the_exports_page(login, auditor, history,
     assert requested.details["kind"] == "trials_csv"
 
 
-def test_invalid_web_requests_show_the_form_errors(login, practice_admin):
-    response = login(practice_admin).post(WEB_EXPORTS, {"kind": "patient_pdf"})
+def test_invalid_web_requests_show_the_form_errors(login, auditor):
+    response = login(auditor).post(WEB_EXPORTS, {"kind": "patient_pdf"})
 
     assert response.status_code == 200
     assert "Choose the patient for the discussion sheet." in response.content.decode()

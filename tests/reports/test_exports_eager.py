@@ -73,17 +73,17 @@ def test_it_exports_the_same_trials_as_xlsx(run_export, auditor, history):
     assert rows[1]["days_at_adequate_dose"] == 76
 
 
-def test_it_filters_trials_by_dates_class_and_trd_status(run_export, practice_admin, history):
-    dated = run_export(practice_admin, kind="trials_csv", since=str(day(50)),
+def test_it_filters_trials_by_dates_class_and_trd_status(run_export, auditor, history):
+    dated = run_export(auditor, kind="trials_csv", since=str(day(50)),
                        until=str(day(300)))
     assert [r["drug"] for r in csv_rows(dated)] == ["venlafaxine", "imipramine"]
 
-    ssri = run_export(practice_admin, kind="trials_csv", drug_class="SSRI")
+    ssri = run_export(auditor, kind="trials_csv", drug_class="SSRI")
     assert [r["drug"] for r in csv_rows(ssri)] == ["sertraline"]
 
-    meets = run_export(practice_admin, kind="trials_csv", trd_status="meets")
+    meets = run_export(auditor, kind="trials_csv", trd_status="meets")
     assert {r["patient_identifier"] for r in csv_rows(meets)} == {"MRN-1"}
-    not_met = run_export(practice_admin, kind="trials_csv", trd_status="not_met")
+    not_met = run_export(auditor, kind="trials_csv", trd_status="not_met")
     assert {r["patient_identifier"] for r in csv_rows(not_met)} == {"MRN-2"}
 
 
