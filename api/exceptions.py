@@ -5,9 +5,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from patients.versioning import StaleVersion
+
 
 def exception_handler(exc, context):
     """DRF's handler, plus model validation errors as 400 with field → messages."""
+    if isinstance(exc, StaleVersion):
+        return Response({"detail": str(exc)}, status=status.HTTP_412_PRECONDITION_FAILED)
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             detail = {

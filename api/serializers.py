@@ -37,7 +37,7 @@ class PatientSerializer(serializers.ModelSerializer):
     class Meta:
         model = Patient
         fields = ["id", "identifier", "date_of_birth", "episode_start", "baseline_severity",
-                  "suicide_risk_flag", "notes"]
+                  "suicide_risk_flag", "notes", "version"]
         extra_kwargs = {"notes": {"required": False}}
         # Uniqueness within the practice is checked by the model (it knows the practice).
         validators = []
@@ -102,7 +102,7 @@ class TrialSerializer(serializers.ModelSerializer):
     class Meta:
         model = Trial
         fields = ["id", "drug", "start_date", "end_date", "dose_mg", "dose_changes",
-                  "adherence", "outcome", "reason_stopped", "notes"]
+                  "adherence", "outcome", "reason_stopped", "notes", "version"]
 
     def to_internal_value(self, data):
         try:
@@ -129,7 +129,7 @@ class TrialSerializer(serializers.ModelSerializer):
 class TherapySerializer(serializers.ModelSerializer):
     class Meta:
         model = Therapy
-        fields = ["id", "kind", "detail", "start_date", "end_date", "outcome", "notes"]
+        fields = ["id", "kind", "detail", "start_date", "end_date", "outcome", "notes", "version"]
 
 
 class ScoreSerializer(serializers.ModelSerializer):
@@ -142,7 +142,7 @@ class ScoreSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ScaleScore
-        fields = ["id", "scale", "date", "total", "items"]
+        fields = ["id", "scale", "date", "total", "items", "version"]
 
     def to_internal_value(self, data):
         try:

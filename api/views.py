@@ -1,5 +1,6 @@
 """The JSON API. Every view starts with an accounts.access helper, like the web views."""
 
+from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -85,6 +86,28 @@ def audit_read(request, patient, what: str, obj=None):
     )
 
 
+def if_match(request) -> set[int] | None:
+    """The versions an `If-Match` header accepts: None without one (or with `*`); a tag that is
+    not one of our versions (a weak or foreign tag) matches nothing."""
+    header = request.headers.get("If-Match")
+    if not header:
+        return None
+    tags = parse_etags(header)
+    if tags == ["*"]:
+        return None
+    versions = set()
+    for tag in tags:
+        value = tag.strip('"') if tag.startswith('"') else ""
+        if value.isdigit() and len(value) < 10:
+            versions.add(int(value))
+    return versions
+
+
+def with_etag(response: Response, record) -> Response:
+    response["ETag"] = f'"{record.version}"'
+    return response
+
+
 def _patient(request, pk, capability: str) -> Patient:
     return access.get_patient_for_user(request.user, pk, capability)
 
@@ -121,23 +144,23 @@ class PatientDetail(APIView):
     def get(self, request, pk):
         patient = _patient(request, pk, access.VIEW_CLINICAL)
         audit_read(request, patient, "patient")
-        return Response(serializers.PatientSerializer(patient).data)
+        return with_etag(Response(serializers.PatientSerializer(patient).data), patient)
 
     def patch(self, request, pk):
         patient = _patient(request, pk, access.EDIT_CLINICAL)
         serializer = serializers.PatientSerializer(patient, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        before = patient_services.patient_state(patient)
-        for field, value in serializer.validated_data.items():
-            setattr(patient, field, value)
-        patient_services.patient_update(
-            user=request.user, patient=patient, before=before, ip=client_ip(request)
+        patient = patient_services.patient_update(
+            user=request.user, patient=patient, changes=serializer.validated_data,
+            if_match=if_match(request), ip=client_ip(request),
         )
-        return Response(serializers.PatientSerializer(patient).data)
+        return with_etag(Response(serializers.PatientSerializer(patient).data), patient)
 
     def delete(self, request, pk):
         patient = _patient(request, pk, access.EDIT_CLINICAL)
-        patient_services.patient_delete(user=request.user, patient=patient, ip=client_ip(request))
+        patient_services.patient_delete(
+            user=request.user, patient=patient, if_match=if_match(request), ip=client_ip(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -177,30 +200,28 @@ class TrialDetail(APIView):
     def get(self, request, patient_id, pk):
         patient, trial = self._trial(request, patient_id, pk, access.VIEW_CLINICAL)
         audit_read(request, patient, "trial", trial)
-        return Response(serializers.TrialSerializer(trial).data)
+        return with_etag(Response(serializers.TrialSerializer(trial).data), trial)
 
     def patch(self, request, patient_id, pk):
         _, trial = self._trial(request, patient_id, pk, access.EDIT_CLINICAL)
         serializer = serializers.TrialSerializer(trial, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        before = treatment_services.trial_state(trial)
         data = dict(serializer.validated_data)
+        changes = None
         if "dose_changes" in data:
             changes = [(c["date"], c["dose_mg"]) for c in data.pop("dose_changes")]
-        else:
-            changes = [(c.date, c.dose_mg) for c in trial.dose_changes.all()]
-        for field, value in data.items():
-            setattr(trial, field, value)
         treatment_services.trial_update(
-            user=request.user, trial=trial, before=before, dose_changes=changes,
-            ip=client_ip(request),
+            user=request.user, trial=trial, changes=data, dose_changes=changes,
+            if_match=if_match(request), ip=client_ip(request),
         )
         fresh = active_trials([trial.patient_id]).get(pk=trial.pk)
-        return Response(serializers.TrialSerializer(fresh).data)
+        return with_etag(Response(serializers.TrialSerializer(fresh).data), fresh)
 
     def delete(self, request, patient_id, pk):
         _, trial = self._trial(request, patient_id, pk, access.EDIT_CLINICAL)
-        treatment_services.trial_delete(user=request.user, trial=trial, ip=client_ip(request))
+        treatment_services.trial_delete(
+            user=request.user, trial=trial, if_match=if_match(request), ip=client_ip(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -239,23 +260,23 @@ class TherapyDetail(APIView):
     def get(self, request, patient_id, pk):
         patient, therapy = self._therapy(request, patient_id, pk, access.VIEW_CLINICAL)
         audit_read(request, patient, "therapy", therapy)
-        return Response(serializers.TherapySerializer(therapy).data)
+        return with_etag(Response(serializers.TherapySerializer(therapy).data), therapy)
 
     def patch(self, request, patient_id, pk):
         _, therapy = self._therapy(request, patient_id, pk, access.EDIT_CLINICAL)
         serializer = serializers.TherapySerializer(therapy, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        before = treatment_services.therapy_state(therapy)
-        for field, value in serializer.validated_data.items():
-            setattr(therapy, field, value)
-        treatment_services.therapy_update(
-            user=request.user, therapy=therapy, before=before, ip=client_ip(request)
+        therapy = treatment_services.therapy_update(
+            user=request.user, therapy=therapy, changes=serializer.validated_data,
+            if_match=if_match(request), ip=client_ip(request),
         )
-        return Response(serializers.TherapySerializer(therapy).data)
+        return with_etag(Response(serializers.TherapySerializer(therapy).data), therapy)
 
     def delete(self, request, patient_id, pk):
         _, therapy = self._therapy(request, patient_id, pk, access.EDIT_CLINICAL)
-        treatment_services.therapy_delete(user=request.user, therapy=therapy, ip=client_ip(request))
+        treatment_services.therapy_delete(
+            user=request.user, therapy=therapy, if_match=if_match(request), ip=client_ip(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

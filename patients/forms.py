@@ -10,7 +10,38 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class PatientForm(forms.ModelForm):
+class VersionedForm(forms.ModelForm):
+    """An edit form that carries the version of the record it was opened on, so a submit after
+    someone else's change is refused instead of overwriting it (patients.versioning)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1,
+                                 max_value=2**31 - 1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+
+    def if_match(self) -> set[int] | None:
+        version = self.cleaned_data.get("version")
+        return {version} if version else None
+
+    def changes(self) -> dict:
+        return {field: self.cleaned_data[field] for field in self._meta.fields
+                if field in self.cleaned_data}
+
+    def after_conflict(self, stale):
+        """The same input on the current record, the conflict explained; it now names the
+        current version, so submitting it again is a deliberate overwrite."""
+        data = self.data.copy()
+        data[self.add_prefix("version")] = stale.record.version
+        again = type(self)(data, instance=stale.record)
+        again.is_valid()
+        again.add_error(None, str(stale))
+        return again
+
+
+class PatientForm(VersionedForm):
     class Meta:
         model = Patient
         fields = ["identifier", "date_of_birth", "episode_start", "baseline_severity",

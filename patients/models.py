@@ -45,6 +45,8 @@ class Patient(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Raised by one with every stored change; a write names the version it read (If-Match).
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     # The TRD evaluation as of `trd_evaluated_on`, kept so that lists can filter and
     # count in SQL. treatments.services refreshes it on every write and when it is stale.

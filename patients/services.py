@@ -8,6 +8,7 @@ from audit.services import deletion_details, model_changes, record_event
 from treatments.services import refresh_trd_summary
 
 from .models import Patient
+from .versioning import lock
 
 PATIENT_FIELDS = (
     "identifier", "date_of_birth", "episode_start", "baseline_severity", "suicide_risk_flag",
@@ -33,24 +34,35 @@ def patient_create(*, user, practice, patient: Patient, ip=None) -> Patient:
 
 
 @transaction.atomic
-def patient_update(*, user, patient: Patient, before: dict, ip=None) -> Patient:
+def patient_update(*, user, patient: Patient, changes: dict, if_match: set[int] | None = None,
+                   ip=None) -> Patient:
+    """Apply `changes` (field → value) to the patient's current row, locked; StaleVersion when
+    `if_match` names another version. An event and a new version only for a stored change."""
+    patient = lock(Patient.objects.active(), patient.pk, if_match)
+    before = patient_state(patient)
+    for field, value in changes.items():
+        setattr(patient, field, value)
     patient.full_clean(validate_constraints=False)
+    diff = model_changes(before, patient_state(patient))
+    if not diff:
+        return patient
+    patient.version += 1
     patient.save()
-    changes = model_changes(before, patient_state(patient))
-    if changes:
-        record_event(
-            actor=user, practice_id=patient.practice_id, action=Action.UPDATE, obj=patient,
-            patient_id=patient.pk, ip=ip, details={"changes": changes},
-        )
-    if "episode_start" in changes:
+    record_event(
+        actor=user, practice_id=patient.practice_id, action=Action.UPDATE, obj=patient,
+        patient_id=patient.pk, ip=ip, details={"changes": diff},
+    )
+    if "episode_start" in diff:
         refresh_trd_summary(patient)
     return patient
 
 
 @transaction.atomic
-def patient_delete(*, user, patient: Patient, ip=None) -> None:
+def patient_delete(*, user, patient: Patient, if_match: set[int] | None = None, ip=None) -> None:
+    patient = lock(Patient.objects.active(), patient.pk, if_match)
     patient.deleted_at = timezone.now()
-    patient.save(update_fields=["deleted_at", "updated_at"])
+    patient.version += 1
+    patient.save(update_fields=["deleted_at", "updated_at", "version"])
     record_event(
         actor=user, practice_id=patient.practice_id, action=Action.DELETE, obj=patient,
         patient_id=patient.pk, ip=ip,

@@ -17,6 +17,7 @@ from treatments.timeline import build_timeline
 from . import services
 from .forms import PatientForm, PatientSearchForm
 from .models import Patient
+from .versioning import StaleVersion
 
 PAGE_SIZE = 25
 
@@ -95,14 +96,18 @@ def patient_create(request):
 @login_required
 def patient_update(request, pk):
     patient = access.get_patient_for_user(request.user, pk, access.EDIT_CLINICAL)
-    before = services.patient_state(patient)
     form = PatientForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
-        services.patient_update(
-            user=request.user, patient=form.instance, before=before, ip=client_ip(request)
-        )
-        messages.success(request, "Patient details saved.")
-        return redirect("patients:patient-detail", pk=patient.pk)
+        try:
+            services.patient_update(
+                user=request.user, patient=patient, changes=form.changes(),
+                if_match=form.if_match(), ip=client_ip(request),
+            )
+        except StaleVersion as stale:
+            form = form.after_conflict(stale)
+        else:
+            messages.success(request, "Patient details saved.")
+            return redirect("patients:patient-detail", pk=patient.pk)
     return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
 
 

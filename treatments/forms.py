@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from django import forms
 
-from patients.forms import DateInput
+from patients.forms import DateInput, VersionedForm
 
 from . import scales
 from .models import DoseChange, Drug, ScaleScore, Therapy, Trial
@@ -18,7 +18,7 @@ def grouped_drug_choices(drugs) -> list:
     return [("", "Choose a drug…")] + [(group, items) for (_, group), items in sorted(groups.items())]
 
 
-class TrialForm(forms.ModelForm):
+class TrialForm(VersionedForm):
     class Meta:
         model = Trial
         fields = ["drug", "start_date", "end_date", "dose_mg", "adherence", "outcome",
@@ -79,7 +79,7 @@ def dose_change_rows(formset) -> list[tuple]:
     return rows
 
 
-class TherapyForm(forms.ModelForm):
+class TherapyForm(VersionedForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [("", "Choose a therapy…")] + list(

@@ -114,6 +114,8 @@ class Trial(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Raised by one with every stored change; a write names the version it read (If-Match).
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ClinicalRecordQuerySet.as_manager()
 
@@ -223,6 +225,8 @@ class Therapy(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Raised by one with every stored change; a write names the version it read (If-Match).
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ClinicalRecordQuerySet.as_manager()
 
@@ -261,6 +265,8 @@ class ScaleScore(models.Model):
     items = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Raised by one with every stored change; a write names the version it read (If-Match).
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ClinicalRecordQuerySet.as_manager()
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from audit.models import Action
 from audit.services import deletion_details, model_changes, record_event
+from patients.versioning import lock
 from trdtracker.validators import today
 
 from . import scales
@@ -23,10 +24,10 @@ def _snapshot(instance, fields) -> dict:
     return {field: getattr(instance, field) for field in fields}
 
 
-def _trial_snapshot(trial: Trial, changes) -> dict:
+def _trial_snapshot(trial: Trial, dose_pairs) -> dict:
     state = _snapshot(trial, TRIAL_FIELDS)
     state["drug"] = trial.drug.name if trial.drug_id else None
-    state["dose_changes"] = [[c.date, c.dose_mg] for c in changes]
+    state["dose_changes"] = [[date, dose] for date, dose in dose_pairs]
     return state
 
 
@@ -43,53 +44,83 @@ def _save_dose_changes(trial: Trial, changes: list[tuple]) -> list[DoseChange]:
     )
 
 
+def _dose_pairs(trial: Trial) -> list[tuple]:
+    return [(c.date, c.dose_mg) for c in trial.dose_changes.order_by("date")]
+
+
+def _lock_patient(patient_id: int):
+    """The patient row, locked: every change to a patient's history re-evaluates the stored
+    TRD summary under this lock, so concurrent changes cannot leave it wrong."""
+    from patients.models import Patient
+
+    return lock(Patient.objects.all(), patient_id)
+
+
 @transaction.atomic
 def trial_create(*, user, patient, trial: Trial, dose_changes: list[tuple], ip=None) -> Trial:
+    patient = _lock_patient(patient.pk)
     trial.patient = patient
     trial.full_clean()
     _check_dose_changes(trial, dose_changes)
     trial.save()
-    saved_changes = _save_dose_changes(trial, dose_changes)
+    _save_dose_changes(trial, dose_changes)
     record_event(
         actor=user, practice_id=patient.practice_id, action=Action.CREATE, obj=trial,
         patient_id=patient.pk, ip=ip,
-        details={"changes": model_changes({}, _trial_snapshot(trial, saved_changes))},
+        details={"changes": model_changes({}, _trial_snapshot(trial, sorted(dose_changes)))},
     )
     refresh_trd_summary(patient)
     return trial
 
 
 @transaction.atomic
-def trial_update(*, user, trial: Trial, before: dict, dose_changes: list[tuple], ip=None) -> Trial:
-    """Save `trial` (already modified in memory); `before` is `trial_state(trial)` from before."""
+def trial_update(*, user, trial: Trial, changes: dict, dose_changes: list[tuple] | None = None,
+                 if_match: set[int] | None = None, ip=None) -> Trial:
+    """Apply `changes` (field → value) and, when given, the new dose changes to the trial's
+    current row, locked; StaleVersion when `if_match` names another version. An update event
+    and a new version only for a change that is stored."""
+    patient = _lock_patient(trial.patient_id)
+    trial = lock(Trial.objects.active().select_related("drug"), trial.pk, if_match)
+    trial.patient = patient
+    before_doses = _dose_pairs(trial)
+    before = _trial_snapshot(trial, before_doses)
+    for field, value in changes.items():
+        setattr(trial, field, value)
+    doses = before_doses if dose_changes is None else sorted(dose_changes)
     trial.full_clean()
-    _check_dose_changes(trial, dose_changes)
+    _check_dose_changes(trial, doses)
+    diff = model_changes(before, _trial_snapshot(trial, doses))
+    if not diff:
+        return trial
+    trial.version += 1
     trial.save()
-    saved_changes = _save_dose_changes(trial, dose_changes)
-    changes = model_changes(before, _trial_snapshot(trial, saved_changes))
-    if changes:
-        record_event(
-            actor=user, practice_id=trial.patient.practice_id, action=Action.UPDATE, obj=trial,
-            patient_id=trial.patient_id, ip=ip, details={"changes": changes},
-        )
-    refresh_trd_summary(trial.patient)
+    if doses != before_doses:
+        _save_dose_changes(trial, doses)
+    record_event(
+        actor=user, practice_id=patient.practice_id, action=Action.UPDATE, obj=trial,
+        patient_id=patient.pk, ip=ip, details={"changes": diff},
+    )
+    refresh_trd_summary(patient)
     return trial
 
 
 def trial_state(trial: Trial) -> dict:
-    return _trial_snapshot(trial, list(trial.dose_changes.all()))
+    return _trial_snapshot(trial, _dose_pairs(trial))
 
 
 @transaction.atomic
-def trial_delete(*, user, trial: Trial, ip=None) -> None:
+def trial_delete(*, user, trial: Trial, if_match: set[int] | None = None, ip=None) -> None:
+    patient = _lock_patient(trial.patient_id)
+    trial = lock(Trial.objects.active().select_related("drug"), trial.pk, if_match)
     trial.deleted_at = timezone.now()
-    trial.save(update_fields=["deleted_at", "updated_at"])
+    trial.version += 1
+    trial.save(update_fields=["deleted_at", "updated_at", "version"])
     record_event(
-        actor=user, practice_id=trial.patient.practice_id, action=Action.DELETE, obj=trial,
-        patient_id=trial.patient_id, ip=ip,
+        actor=user, practice_id=patient.practice_id, action=Action.DELETE, obj=trial,
+        patient_id=patient.pk, ip=ip,
         details=deletion_details(trial_state(trial), trial.deleted_at),
     )
-    refresh_trd_summary(trial.patient)
+    refresh_trd_summary(patient)
 
 
 @transaction.atomic
@@ -110,25 +141,38 @@ def therapy_state(therapy: Therapy) -> dict:
 
 
 @transaction.atomic
-def therapy_update(*, user, therapy: Therapy, before: dict, ip=None) -> Therapy:
+def therapy_update(*, user, therapy: Therapy, changes: dict, if_match: set[int] | None = None,
+                   ip=None) -> Therapy:
+    """As trial_update: the current row, locked; an event and a new version only on a change."""
+    patient = therapy.patient
+    therapy = lock(Therapy.objects.active(), therapy.pk, if_match)
+    therapy.patient = patient
+    before = therapy_state(therapy)
+    for field, value in changes.items():
+        setattr(therapy, field, value)
     therapy.full_clean()
+    diff = model_changes(before, therapy_state(therapy))
+    if not diff:
+        return therapy
+    therapy.version += 1
     therapy.save()
-    changes = model_changes(before, therapy_state(therapy))
-    if changes:
-        record_event(
-            actor=user, practice_id=therapy.patient.practice_id, action=Action.UPDATE,
-            obj=therapy, patient_id=therapy.patient_id, ip=ip, details={"changes": changes},
-        )
+    record_event(
+        actor=user, practice_id=patient.practice_id, action=Action.UPDATE, obj=therapy,
+        patient_id=patient.pk, ip=ip, details={"changes": diff},
+    )
     return therapy
 
 
 @transaction.atomic
-def therapy_delete(*, user, therapy: Therapy, ip=None) -> None:
+def therapy_delete(*, user, therapy: Therapy, if_match: set[int] | None = None, ip=None) -> None:
+    patient = therapy.patient
+    therapy = lock(Therapy.objects.active(), therapy.pk, if_match)
     therapy.deleted_at = timezone.now()
-    therapy.save(update_fields=["deleted_at", "updated_at"])
+    therapy.version += 1
+    therapy.save(update_fields=["deleted_at", "updated_at", "version"])
     record_event(
-        actor=user, practice_id=therapy.patient.practice_id, action=Action.DELETE, obj=therapy,
-        patient_id=therapy.patient_id, ip=ip,
+        actor=user, practice_id=patient.practice_id, action=Action.DELETE, obj=therapy,
+        patient_id=patient.pk, ip=ip,
         details=deletion_details(therapy_state(therapy), therapy.deleted_at),
     )
 

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import access
 from audit.services import client_ip
+from patients.versioning import StaleVersion
 from trdtracker.validators import today
 
 from . import measured, services
@@ -55,19 +56,23 @@ def trial_create(request, patient_id):
 @login_required
 def trial_update(request, patient_id, pk):
     patient, trial = access.get_trial_for_user(request.user, patient_id, pk, access.EDIT_CLINICAL)
-    before = services.trial_state(trial)
     initial = [{"date": c.date, "dose_mg": c.dose_mg} for c in trial.dose_changes.all()]
     form = TrialForm(request.POST or None, instance=trial)
     formset = DoseChangeFormSet(request.POST or None, prefix="doses", initial=initial)
-    if request.method == "POST" and _save_trial(
-        form, formset,
-        lambda changes: services.trial_update(
-            user=request.user, trial=form.instance, before=before, dose_changes=changes,
-            ip=client_ip(request),
-        ),
-    ):
-        messages.success(request, f"Trial of {form.instance.drug.name} saved.")
-        return redirect(patient.get_absolute_url())
+    if request.method == "POST":
+        try:
+            saved = _save_trial(
+                form, formset,
+                lambda changes: services.trial_update(
+                    user=request.user, trial=trial, changes=form.changes(),
+                    dose_changes=changes, if_match=form.if_match(), ip=client_ip(request),
+                ),
+            )
+        except StaleVersion as stale:
+            form, saved = form.after_conflict(stale), False
+        if saved:
+            messages.success(request, f"Trial of {form.instance.drug.name} saved.")
+            return redirect(patient.get_absolute_url())
     return render(
         request, "treatments/trial_form.html",
         {"patient": patient, "form": form, "formset": formset, "trial": trial},
@@ -104,14 +109,18 @@ def therapy_create(request, patient_id):
 @login_required
 def therapy_update(request, patient_id, pk):
     patient, therapy = access.get_therapy_for_user(request.user, patient_id, pk, access.EDIT_CLINICAL)
-    before = services.therapy_state(therapy)
     form = TherapyForm(request.POST or None, instance=therapy)
     if request.method == "POST" and form.is_valid():
-        services.therapy_update(
-            user=request.user, therapy=form.instance, before=before, ip=client_ip(request)
-        )
-        messages.success(request, f"{therapy.get_kind_display()} saved.")
-        return redirect(patient.get_absolute_url())
+        try:
+            services.therapy_update(
+                user=request.user, therapy=therapy, changes=form.changes(),
+                if_match=form.if_match(), ip=client_ip(request),
+            )
+        except StaleVersion as stale:
+            form = form.after_conflict(stale)
+        else:
+            messages.success(request, f"{therapy.get_kind_display()} saved.")
+            return redirect(patient.get_absolute_url())
     return render(
         request, "treatments/therapy_form.html",
         {"patient": patient, "form": form, "therapy": therapy},
@@ -143,12 +152,9 @@ def trial_use_measured_outcome(request, patient_id, pk):
     if result is None:
         messages.error(request, "The scores do not give a measured outcome for this trial.")
         return redirect(patient.get_absolute_url())
-    before = services.trial_state(trial)
-    trial.outcome = result.outcome
     try:
-        services.trial_update(
-            user=request.user, trial=trial, before=before,
-            dose_changes=[(c.date, c.dose_mg) for c in trial.dose_changes.all()],
+        trial = services.trial_update(
+            user=request.user, trial=trial, changes={"outcome": result.outcome},
             ip=client_ip(request),
         )
     except ValidationError as error:

@@ -225,3 +225,36 @@ def test_deleting_a_patient_asks_first_then_hides_it_but_keeps_it(clinician, pat
     assert client.get(patient.get_absolute_url()).status_code == 404
     assert "MRN-1" not in client.get("/patients/").content.decode()
     assert AuditEvent.objects.filter(action="delete", patient_id=patient.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_edit_form_carries_the_version_it_was_opened_on(clinician, patient, login):
+    page = login(clinician).get(reverse("patients:patient-edit", args=[patient.pk]))
+
+    assert '<input type="hidden" name="version" value="1"' in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_stale_edit_overwrites_nothing_and_says_who_changed_what_when(
+    clinician, colleague, patient, login, client
+):
+    url = reverse("patients:patient-edit", args=[patient.pk])
+    form = {"identifier": "MRN-1", "date_of_birth": "1980-05-17", "version": "1"}
+    login(colleague).post(url, {**form, "notes": "colleague's note"})
+    client.logout()
+
+    response = login(clinician).post(url, {**form, "notes": "my note"})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "colleague changed this record at " in page and "Nothing was saved" in page
+    assert "my note" in page  # the input is kept
+    assert '<input type="hidden" name="version" value="2"' in page
+    patient.refresh_from_db()
+    assert (patient.notes, patient.version) == ("colleague's note", 2)
+    assert AuditEvent.objects.filter(action="update", patient_id=patient.pk).count() == 1
+
+    again = login(clinician).post(url, {**form, "notes": "my note", "version": "2"})
+    assert again.status_code == 302
+    patient.refresh_from_db()
+    assert (patient.notes, patient.version) == ("my note", 3)

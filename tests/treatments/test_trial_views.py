@@ -203,3 +203,20 @@ def test_a_trial_changes_the_stored_trd_summary_at_once(clinician, patient, logi
     client.post(reverse("treatments:trial-add", args=[patient.pk]), trial_data())
     patient.refresh_from_db()
     assert patient.trd_meets is True and patient.trd_failed_count == 2
+
+
+@pytest.mark.django_db
+def test_a_stale_trial_edit_overwrites_nothing(clinician, colleague, patient, login, client):
+    trial = TrialFactory(patient=patient, outcome="ongoing", end_date=None)
+    url = reverse("treatments:trial-edit", args=[patient.pk, trial.pk])
+    data = trial_data(drug=trial.drug.pk, start_date=trial.start_date.isoformat(),
+                      dose_mg="100", version="1", **{"doses-0-date": "", "doses-0-dose_mg": ""})
+    assert login(colleague).post(url, {**data, "notes": "colleague"}).status_code == 302
+    client.logout()
+
+    response = login(clinician).post(url, {**data, "notes": "mine"})
+
+    assert response.status_code == 200
+    assert "colleague changed this record at " in response.content.decode()
+    trial.refresh_from_db()
+    assert (trial.notes, trial.version) == ("colleague", 2)
