@@ -5,6 +5,8 @@ see or change what. A user acts inside exactly one practice (their membership),
 and their roles grant capabilities.
 """
 
+from functools import wraps
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
@@ -73,35 +75,6 @@ def get_patient_for_user(user, pk, capability: str = VIEW_CLINICAL):
         return patients.get(pk=checked_id(pk))
     except patients.model.DoesNotExist:
         raise Http404("No such patient.") from None
-
-
-def get_trial_for_user(user, patient_id, trial_id, capability: str):
-    """The patient and their (not deleted) trial `trial_id`; 404 for any other, 403 without
-    the right."""
-    from treatments.selectors import active_trials
-
-    patient = get_patient_for_user(user, patient_id, capability)
-    trials = active_trials([patient.pk])
-    try:
-        trial = trials.get(pk=checked_id(trial_id))
-    except trials.model.DoesNotExist:
-        raise Http404("No such trial.") from None
-    trial.patient = patient
-    return patient, trial
-
-
-def get_therapy_for_user(user, patient_id, therapy_id, capability: str):
-    """The patient and their (not deleted) therapy `therapy_id`; 404 for any other."""
-    from treatments.selectors import active_therapies
-
-    patient = get_patient_for_user(user, patient_id, capability)
-    therapies = active_therapies(patient)
-    try:
-        therapy = therapies.get(pk=checked_id(therapy_id))
-    except therapies.model.DoesNotExist:
-        raise Http404("No such therapy.") from None
-    therapy.patient = patient
-    return patient, therapy
 
 
 def events_visible_to(user):
@@ -229,3 +202,148 @@ def get_invitation_for_admin(user, pk) -> Invitation:
         return invitations.get(pk=checked_id(pk))
     except Invitation.DoesNotExist:
         raise Http404("No such invitation.") from None
+
+
+# --- The front doors: every URL declares which one it uses (deny by default) --------------
+#
+# Web views carry `access_guard`, set by the decorators below; API views carry `access`, read by
+# api.permissions.DeclaredAccess. accounts.middleware.AccessGuardMiddleware refuses any web view
+# that declares nothing, and tests/test_url_guards.py walks the URL resolver to prove it.
+
+PUBLIC, SIGNED_IN, PRACTICE, PATIENT = "public", "signed_in", "practice", "patient"
+GUARDS = frozenset({PUBLIC, SIGNED_IN, PRACTICE, PATIENT})
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+class PatientScope:
+    """One request's way into one patient: role and practice checked when it opens, the
+    patient's trials, therapies and scores reached only through it, and, for a read that
+    showed something, the one `view` event of the request written when it closes."""
+
+    def __init__(self, request, patient, capability: str, details: dict):
+        from audit.services import client_ip
+
+        self.user, self.patient, self.capability = request.user, patient, capability
+        self.ip = client_ip(request)
+        self.reading = request.method in READ_METHODS
+        self.details = details
+        self.shown = None  # the trial or therapy a detail read showed
+        self.closed = False
+
+    @property
+    def practice_id(self) -> int:
+        return self.patient.practice_id
+
+    def trials(self):
+        from treatments.selectors import active_trials
+
+        return active_trials([self.patient.pk])
+
+    def therapies(self):
+        from treatments.selectors import active_therapies
+
+        return active_therapies(self.patient)
+
+    def scores(self):
+        from treatments.selectors import active_scores
+
+        return active_scores(self.patient)
+
+    def trial(self, pk):
+        return self._one(self.trials(), pk, "trial")
+
+    def therapy(self, pk):
+        return self._one(self.therapies(), pk, "therapy")
+
+    def _one(self, queryset, pk, name):
+        try:
+            record = queryset.get(pk=checked_id(pk))
+        except queryset.model.DoesNotExist:
+            raise Http404(f"No such {name}.") from None
+        record.patient = self.patient
+        self.shown = record
+        return record
+
+    def close(self, response) -> None:
+        """Record the read once, if it showed the patient's data (no event for an error)."""
+        from audit.models import Action
+        from audit.services import record_event
+
+        if self.closed or not self.reading or response.status_code >= 400:
+            return
+        self.closed = True
+        record_event(
+            actor=self.user, practice_id=self.practice_id, action=Action.VIEW,
+            obj=self.shown or self.patient, patient_id=self.patient.pk, ip=self.ip,
+            details=self.details,
+        )
+
+
+def open_patient_scope(request, patient_id, capability: str, details: dict) -> PatientScope:
+    """404 for another practice's (or no) patient, 403 without `capability` (checked first)."""
+    patient = get_patient_for_user(request.user, patient_id, capability)
+    return PatientScope(request, patient, capability, details)
+
+
+def declared_guard(view_func) -> str | None:
+    """The front door a URL's view declares (function views, Django and DRF class views)."""
+    guard = getattr(view_func, "access_guard", None)
+    view_class = getattr(view_func, "view_class", None) or getattr(view_func, "cls", None)
+    if guard is None and view_class is not None:
+        guard = getattr(view_class, "access_guard", None)
+    return guard if guard in GUARDS else None
+
+
+def _guard(view, kind: str):
+    """A wrapper declaring the guard (the view itself is left as it was)."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        return view(*args, **kwargs)
+
+    guarded.access_guard = kind
+    return guarded
+
+
+def public_view(view):
+    """Open to anyone (sign-in, password reset, invitations): the view protects itself."""
+    return _guard(view, PUBLIC)
+
+
+def signed_in_view(view):
+    """Any signed-in user, with or without a practice (the start page, two-factor set-up)."""
+    from django.contrib.auth.decorators import login_required
+
+    return _guard(login_required(view), SIGNED_IN)
+
+
+def practice_view(view):
+    """A member of a practice; the view narrows it with the helpers above (patients_visible_to,
+    events_visible_to, jobs_visible_to, require...)."""
+    from django.contrib.auth.decorators import login_required
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if membership_of(request.user) is None:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return _guard(login_required(guarded), PRACTICE)
+
+
+def patient_view(capability: str, *, kwarg: str = "patient_id", page: str | None = None):
+    """A page about one patient: the view receives the opened PatientScope instead of the id."""
+    from django.contrib.auth.decorators import login_required
+
+    def decorate(view):
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            scope = open_patient_scope(request, kwargs.pop(kwarg), capability,
+                                       {"page": page or view.__name__})
+            response = view(request, scope, *args, **kwargs)
+            scope.close(response)
+            return response
+
+        return _guard(login_required(guarded), PATIENT)
+
+    return decorate

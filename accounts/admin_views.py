@@ -7,7 +7,6 @@ on GET and acts on POST.
 
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -51,7 +50,7 @@ def _confirm(request, *, title: str, text: str, button: str, cancel_url: str, da
 
 # Users ------------------------------------------------------------------------------------
 
-@login_required
+@access.practice_view
 def member_list(request):
     members = access.members_visible_to(request.user).order_by("user__username")
     from accounts import twofactor
@@ -65,7 +64,7 @@ def member_list(request):
     )
 
 
-@login_required
+@access.practice_view
 def member_detail(request, pk):
     member = access.get_member_for_admin(request.user, pk)
     from accounts import signin, twofactor
@@ -125,7 +124,7 @@ def _detail_url(member) -> str:
     return reverse("accounts:member-detail", args=[member.user_id])
 
 
-@login_required
+@access.practice_view
 def member_deactivate(request, pk):
     member = access.get_member_for_admin(request.user, pk)
     name = member.user.username
@@ -150,7 +149,7 @@ def member_deactivate(request, pk):
     return redirect(_detail_url(member))
 
 
-@login_required
+@access.practice_view
 def member_reactivate(request, pk):
     member = access.get_member_for_admin(request.user, pk)
     name = member.user.username
@@ -170,7 +169,7 @@ def member_reactivate(request, pk):
     return redirect(_detail_url(member))
 
 
-@login_required
+@access.practice_view
 def member_reset_two_factor(request, pk):
     member = access.get_member_for_admin(request.user, pk)
     name = member.user.username
@@ -192,7 +191,7 @@ def member_reset_two_factor(request, pk):
     return redirect(_detail_url(member))
 
 
-@login_required
+@access.practice_view
 def member_unlock(request, pk):
     member = access.get_member_for_admin(request.user, pk)
     name = member.user.username
@@ -212,7 +211,7 @@ def member_unlock(request, pk):
     return redirect(_detail_url(member))
 
 
-@login_required
+@access.practice_view
 def member_send_password_reset(request, pk):
     member = access.get_member_for_admin(request.user, pk)
     user = member.user
@@ -235,7 +234,7 @@ def member_send_password_reset(request, pk):
 
 # Invitations ------------------------------------------------------------------------------
 
-@login_required
+@access.practice_view
 def invitation_list(request):
     invitations = access.invitations_visible_to(request.user).select_related(
         "invited_by", "accepted_user"
@@ -250,7 +249,7 @@ def invitation_list(request):
     return render(request, "accounts/invitation_list.html", {"page": page, "rows": rows})
 
 
-@login_required
+@access.practice_view
 def invitation_create(request):
     access.require(request.user, access.MANAGE_ACCOUNTS)
     form = InvitationForm(_posted(request))
@@ -272,7 +271,7 @@ def invitation_create(request):
     return render(request, "accounts/invitation_form.html", {"form": form})
 
 
-@login_required
+@access.practice_view
 def invitation_resend(request, pk):
     invitation = access.get_invitation_for_admin(request.user, pk)
     if request.method != "POST":
@@ -293,7 +292,7 @@ def invitation_resend(request, pk):
     return redirect("accounts:invitation-list")
 
 
-@login_required
+@access.practice_view
 def invitation_revoke(request, pk):
     invitation = access.get_invitation_for_admin(request.user, pk)
     if request.method != "POST":
@@ -313,6 +312,7 @@ def invitation_revoke(request, pk):
     return redirect("accounts:invitation-list")
 
 
+@access.public_view
 def invitation_accept(request, token):
     """Public: the invitee chooses a username and password. No sign-in needed."""
     invitation = services.invitation_for_token(token)
@@ -355,7 +355,7 @@ def _invitation_refused(request, problem: str, invitation):
 
 # Practice ---------------------------------------------------------------------------------
 
-@login_required
+@access.practice_view
 def practice_settings(request):
     membership = access.require(request.user, access.MANAGE_ACCOUNTS)
     from accounts import twofactor

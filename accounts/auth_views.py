@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 
-from . import signin
+from . import access, signin
 
 
 class LockoutAuthenticationForm(AuthenticationForm):
@@ -26,6 +26,7 @@ class LockoutAuthenticationForm(AuthenticationForm):
 
 
 class LoginView(auth_views.LoginView):
+    access_guard = access.PUBLIC
     form_class = LockoutAuthenticationForm
     redirect_authenticated_user = True
 
@@ -36,6 +37,8 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
+    access_guard = access.PUBLIC
+
     def post(self, request, *args, **kwargs):
         if request.user.is_authenticated:
             signin.record_signout(request, request.user)
@@ -44,6 +47,8 @@ class LogoutView(auth_views.LogoutView):
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Setting a new password from an emailed link is an account change: audit it."""
+
+    access_guard = access.PUBLIC
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -3,9 +3,32 @@ import time
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 
 from . import signin
-from .access import membership_of
+from .access import declared_guard, membership_of
+
+
+class AccessGuardMiddleware:
+    """Deny by default: a view that declares no front door (accounts.access: public_view,
+    signed_in_view, practice_view, patient_view, or `access_guard` on a class) answers 403.
+    Django's admin site is the one exception: it admits superusers only (trdtracker/urls.py)."""
+
+    ADMIN_NAMESPACE = "admin"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if declared_guard(view_func) is not None:
+            return None
+        match = request.resolver_match
+        if match is not None and match.namespaces[:1] == [self.ADMIN_NAMESPACE]:
+            return None
+        raise PermissionDenied
 
 
 class IdleTimeoutMiddleware:

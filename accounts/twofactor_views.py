@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,7 +17,7 @@ from django_otp import login as otp_login
 
 from audit.services import client_ip
 
-from . import twofactor
+from . import access, twofactor
 
 PENDING_DEVICE = "twofactor_pending_device"
 WRONG_CODE = (
@@ -81,7 +80,7 @@ def show_codes(request, codes: list[str], *, enrolled: bool):
     return response
 
 
-@login_required
+@access.signed_in_view
 def setup(request):
     user = request.user
     if twofactor.has_two_factor(user):
@@ -122,7 +121,7 @@ def setup(request):
     return response
 
 
-@login_required
+@access.signed_in_view
 def verify(request):
     user = request.user
     next_url = safe_next(request)
@@ -148,7 +147,7 @@ def verify(request):
     })
 
 
-@login_required
+@access.signed_in_view
 def recovery_codes(request):
     user = request.user
     if not twofactor.has_two_factor(user):

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import admin_views
+from . import access, admin_views
 from . import auth_views as signin_views
 
 app_name = "accounts"
@@ -26,14 +26,14 @@ urlpatterns = [
     # Django's password reset, for anyone who can read the account's email.
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(
+        access.public_view(auth_views.PasswordResetView.as_view(
             success_url=reverse_lazy("accounts:password-reset-done")
-        ),
+        )),
         name="password-reset",
     ),
     path(
         "password-reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(),
+        access.public_view(auth_views.PasswordResetDoneView.as_view()),
         name="password-reset-done",
     ),
     path(
@@ -45,7 +45,7 @@ urlpatterns = [
     ),
     path(
         "password-reset/done/",
-        auth_views.PasswordResetCompleteView.as_view(),
+        access.public_view(auth_views.PasswordResetCompleteView.as_view()),
         name="password-reset-complete",
     ),
 ]

@@ -1,11 +1,10 @@
-from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.shortcuts import render
 
 from . import access
 
 
-@login_required
+@access.signed_in_view
 def home(request):
     membership = access.membership_of(request.user)
     caps = access.capabilities_of(membership)

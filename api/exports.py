@@ -20,6 +20,8 @@ def _status(request, job) -> dict:
 
 
 class ExportList(APIView):
+    access_guard = access.PRACTICE
+
     """POST {"kind", ...options} (or {"kind", "options": {...}}) → 202 with the job's id."""
 
     http_method_names = ["post", "options"]
@@ -44,6 +46,8 @@ class ExportList(APIView):
 
 
 class ExportDetail(APIView):
+    access_guard = access.PRACTICE
+
     http_method_names = ["get", "head", "options"]
 
     @extend_schema(responses=None)
@@ -55,6 +59,8 @@ class ExportDetail(APIView):
 
 
 class ExportDownload(APIView):
+    access_guard = access.PRACTICE
+
     http_method_names = ["get", "head", "options"]
 
     @extend_schema(responses=None)

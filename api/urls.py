@@ -1,7 +1,19 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import access
+
 from . import exports, views
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI description: no records, open like the docs page."""
+
+    access_guard = access.PUBLIC
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    access_guard = access.PUBLIC
 
 app_name = "api"
 urlpatterns = [
@@ -25,6 +37,6 @@ urlpatterns = [
     path("exports/", exports.ExportList.as_view(), name="export-list"),
     path("exports/<int:pk>/", exports.ExportDetail.as_view(), name="export-detail"),
     path("exports/<int:pk>/download/", exports.ExportDownload.as_view(), name="export-download"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
 ]

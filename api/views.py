@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import MethodNotAllowed, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,15 +14,12 @@ from rest_framework.views import APIView
 from accounts import access, signin, twofactor
 from audit.forms import AuditFilterForm
 from audit.models import Action
-from audit.services import client_ip, record_event
+from audit.services import client_ip
 from patients import services as patient_services
 from patients.models import Patient
 from treatments import services as treatment_services
 from treatments.models import Drug, ScaleScore, Therapy, Trial
 from treatments.selectors import (
-    active_scores,
-    active_therapies,
-    active_trials,
     patient_history,
     patient_warnings_and_staging,
 )
@@ -37,6 +34,7 @@ class TokenView(ObtainAuthToken):
     user has two-factor authentication; users without it get their token as before.
     """
 
+    access_guard = access.PUBLIC
     permission_classes = [AllowAny]
 
     serializer_class = serializers.TokenRequestSerializer
@@ -78,14 +76,6 @@ class TokenView(ObtainAuthToken):
             raise ValidationError({"otp": ["This code is not valid."]})
 
 
-def audit_read(request, patient, what: str, obj=None):
-    record_event(
-        actor=request.user, practice_id=patient.practice_id, action=Action.VIEW,
-        obj=obj or patient, patient_id=patient.pk, ip=client_ip(request),
-        details={"api": what},
-    )
-
-
 def if_match(request) -> set[int] | None:
     """The versions an `If-Match` header accepts: None without one (or with `*`); a tag that is
     not one of our versions (a weak or foreign tag) matches nothing."""
@@ -108,17 +98,49 @@ def with_etag(response: Response, record) -> Response:
     return response
 
 
-def _patient(request, pk, capability: str) -> Patient:
-    return access.get_patient_for_user(request.user, pk, capability)
+class PatientScopedView(APIView):
+    """Everything under /patients/{id}/. Each view names the capability of every method it
+    serves (`capabilities`); a method it does not name is refused. The patient scope is opened
+    before the handler runs (404 for another practice, 403 without the right) and closed with
+    the response, which records the request's one `view` event for a successful read."""
+
+    access_guard = access.PATIENT
+    patient_kwarg = "patient_id"
+    capabilities: dict[str, str] = {}
+    audit_name = ""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        method = "get" if request.method == "HEAD" else request.method.lower()
+        if method not in self.capabilities:
+            raise MethodNotAllowed(request.method)
+        self.scope = access.open_patient_scope(
+            request, kwargs[self.patient_kwarg], self.capabilities[method],
+            {"api": self.audit_name},
+        )
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        scope = getattr(self, "scope", None)
+        if scope is not None:
+            scope.close(response)
+        return response
+
+
+READ = {"get": access.VIEW_CLINICAL}
+READ_WRITE = {"get": access.VIEW_CLINICAL, "post": access.EDIT_CLINICAL,
+              "patch": access.EDIT_CLINICAL, "delete": access.EDIT_CLINICAL}
 
 
 class DrugList(generics.ListAPIView):
+    access_guard = access.PRACTICE
     serializer_class = serializers.DrugSerializer
     pagination_class = None
     queryset = Drug.objects.order_by("name")
 
 
 class PatientList(generics.ListCreateAPIView):
+    access_guard = access.PRACTICE
     serializer_class = serializers.PatientSerializer
 
     def get_queryset(self):
@@ -137,73 +159,71 @@ class PatientList(generics.ListCreateAPIView):
         return Response(self.get_serializer(patient).data, status=status.HTTP_201_CREATED)
 
 
-class PatientDetail(APIView):
+class PatientDetail(PatientScopedView):
     serializer_class = serializers.PatientSerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]
+    patient_kwarg = "pk"
+    capabilities = READ_WRITE
+    audit_name = "patient"
 
     def get(self, request, pk):
-        patient = _patient(request, pk, access.VIEW_CLINICAL)
-        audit_read(request, patient, "patient")
+        patient = self.scope.patient
         return with_etag(Response(serializers.PatientSerializer(patient).data), patient)
 
     def patch(self, request, pk):
-        patient = _patient(request, pk, access.EDIT_CLINICAL)
-        serializer = serializers.PatientSerializer(patient, data=request.data, partial=True)
+        serializer = serializers.PatientSerializer(self.scope.patient, data=request.data,
+                                                   partial=True)
         serializer.is_valid(raise_exception=True)
         patient = patient_services.patient_update(
-            user=request.user, patient=patient, changes=serializer.validated_data,
-            if_match=if_match(request), ip=client_ip(request),
+            user=request.user, patient=self.scope.patient, changes=serializer.validated_data,
+            if_match=if_match(request), ip=self.scope.ip,
         )
         return with_etag(Response(serializers.PatientSerializer(patient).data), patient)
 
     def delete(self, request, pk):
-        patient = _patient(request, pk, access.EDIT_CLINICAL)
         patient_services.patient_delete(
-            user=request.user, patient=patient, if_match=if_match(request), ip=client_ip(request)
+            user=request.user, patient=self.scope.patient, if_match=if_match(request),
+            ip=self.scope.ip,
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class TrialList(APIView):
+class TrialList(PatientScopedView):
     serializer_class = serializers.TrialSerializer
     http_method_names = ["get", "post", "head", "options"]
+    capabilities = READ_WRITE
+    audit_name = "trials"
 
     @extend_schema(operation_id="patients_trials_list",
                    responses=serializers.TrialSerializer(many=True))
     def get(self, request, patient_id):
-        patient = _patient(request, patient_id, access.VIEW_CLINICAL)
-        audit_read(request, patient, "trials")
-        trials = active_trials([patient.pk])
-        return Response(serializers.TrialSerializer(trials, many=True).data)
+        return Response(serializers.TrialSerializer(self.scope.trials(), many=True).data)
 
     @extend_schema(responses={201: serializers.TrialSerializer})
     def post(self, request, patient_id):
-        patient = _patient(request, patient_id, access.EDIT_CLINICAL)
         serializer = serializers.TrialSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         changes = [(c["date"], c["dose_mg"]) for c in data.pop("dose_changes", [])]
         trial = treatment_services.trial_create(
-            user=request.user, patient=patient, trial=Trial(**data), dose_changes=changes,
-            ip=client_ip(request),
+            user=request.user, patient=self.scope.patient, trial=Trial(**data),
+            dose_changes=changes, ip=self.scope.ip,
         )
         return Response(serializers.TrialSerializer(trial).data, status=status.HTTP_201_CREATED)
 
 
-class TrialDetail(APIView):
+class TrialDetail(PatientScopedView):
     serializer_class = serializers.TrialSerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]
-
-    def _trial(self, request, patient_id, pk, capability: str):
-        return access.get_trial_for_user(request.user, patient_id, pk, capability)
+    capabilities = READ_WRITE
+    audit_name = "trial"
 
     def get(self, request, patient_id, pk):
-        patient, trial = self._trial(request, patient_id, pk, access.VIEW_CLINICAL)
-        audit_read(request, patient, "trial", trial)
+        trial = self.scope.trial(pk)
         return with_etag(Response(serializers.TrialSerializer(trial).data), trial)
 
     def patch(self, request, patient_id, pk):
-        _, trial = self._trial(request, patient_id, pk, access.EDIT_CLINICAL)
+        trial = self.scope.trial(pk)
         serializer = serializers.TrialSerializer(trial, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -212,108 +232,104 @@ class TrialDetail(APIView):
             changes = [(c["date"], c["dose_mg"]) for c in data.pop("dose_changes")]
         treatment_services.trial_update(
             user=request.user, trial=trial, changes=data, dose_changes=changes,
-            if_match=if_match(request), ip=client_ip(request),
+            if_match=if_match(request), ip=self.scope.ip,
         )
-        fresh = active_trials([trial.patient_id]).get(pk=trial.pk)
+        fresh = self.scope.trial(pk)
         return with_etag(Response(serializers.TrialSerializer(fresh).data), fresh)
 
     def delete(self, request, patient_id, pk):
-        _, trial = self._trial(request, patient_id, pk, access.EDIT_CLINICAL)
         treatment_services.trial_delete(
-            user=request.user, trial=trial, if_match=if_match(request), ip=client_ip(request)
+            user=request.user, trial=self.scope.trial(pk), if_match=if_match(request),
+            ip=self.scope.ip,
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class TherapyList(APIView):
+class TherapyList(PatientScopedView):
     serializer_class = serializers.TherapySerializer
     http_method_names = ["get", "post", "head", "options"]
+    capabilities = READ_WRITE
+    audit_name = "therapies"
 
     @extend_schema(operation_id="patients_therapies_list",
                    responses=serializers.TherapySerializer(many=True))
     def get(self, request, patient_id):
-        patient = _patient(request, patient_id, access.VIEW_CLINICAL)
-        audit_read(request, patient, "therapies")
-        return Response(serializers.TherapySerializer(active_therapies(patient), many=True).data)
+        return Response(serializers.TherapySerializer(self.scope.therapies(), many=True).data)
 
     @extend_schema(responses={201: serializers.TherapySerializer})
     def post(self, request, patient_id):
-        patient = _patient(request, patient_id, access.EDIT_CLINICAL)
         serializer = serializers.TherapySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         therapy = treatment_services.therapy_create(
-            user=request.user, patient=patient, therapy=Therapy(**serializer.validated_data),
-            ip=client_ip(request),
+            user=request.user, patient=self.scope.patient,
+            therapy=Therapy(**serializer.validated_data), ip=self.scope.ip,
         )
         return Response(
             serializers.TherapySerializer(therapy).data, status=status.HTTP_201_CREATED
         )
 
 
-class TherapyDetail(APIView):
+class TherapyDetail(PatientScopedView):
     serializer_class = serializers.TherapySerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]
-
-    def _therapy(self, request, patient_id, pk, capability: str):
-        return access.get_therapy_for_user(request.user, patient_id, pk, capability)
+    capabilities = READ_WRITE
+    audit_name = "therapy"
 
     def get(self, request, patient_id, pk):
-        patient, therapy = self._therapy(request, patient_id, pk, access.VIEW_CLINICAL)
-        audit_read(request, patient, "therapy", therapy)
+        therapy = self.scope.therapy(pk)
         return with_etag(Response(serializers.TherapySerializer(therapy).data), therapy)
 
     def patch(self, request, patient_id, pk):
-        _, therapy = self._therapy(request, patient_id, pk, access.EDIT_CLINICAL)
+        therapy = self.scope.therapy(pk)
         serializer = serializers.TherapySerializer(therapy, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         therapy = treatment_services.therapy_update(
             user=request.user, therapy=therapy, changes=serializer.validated_data,
-            if_match=if_match(request), ip=client_ip(request),
+            if_match=if_match(request), ip=self.scope.ip,
         )
         return with_etag(Response(serializers.TherapySerializer(therapy).data), therapy)
 
     def delete(self, request, patient_id, pk):
-        _, therapy = self._therapy(request, patient_id, pk, access.EDIT_CLINICAL)
         treatment_services.therapy_delete(
-            user=request.user, therapy=therapy, if_match=if_match(request), ip=client_ip(request)
+            user=request.user, therapy=self.scope.therapy(pk), if_match=if_match(request),
+            ip=self.scope.ip,
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ScoreList(APIView):
+class ScoreList(PatientScopedView):
     serializer_class = serializers.ScoreSerializer
     http_method_names = ["get", "post", "head", "options"]
+    capabilities = READ_WRITE
+    audit_name = "scores"
 
     @extend_schema(operation_id="patients_scores_list",
                    responses=serializers.ScoreSerializer(many=True))
     def get(self, request, patient_id):
-        patient = _patient(request, patient_id, access.VIEW_CLINICAL)
-        audit_read(request, patient, "scores")
-        return Response(serializers.ScoreSerializer(active_scores(patient), many=True).data)
+        return Response(serializers.ScoreSerializer(self.scope.scores(), many=True).data)
 
     @extend_schema(responses={201: serializers.ScoreSerializer})
     def post(self, request, patient_id):
-        patient = _patient(request, patient_id, access.EDIT_CLINICAL)
         serializer = serializers.ScoreSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         score = treatment_services.score_create(
-            user=request.user, patient=patient, score=ScaleScore(**serializer.validated_data),
-            ip=client_ip(request),
+            user=request.user, patient=self.scope.patient,
+            score=ScaleScore(**serializer.validated_data), ip=self.scope.ip,
         )
         return Response(serializers.ScoreSerializer(score).data, status=status.HTTP_201_CREATED)
 
 
-class TrdStatus(APIView):
+class TrdStatus(PatientScopedView):
     serializer_class = serializers.TrdStatusSerializer
     http_method_names = ["get", "head", "options"]
+    capabilities = READ
+    audit_name = "trd"
 
     @extend_schema(parameters=[serializers.TrdQuerySerializer])
     def get(self, request, patient_id):
-        patient = _patient(request, patient_id, access.VIEW_CLINICAL)
         query = serializers.TrdQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        history = patient_history(patient, as_of=query.validated_data.get("as_of"))
-        audit_read(request, patient, "trd")
+        history = patient_history(self.scope.patient, as_of=query.validated_data.get("as_of"))
         body = serializers.TrdEvaluationSerializer(
             history.evaluation, context={"measured": history.measured}
         ).data
@@ -321,36 +337,37 @@ class TrdStatus(APIView):
         return Response({**body, **serializers.StagingSerializer(stages).data})
 
 
-class PatientOptions(APIView):
+class PatientOptions(PatientScopedView):
     serializer_class = serializers.OptionSerializer
     http_method_names = ["get", "head", "options"]
+    capabilities = READ
+    audit_name = "options"
 
     @extend_schema(responses=serializers.OptionSerializer(many=True))
     def get(self, request, patient_id):
-        patient = _patient(request, patient_id, access.VIEW_CLINICAL)
-        history = patient_history(patient)
-        audit_read(request, patient, "options")
+        history = patient_history(self.scope.patient)
         return Response(serializers.OptionSerializer(history.options, many=True).data)
 
 
-class PatientWarnings(APIView):
+class PatientWarnings(PatientScopedView):
     """Warnings derived on read from the recorded trials (treatments.warnings)."""
 
     serializer_class = serializers.WarningSerializer
     http_method_names = ["get", "head", "options"]
+    capabilities = READ
+    audit_name = "warnings"
 
     @extend_schema(operation_id="patients_warnings_list",
                    responses=serializers.WarningSerializer(many=True))
     def get(self, request, patient_id):
-        patient = _patient(request, patient_id, access.VIEW_CLINICAL)
-        found, _ = patient_warnings_and_staging(patient_history(patient))
-        audit_read(request, patient, "warnings")
+        found, _ = patient_warnings_and_staging(patient_history(self.scope.patient))
         return Response(serializers.WarningSerializer(found, many=True).data)
 
 
 class AuditEventList(generics.ListAPIView):
     """GET only: the practice's audit events, filtered like the auditor page."""
 
+    access_guard = access.PRACTICE
     serializer_class = serializers.AuditEventSerializer
     http_method_names = ["get", "head", "options"]
 

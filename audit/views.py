@@ -1,4 +1,3 @@
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
@@ -9,7 +8,7 @@ from .forms import AuditFilterForm
 PAGE_SIZE = 50
 
 
-@login_required
+@access.practice_view
 def event_list(request):
     events = access.events_visible_to(request.user)
     form = AuditFilterForm(request.GET or None)

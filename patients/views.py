@@ -1,11 +1,10 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
 from accounts import access
 from audit.models import Action, AuditEvent
-from audit.services import client_ip, record_event
+from audit.services import client_ip
 from treatments.selectors import (
     patient_history,
     patient_warnings_and_staging,
@@ -25,7 +24,7 @@ PAGE_SIZE = 25
 SEARCH_SESSION_KEY = "patient_search"
 
 
-@login_required
+@access.practice_view
 def patient_list(request):
     patients = access.patients_visible_to(request.user)
     if request.method == "POST":
@@ -49,15 +48,11 @@ def patient_list(request):
     )
 
 
-@login_required
-def patient_detail(request, pk):
-    patient = access.get_patient_for_user(request.user, pk)
+@access.patient_view(access.VIEW_CLINICAL, kwarg="pk", page="patient")
+def patient_detail(request, scope):
+    patient = scope.patient
     history = patient_history(patient)
     warnings, staging = patient_warnings_and_staging(history)
-    record_event(
-        actor=request.user, practice_id=patient.practice_id, action=Action.VIEW, obj=patient,
-        patient_id=patient.pk, ip=client_ip(request), details={"page": "patient"},
-    )
     changes = AuditEvent.objects.filter(
         practice_id=patient.practice_id,
         patient_id=patient.pk,
@@ -79,7 +74,7 @@ def patient_detail(request, pk):
     )
 
 
-@login_required
+@access.practice_view
 def patient_create(request):
     membership = access.require(request.user, access.EDIT_CLINICAL)
     form = PatientForm(request.POST or None, instance=Patient(practice=membership.practice))
@@ -93,15 +88,15 @@ def patient_create(request):
     return render(request, "patients/patient_form.html", {"form": form})
 
 
-@login_required
-def patient_update(request, pk):
-    patient = access.get_patient_for_user(request.user, pk, access.EDIT_CLINICAL)
+@access.patient_view(access.EDIT_CLINICAL, kwarg="pk", page="patient-edit")
+def patient_update(request, scope):
+    patient = scope.patient
     form = PatientForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
         try:
             services.patient_update(
                 user=request.user, patient=patient, changes=form.changes(),
-                if_match=form.if_match(), ip=client_ip(request),
+                if_match=form.if_match(), ip=scope.ip,
             )
         except StaleVersion as stale:
             form = form.after_conflict(stale)
@@ -111,11 +106,11 @@ def patient_update(request, pk):
     return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
 
 
-@login_required
-def patient_delete(request, pk):
-    patient = access.get_patient_for_user(request.user, pk, access.EDIT_CLINICAL)
+@access.patient_view(access.EDIT_CLINICAL, kwarg="pk", page="patient-delete")
+def patient_delete(request, scope):
+    patient = scope.patient
     if request.method == "POST":
-        services.patient_delete(user=request.user, patient=patient, ip=client_ip(request))
+        services.patient_delete(user=request.user, patient=patient, ip=scope.ip)
         messages.success(
             request, f"Patient {patient.identifier} removed (kept in the audit trail)."
         )

@@ -1,4 +1,3 @@
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from accounts import access
@@ -18,7 +17,7 @@ PATIENT_GROUPS = (
 )
 
 
-@login_required
+@access.practice_view
 def dashboard(request):
     membership = access.dashboard_membership(request.user)
     figures = practice_dashboard(membership.practice_id)

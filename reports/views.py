@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,7 +14,7 @@ from .models import ExportKind
 LIST_SIZE = 50
 
 
-@login_required
+@access.practice_view
 def export_list(request):
     if request.method == "POST":
         if not access.can(request.user, access.RUN_EXPORTS):
@@ -42,11 +41,11 @@ def _render_list(request, form=None, status=200):
                   status=status)
 
 
-@login_required
+@access.patient_view(access.VIEW_CLINICAL, page="export-patient")
 @require_POST
-def export_patient(request, patient_id):
+def export_patient(request, scope):
     """The patient page's button: one patient's discussion sheet (or FHIR bundle)."""
-    patient = access.get_patient_for_user(request.user, patient_id)
+    patient = scope.patient
     kind = request.POST.get("kind", ExportKind.PATIENT_PDF)
     form = ExportForm({"kind": kind, "patient": patient.pk})
     if not form.is_valid() or not form.is_patient_kind:
@@ -80,7 +79,7 @@ def job_status(job, download_url: str | None) -> dict:
     }
 
 
-@login_required
+@access.practice_view
 @require_GET
 def export_status(request, pk):
     job = access.get_job_for_user(request.user, pk)
@@ -98,7 +97,7 @@ def file_response(request, job):
                         filename=job.file.name.rsplit("/", 1)[-1])
 
 
-@login_required
+@access.practice_view
 @require_GET
 def export_download(request, pk):
     return file_response(request, access.get_job_for_user(request.user, pk))

@@ -1,18 +1,15 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import access
-from audit.services import client_ip
 from patients.versioning import StaleVersion
 from trdtracker.validators import today
 
 from . import measured, services
 from .forms import DoseChangeFormSet, ScoreForm, TherapyForm, TrialForm, dose_change_rows
 from .models import ScaleScore, Therapy, Trial, validate_dose_changes
-from .selectors import active_scores
 
 
 def _save_trial(form, formset, save):
@@ -33,16 +30,16 @@ def _save_trial(form, formset, save):
     return True
 
 
-@login_required
-def trial_create(request, patient_id):
-    patient = access.get_patient_for_user(request.user, patient_id, access.EDIT_CLINICAL)
+@access.patient_view(access.EDIT_CLINICAL, page="trial-create")
+def trial_create(request, scope):
+    patient = scope.patient
     form = TrialForm(request.POST or None, instance=Trial(patient=patient))
     formset = DoseChangeFormSet(request.POST or None, prefix="doses")
     if request.method == "POST" and _save_trial(
         form, formset,
         lambda changes: services.trial_create(
             user=request.user, patient=patient, trial=form.instance, dose_changes=changes,
-            ip=client_ip(request),
+            ip=scope.ip,
         ),
     ):
         messages.success(request, f"Trial of {form.instance.drug.name} added.")
@@ -53,9 +50,9 @@ def trial_create(request, patient_id):
     )
 
 
-@login_required
-def trial_update(request, patient_id, pk):
-    patient, trial = access.get_trial_for_user(request.user, patient_id, pk, access.EDIT_CLINICAL)
+@access.patient_view(access.EDIT_CLINICAL, page="trial-update")
+def trial_update(request, scope, pk):
+    patient, trial = scope.patient, scope.trial(pk)
     initial = [{"date": c.date, "dose_mg": c.dose_mg} for c in trial.dose_changes.all()]
     form = TrialForm(request.POST or None, instance=trial)
     formset = DoseChangeFormSet(request.POST or None, prefix="doses", initial=initial)
@@ -65,7 +62,7 @@ def trial_update(request, patient_id, pk):
                 form, formset,
                 lambda changes: services.trial_update(
                     user=request.user, trial=trial, changes=form.changes(),
-                    dose_changes=changes, if_match=form.if_match(), ip=client_ip(request),
+                    dose_changes=changes, if_match=form.if_match(), ip=scope.ip,
                 ),
             )
         except StaleVersion as stale:
@@ -79,11 +76,11 @@ def trial_update(request, patient_id, pk):
     )
 
 
-@login_required
-def trial_delete(request, patient_id, pk):
-    patient, trial = access.get_trial_for_user(request.user, patient_id, pk, access.EDIT_CLINICAL)
+@access.patient_view(access.EDIT_CLINICAL, page="trial-delete")
+def trial_delete(request, scope, pk):
+    patient, trial = scope.patient, scope.trial(pk)
     if request.method == "POST":
-        services.trial_delete(user=request.user, trial=trial, ip=client_ip(request))
+        services.trial_delete(user=request.user, trial=trial, ip=scope.ip)
         messages.success(request, f"Trial of {trial.drug.name} removed (kept in the audit trail).")
         return redirect(patient.get_absolute_url())
     return render(
@@ -93,28 +90,28 @@ def trial_delete(request, patient_id, pk):
     )
 
 
-@login_required
-def therapy_create(request, patient_id):
-    patient = access.get_patient_for_user(request.user, patient_id, access.EDIT_CLINICAL)
+@access.patient_view(access.EDIT_CLINICAL, page="therapy-create")
+def therapy_create(request, scope):
+    patient = scope.patient
     form = TherapyForm(request.POST or None, instance=Therapy(patient=patient))
     if request.method == "POST" and form.is_valid():
         services.therapy_create(
-            user=request.user, patient=patient, therapy=form.instance, ip=client_ip(request)
+            user=request.user, patient=patient, therapy=form.instance, ip=scope.ip
         )
         messages.success(request, f"{form.instance.get_kind_display()} added.")
         return redirect(patient.get_absolute_url())
     return render(request, "treatments/therapy_form.html", {"patient": patient, "form": form})
 
 
-@login_required
-def therapy_update(request, patient_id, pk):
-    patient, therapy = access.get_therapy_for_user(request.user, patient_id, pk, access.EDIT_CLINICAL)
+@access.patient_view(access.EDIT_CLINICAL, page="therapy-update")
+def therapy_update(request, scope, pk):
+    patient, therapy = scope.patient, scope.therapy(pk)
     form = TherapyForm(request.POST or None, instance=therapy)
     if request.method == "POST" and form.is_valid():
         try:
             services.therapy_update(
                 user=request.user, therapy=therapy, changes=form.changes(),
-                if_match=form.if_match(), ip=client_ip(request),
+                if_match=form.if_match(), ip=scope.ip,
             )
         except StaleVersion as stale:
             form = form.after_conflict(stale)
@@ -127,11 +124,11 @@ def therapy_update(request, patient_id, pk):
     )
 
 
-@login_required
-def therapy_delete(request, patient_id, pk):
-    patient, therapy = access.get_therapy_for_user(request.user, patient_id, pk, access.EDIT_CLINICAL)
+@access.patient_view(access.EDIT_CLINICAL, page="therapy-delete")
+def therapy_delete(request, scope, pk):
+    patient, therapy = scope.patient, scope.therapy(pk)
     if request.method == "POST":
-        services.therapy_delete(user=request.user, therapy=therapy, ip=client_ip(request))
+        services.therapy_delete(user=request.user, therapy=therapy, ip=scope.ip)
         messages.success(request, f"{therapy.get_kind_display()} removed (kept in the audit trail).")
         return redirect(patient.get_absolute_url())
     return render(
@@ -141,13 +138,13 @@ def therapy_delete(request, patient_id, pk):
     )
 
 
-@login_required
+@access.patient_view(access.EDIT_CLINICAL, page="trial-use-measured-outcome")
 @require_POST
-def trial_use_measured_outcome(request, patient_id, pk):
+def trial_use_measured_outcome(request, scope, pk):
     """Set the trial's recorded outcome to the one its scores show (the clinician's choice)."""
-    patient, trial = access.get_trial_for_user(request.user, patient_id, pk, access.EDIT_CLINICAL)
+    patient, trial = scope.patient, scope.trial(pk)
     result = measured.measured_outcome(
-        active_scores(patient), start=trial.start_date, end=trial.end_date, as_of=today()
+        scope.scores(), start=trial.start_date, end=trial.end_date, as_of=today()
     )
     if result is None:
         messages.error(request, "The scores do not give a measured outcome for this trial.")
@@ -155,7 +152,7 @@ def trial_use_measured_outcome(request, patient_id, pk):
     try:
         trial = services.trial_update(
             user=request.user, trial=trial, changes={"outcome": result.outcome},
-            ip=client_ip(request),
+            ip=scope.ip,
         )
     except ValidationError as error:
         messages.error(request, f"Not saved: {' '.join(error.messages)}")
@@ -168,13 +165,13 @@ def trial_use_measured_outcome(request, patient_id, pk):
     return redirect(patient.get_absolute_url())
 
 
-@login_required
-def score_create(request, patient_id):
-    patient = access.get_patient_for_user(request.user, patient_id, access.EDIT_CLINICAL)
+@access.patient_view(access.EDIT_CLINICAL, page="score-create")
+def score_create(request, scope):
+    patient = scope.patient
     form = ScoreForm(request.POST or None, instance=ScaleScore(patient=patient))
     if request.method == "POST" and form.is_valid():
         score = services.score_create(
-            user=request.user, patient=patient, score=form.instance, ip=client_ip(request)
+            user=request.user, patient=patient, score=form.instance, ip=scope.ip
         )
         messages.success(request, f"{score.get_scale_display()} score {score.total} recorded.")
         return redirect(f"{patient.get_absolute_url()}#scores")
