@@ -279,6 +279,21 @@ class PatientScope:
         )
 
 
+def record_list_read(request, patients, details: dict) -> None:
+    """A page or endpoint that listed patients: one `view` event naming each patient shown."""
+    from audit.models import Action
+    from audit.services import client_ip, record_event
+
+    shown = [patient.pk for patient in patients]
+    if not shown:
+        return
+    record_event(
+        actor=request.user, practice_id=membership_of(request.user).practice_id,
+        action=Action.VIEW, ip=client_ip(request), patients=shown,
+        details={**details, "patients": len(shown)},
+    )
+
+
 def open_patient_scope(request, patient_id, capability: str, details: dict) -> PatientScope:
     """404 for another practice's (or no) patient, 403 without `capability` (checked first)."""
     patient = get_patient_for_user(request.user, patient_id, capability)

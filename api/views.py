@@ -148,6 +148,11 @@ class PatientList(generics.ListCreateAPIView):
             "identifier", "id"
         )
 
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        access.record_list_read(request, page, {"api": "patients"})
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
     def create(self, request, *args, **kwargs):
         membership = access.require(request.user, access.EDIT_CLINICAL)
         serializer = self.get_serializer(data=request.data)
@@ -372,7 +377,8 @@ class AuditEventList(generics.ListAPIView):
     http_method_names = ["get", "head", "options"]
 
     @extend_schema(parameters=[
-        OpenApiParameter("patient", int), OpenApiParameter("actor", str),
+        OpenApiParameter("patient", int), OpenApiParameter("identifier", str),
+        OpenApiParameter("actor", str),
         OpenApiParameter("action", str, enum=Action.values),
         OpenApiParameter("since", OpenApiTypes.DATE), OpenApiParameter("until", OpenApiTypes.DATE),
     ])
@@ -384,4 +390,4 @@ class AuditEventList(generics.ListAPIView):
         form = AuditFilterForm(self.request.query_params)
         if not form.is_valid():
             raise ValidationError(form.errors)
-        return form.filter(events)
+        return form.filter(events, self.request.user.membership.practice_id)

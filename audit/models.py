@@ -19,6 +19,17 @@ class ImmutableError(Exception):
 
 
 class AuditEventQuerySet(models.QuerySet):
+    def about_patients(self, patient_ids):
+        """Events about these patients, and the list reads and exports that included them.
+
+        The linked ids are read first so that the planner can OR two index scans (events by
+        patient, events by id) instead of walking the whole trail through a subplan."""
+        included = list(
+            AuditEventPatient.objects.filter(patient_id__in=patient_ids)
+            .values_list("event_id", flat=True)
+        )
+        return self.filter(models.Q(patient_id__in=patient_ids) | models.Q(pk__in=included))
+
     def update(self, **kwargs):
         raise ImmutableError("Audit events cannot be changed.")
 
@@ -67,6 +78,34 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.timestamp:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ImmutableError("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError("Audit events cannot be deleted.")
+
+
+class AuditEventPatient(models.Model):
+    """A patient that one read or export event included (a list page, a list endpoint, an
+    export). The event is stored once; each patient it showed is one small row here, so the
+    trail can answer "who saw this patient" without an event per patient per request."""
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="patient_links")
+    patient_id = models.BigIntegerField()
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "patient_id"], name="audit_link_unique"),
+        ]
+        indexes = [models.Index(fields=["patient_id", "event"], name="audit_link_patient")]
+
+    def __str__(self):
+        return f"event {self.event_id}: patient {self.patient_id}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

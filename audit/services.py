@@ -3,7 +3,9 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from .models import Action, AuditEvent
+from .models import Action, AuditEvent, AuditEventPatient
+
+LINK_BATCH = 5000
 
 
 def client_ip(request) -> str | None:
@@ -21,8 +23,10 @@ def record_event(
     patient_id: int | None = None,
     details: dict | None = None,
     ip: str | None = None,
+    patients=None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
+    """One event; `patients` (ids) are the patients a list read or an export included."""
+    event = AuditEvent.objects.create(
         actor=getattr(actor, "username", actor or ""),
         practice_id=practice_id,
         action=action,
@@ -32,6 +36,12 @@ def record_event(
         details=details or {},
         ip=ip,
     )
+    if patients:
+        AuditEventPatient.objects.bulk_create(
+            (AuditEventPatient(event=event, patient_id=pk) for pk in sorted(set(patients))),
+            batch_size=LINK_BATCH,
+        )
+    return event
 
 
 def model_changes(before: dict, after: dict) -> dict:

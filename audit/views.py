@@ -1,11 +1,20 @@
 from django.core.paginator import Paginator
+from django.db.models import Count, Max, Q
 from django.shortcuts import render
 
 from accounts import access
+from patients.models import Patient
 
 from .forms import AuditFilterForm
+from .models import Action
 
 PAGE_SIZE = 50
+
+
+def record_numbers(events) -> dict[int, str]:
+    """Record numbers of the patients the events name (removed patients too), in one query."""
+    ids = {event.patient_id for event in events if event.patient_id}
+    return dict(Patient.objects.filter(pk__in=ids).values_list("pk", "identifier"))
 
 
 @access.practice_view
@@ -13,6 +22,29 @@ def event_list(request):
     events = access.events_visible_to(request.user)
     form = AuditFilterForm(request.GET or None)
     if form.is_bound:
-        events = form.filter(events) if form.is_valid() else events.none()
+        events = (form.filter(events, request.user.membership.practice_id) if form.is_valid()
+                  else events.none())
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "audit/event_list.html", {"page": page, "form": form})
+    return render(request, "audit/event_list.html",
+                  {"page": page, "form": form, "identifiers": record_numbers(page)})
+
+
+@access.patient_view(access.VIEW_AUDIT, kwarg="pk", page="access-report")
+def patient_access_report(request, scope):
+    """Who viewed, changed or exported this patient's data, and when (auditors, admins)."""
+    patient = scope.patient
+    events = access.events_visible_to(request.user).about_patients([patient.pk])
+    people = (
+        events.values("actor")
+        .annotate(
+            views=Count("id", filter=Q(action=Action.VIEW)),
+            changes=Count("id", filter=Q(action__in=[Action.CREATE, Action.UPDATE,
+                                                     Action.DELETE])),
+            exports=Count("id", filter=Q(action=Action.EXPORT)),
+            last=Max("timestamp"),
+        )
+        .order_by("-last")
+    )
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "audit/patient_access.html",
+                  {"patient": patient, "people": people, "page": page})

@@ -40,6 +40,7 @@ def patient_list(request):
     listed = with_latest_phq9_item9(search.filter(patients)).order_by("identifier", "id")
     page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     at_risk = [p for p in page if p.suicide_risk_flag or (p.latest_phq9_item9 or 0) > 0]
+    access.record_list_read(request, page, {"page": "patient-list"})
     return render(
         request,
         "patients/patient_list.html",

@@ -56,11 +56,16 @@ class Identity:
     def __init__(self, job):
         self.deidentify = bool(job.options.get("deidentify"))
         self._key = job.secret.encode()
+        # Every patient written is labelled here, so this is what the export contains
+        # (reports.services records it in the audit trail).
+        self.included = getattr(job, "patients_included", None)
 
     def pseudonym(self, patient_id: int) -> str:
         return hmac.new(self._key, str(patient_id).encode(), hashlib.sha256).hexdigest()[:10]
 
     def label(self, patient) -> str:
+        if self.included is not None:
+            self.included.add(patient.pk)
         return self.pseudonym(patient.pk) if self.deidentify else patient.identifier
 
     def birth(self, patient) -> str:
@@ -355,7 +360,7 @@ def audit_rows(job, progress):
     form = AuditFilterForm(job.options)
     if not form.is_valid():
         raise ExportError(f"The audit filters are not valid: {form.errors.as_text()}")
-    events = form.filter(AuditEvent.objects.filter(practice_id=job.practice_id))
+    events = form.filter(AuditEvent.objects.filter(practice_id=job.practice_id), job.practice_id)
     total = events.count()
     for event in _chunked(events.iterator(chunk_size=CHUNK_SIZE), total, progress):
         yield [

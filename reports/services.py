@@ -129,6 +129,7 @@ def export_run(job_id: int, attempt: int | None = None) -> ExportJob | None:
     job.refresh_from_db()
 
     write, extension = exporters.WRITERS[ExportKind(job.kind)]
+    job.patients_included = set()
     remove_work_files(job.pk)
     path = work_dir() / f"job-{job.pk}-{attempt}.{extension}"
     try:
@@ -146,18 +147,30 @@ def export_run(job_id: int, attempt: int | None = None) -> ExportJob | None:
 
 
 def _finish(job: ExportJob, attempt: int, path: Path, extension: str) -> None:
-    """Save the complete file to storage, then mark the job done in one conditional update."""
+    """Save the complete file to storage, then, in one transaction, record which patients it
+    contains and mark the job done (a conditional update: a superseded attempt records nothing)."""
     with open(path, "rb") as complete:
         name = f"{job.kind}-{job.pk}-{timezone.now():%Y%m%d-%H%M%S}.{extension}"
         job.file.save(name, File(complete), save=False)
     now = timezone.now()
-    finished = _attempt(job.pk, attempt).update(
-        status=ExportStatus.DONE, progress=100, file=job.file.name, finished_at=now,
-        expires_at=now + RETENTION, heartbeat_at=now,
-    )
-    if not finished:
+    try:
+        with transaction.atomic():
+            if job.patients_included:
+                record_event(
+                    actor=job.created_by, practice_id=job.practice_id, action=Action.EXPORT,
+                    obj=job, patients=job.patients_included,
+                    details={"event": "contents", "kind": job.kind, "id": job.pk,
+                             "patients": len(job.patients_included)},
+                )
+            finished = _attempt(job.pk, attempt).update(
+                status=ExportStatus.DONE, progress=100, file=job.file.name, finished_at=now,
+                expires_at=now + RETENTION, heartbeat_at=now,
+            )
+            if not finished:
+                raise Superseded
+    except Superseded:
         job.file.delete(save=False)
-        raise Superseded
+        raise
 
 
 def _fail(job: ExportJob, attempt: int, error: Exception) -> None:

@@ -94,6 +94,17 @@ def redis_server():
     server.stop()
 
 
+@pytest.fixture
+def eager():
+    """Tasks run in the test even when REDIS_URL points Celery at a real broker."""
+    from trdtracker.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
 @contextmanager
 def celery_using(url: str):
     """Celery in this process publishes to `url` (not eagerly) inside the block."""

@@ -36,6 +36,8 @@ TAMPERING = {
         "SET session_replication_role = replica; DELETE FROM audit_auditevent"
     ),
     "drop the table": "DROP TABLE audit_auditevent CASCADE",
+    "delete the patient links": "DELETE FROM audit_auditeventpatient",
+    "truncate the patient links": "TRUNCATE audit_auditeventpatient",
     "a trigger of its own": (
         "CREATE TRIGGER sneaky BEFORE INSERT ON audit_auditevent "
         "FOR EACH ROW EXECUTE FUNCTION audit_event_immutable()"

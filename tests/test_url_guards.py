@@ -8,9 +8,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, include, path
 from rest_framework.views import APIView
 
 from accounts import access
+from accounts.models import Role
 from api.permissions import DeclaredAccess
 from audit.models import AuditEvent
-from tests.factories import ScaleScoreFactory, TherapyFactory, TrialFactory
+from tests.factories import ScaleScoreFactory, TherapyFactory, TrialFactory, member
 
 # Pages anyone may open, and pages any signed-in user may open: a new entry here is a decision.
 PUBLIC = {
@@ -117,7 +118,7 @@ PATIENT_URLS = [
 
 
 def test_the_patient_urls_are_the_ones_expected():
-    assert len(PATIENT_URLS) == 21, PATIENT_URLS
+    assert len(PATIENT_URLS) == 22, PATIENT_URLS
 
 
 def concrete(route: str, patient, trial, therapy) -> str:
@@ -136,8 +137,11 @@ def records(patient):
 
 @pytest.mark.parametrize(("route", "name"), PATIENT_URLS, ids=[n for _, n in PATIENT_URLS])
 def test_a_patient_url_hides_other_practices_and_records_one_read(
-    route, name, login, clinician, outsider, patient, records
+    route, name, login, practice, other_practice, patient, records
 ):
+    # Clinical and audit rights, so that every patient URL is open to them in their practice.
+    reviewer = member(practice, Role.CLINICIAN, Role.AUDITOR, username="reviewer")
+    outsider = member(other_practice, Role.CLINICIAN, Role.AUDITOR, username="outsider")
     trial, therapy = records
     url = concrete(route, patient, trial, therapy)
 
@@ -145,12 +149,12 @@ def test_a_patient_url_hides_other_practices_and_records_one_read(
     assert not AuditEvent.objects.filter(action="view").exists()
 
     before = AuditEvent.objects.count()
-    response = login(clinician).get(url)
+    response = login(reviewer).get(url)
     if response.status_code == 405:  # an action (POST only): nothing is shown, nothing read
         assert AuditEvent.objects.count() == before
         return
     assert response.status_code == 200, (url, response.status_code)
     new = list(AuditEvent.objects.filter(pk__gt=0).order_by("pk")[before:])
     assert [(e.action, e.patient_id, e.actor) for e in new] == [
-        ("view", patient.pk, "clinician")
+        ("view", patient.pk, "reviewer")
     ]

@@ -92,7 +92,7 @@ def test_the_list_query_count_does_not_grow_with_patients(
     for n in range(3):
         meets_trd(PatientFactory(practice=practice, identifier=f"S-{n}"))
     client.get("/patients/")  # summaries now fresh
-    with django_assert_max_num_queries(12) as small:
+    with django_assert_max_num_queries(14) as small:  # +2: the read event and its patient links
         client.get("/patients/")
         small_count = len(small)
         assert small_count > 2

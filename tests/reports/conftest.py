@@ -10,16 +10,5 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture
-def eager():
-    """Tasks run in the test even when REDIS_URL points Celery at a real broker."""
-    from trdtracker.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
-
-
-@pytest.fixture
 def history(practice, patient):
     return seed_history(practice, patient)

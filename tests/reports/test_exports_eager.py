@@ -302,7 +302,7 @@ def test_requests_and_downloads_are_audited(run_export, api, auditor, history):
     b"".join(response.streaming_content)
 
     events = AuditEvent.objects.filter(action=Action.EXPORT, object_id=str(job.pk))
-    assert sorted(e.details["event"] for e in events) == ["downloaded", "requested"]
+    assert sorted(e.details["event"] for e in events) == ["contents", "downloaded", "requested"]
     downloaded = events.get(details__event="downloaded")
     assert (downloaded.actor, downloaded.details["kind"], downloaded.details["id"]) == (
         "auditor", "trials_csv", job.pk)

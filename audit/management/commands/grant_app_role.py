@@ -2,7 +2,7 @@
 
 The role reads and writes the app's tables but owns none, so it cannot ALTER, DROP or TRUNCATE
 them, disable their triggers or touch session_replication_role; on the audit table it may only
-SELECT and INSERT. Default privileges cover tables that later migrations create. Idempotent:
+SELECT and INSERT (the events and their patient links). Default privileges cover tables that later migrations create. Idempotent:
 run it after every `migrate`.
 """
 
@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections, transaction
 from psycopg2 import sql
 
-AUDIT_TABLE = "audit_auditevent"
+AUDIT_TABLES = ("audit_auditevent", "audit_auditeventpatient")
 TABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 
 
@@ -23,7 +23,8 @@ def grant_statements(role: str, database: str) -> list[sql.Composed]:
         # Start from nothing, so a privilege granted by hand (or by an older version) goes.
         sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {}").format(who),
         sql.SQL(f"GRANT {TABLE_PRIVILEGES} ON ALL TABLES IN SCHEMA public TO {{}}").format(who),
-        sql.SQL("REVOKE UPDATE, DELETE ON {} FROM {}").format(sql.Identifier(AUDIT_TABLE), who),
+        *(sql.SQL("REVOKE UPDATE, DELETE ON {} FROM {}").format(sql.Identifier(table), who)
+          for table in AUDIT_TABLES),
         sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(who),
         sql.SQL(
             f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {TABLE_PRIVILEGES} ON TABLES TO {{}}"
@@ -79,5 +80,5 @@ class Command(BaseCommand):
                     cursor.execute(statement)
         self.stdout.write(
             f"Granted {role}: {TABLE_PRIVILEGES} on the app's tables, SELECT and INSERT only on "
-            f"{AUDIT_TABLE}."
+            f"{', '.join(AUDIT_TABLES)}."
         )
