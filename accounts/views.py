@@ -1,6 +1,8 @@
 from django.db.models import Count, Q
 from django.shortcuts import render
 
+from trdtracker.validators import today
+
 from . import access
 
 
@@ -11,7 +13,7 @@ def home(request):
     summary = None
     if access.VIEW_CLINICAL in caps:
         summary = access.patients_visible_to(request.user).aggregate(
-            patients=Count("id"), meeting_trd=Count("id", filter=Q(trd_meets=True))
+            patients=Count("id"), meeting_trd=Count("id", filter=Q(trd_meets_on__lte=today()))
         )
     return render(
         request,

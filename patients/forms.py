@@ -1,5 +1,7 @@
 from django import forms
 
+from trdtracker.validators import today
+
 from .models import Patient
 
 
@@ -68,11 +70,11 @@ class PatientSearchForm(forms.Form):
             return patients
         if query := self.cleaned_data["q"].strip():
             patients = patients.filter(identifier__icontains=query)
-        status = self.cleaned_data["status"]
+        status, day = self.cleaned_data["status"], today()
         if status == "meets":
-            patients = patients.filter(trd_meets=True)
+            patients = patients.meeting_trd(day)
         elif status == "not_met":
-            patients = patients.filter(trd_meets=False)
+            patients = patients.not_meeting_trd(day)
         elif status == "one_failed":
-            patients = patients.filter(trd_meets=False, trd_failed_count=1)
+            patients = patients.with_one_failed_trial(day)
         return patients

@@ -1,14 +1,30 @@
+from datetime import date
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Min, Q
 from django.urls import reverse
 
-from trdtracker.validators import validate_not_future
+from trdtracker.validators import today, validate_not_future
 
 
 class PatientQuerySet(models.QuerySet):
     def active(self):
         return self.filter(deleted_at__isnull=True)
+
+    # The TRD status on a given day, in SQL, from the stored summary (see Patient below).
+    def meeting_trd(self, day):
+        return self.filter(trd_meets_on__lte=day)
+
+    def not_meeting_trd(self, day):
+        return self.exclude(trd_meets_on__lte=day)
+
+    def with_one_failed_trial(self, day):
+        """Exactly one adequate failed antidepressant on `day`."""
+        return self.filter(trd_one_failed_on__lte=day).exclude(trd_meets_on__lte=day)
+
+    def with_no_failed_trial(self, day):
+        return self.exclude(trd_one_failed_on__lte=day)
 
 
 class Patient(models.Model):
@@ -48,11 +64,14 @@ class Patient(models.Model):
     # Raised by one with every stored change; a write names the version it read (If-Match).
     version = models.PositiveIntegerField(default=1, editable=False)
 
-    # The TRD evaluation as of `trd_evaluated_on`, kept so that lists can filter and
-    # count in SQL. treatments.services refreshes it on every write and when it is stale.
-    trd_meets = models.BooleanField(default=False)
-    trd_failed_count = models.PositiveSmallIntegerField(default=0)
+    # The TRD summary, re-evaluated under a lock on this row with every change to the history
+    # (treatments.services.refresh_trd_summary). It holds how the failed-trial count grows as
+    # days pass (open trials crossing the threshold), so lists and counts know the status on
+    # any day in SQL and reads never write; the nightly task only repairs drift.
     trd_evaluated_on = models.DateField(null=True, blank=True)
+    trd_count_steps = models.JSONField(default=list, blank=True)  # [["YYYY-MM-DD", count], ...]
+    trd_one_failed_on = models.DateField(null=True, blank=True)  # first day with >= 1
+    trd_meets_on = models.DateField(null=True, blank=True)  # first day with >= 2 (meets TRD)
 
     objects = PatientQuerySet.as_manager()
 
@@ -72,6 +91,20 @@ class Patient(models.Model):
 
     def get_absolute_url(self):
         return reverse("patients:patient-detail", args=[self.pk])
+
+    def trd_failed_count_on(self, day) -> int:
+        from treatments.trd import count_on
+
+        return count_on([(date.fromisoformat(d), n) for d, n in self.trd_count_steps], day)
+
+    @property
+    def trd_failed_count(self) -> int:
+        """Different antidepressants that failed after an adequate trial, today."""
+        return self.trd_failed_count_on(today())
+
+    @property
+    def trd_meets(self) -> bool:
+        return self.trd_meets_on is not None and self.trd_meets_on <= today()
 
     def clean(self):
         if self.identifier:

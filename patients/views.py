@@ -10,7 +10,6 @@ from treatments.selectors import (
     patient_warnings_and_staging,
     with_latest_phq9_item9,
 )
-from treatments.services import refresh_stale_trd_summaries
 from treatments.timeline import build_timeline
 
 from . import services
@@ -33,7 +32,6 @@ def patient_list(request):
         request.session[SEARCH_SESSION_KEY] = request.POST.get("q", "")[:64]
         status = request.POST.get("status", "")
         return redirect(f"{request.path}?status={status}" if status else request.path)
-    refresh_stale_trd_summaries(patients)
     search = PatientSearchForm(
         {"q": request.session.get(SEARCH_SESSION_KEY, ""), "status": request.GET.get("status", "")}
     )

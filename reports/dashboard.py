@@ -22,7 +22,6 @@ from patients.models import Patient
 from trdtracker.validators import today
 from treatments import trd
 from treatments.models import DoseChange, Drug, Outcome, Trial
-from treatments.services import refresh_stale_trd_summaries
 
 CACHE_SECONDS = 5 * 60
 CACHE_VERSION = 1
@@ -47,24 +46,23 @@ def practice_dashboard(practice_id: int) -> dict:
 def compute_dashboard(practice_id: int, as_of: date | None = None) -> dict:
     as_of = as_of or today()
     patients = Patient.objects.active().filter(practice_id=practice_id)
-    refresh_stale_trd_summaries(patients)
     trials = Trial.objects.active().filter(
         patient__practice_id=practice_id, patient__deleted_at__isnull=True
     )
     return {
         "computed_at": timezone.now(),
         "as_of": as_of,
-        "patients": patient_counts(patients),
+        "patients": patient_counts(patients, as_of),
         "trials_by_class": trials_by_class_and_outcome(trials),
         "adequate_days_by_class": median_adequate_days_by_class(trials, as_of),
         "trials_per_month": trials_per_month(trials, as_of),
     }
 
 
-def patient_counts(patients) -> dict:
+def patient_counts(patients, as_of: date) -> dict:
     """The practice's patients in four disjoint groups, counted in one query.
 
-    - meeting_trd: the stored evaluation meets TRD;
+    - meeting_trd: meets TRD on `as_of` (from the stored summary, in SQL);
     - one_adequate_failure: does not meet TRD, but one adequate trial failed;
     - pseudo_resistance (possible): does not meet TRD, at least one antidepressant trial
       failed (no or partial response), but none of the failures was adequate;
@@ -75,13 +73,12 @@ def patient_counts(patients) -> dict:
         drug__is_antidepressant=True,
         outcome__in=sorted(trd.COUNTING_OUTCOMES),
     )
+    meets, one_failed = Q(trd_meets_on__lte=as_of), Q(trd_one_failed_on__lte=as_of)
     counts = patients.annotate(has_failed_trial=Exists(failed_antidepressant)).aggregate(
         total=Count("id"),
-        meeting_trd=Count("id", filter=Q(trd_meets=True)),
-        pseudo_resistance=Count(
-            "id", filter=Q(trd_meets=False, trd_failed_count=0, has_failed_trial=True)
-        ),
-        one_adequate_failure=Count("id", filter=Q(trd_meets=False, trd_failed_count__gte=1)),
+        meeting_trd=Count("id", filter=meets),
+        pseudo_resistance=Count("id", filter=~one_failed & Q(has_failed_trial=True)),
+        one_adequate_failure=Count("id", filter=one_failed & ~meets),
     )
     counts["other"] = (
         counts["total"]

@@ -13,7 +13,7 @@ import uuid
 from datetime import date
 from typing import NamedTuple
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from openpyxl import Workbook
 
 from audit.forms import AuditFilterForm
@@ -23,7 +23,6 @@ from trdtracker.validators import today
 from treatments import trd
 from treatments.models import DoseChange, Drug, Therapy, Trial
 from treatments.selectors import evaluate_patient_trials
-from treatments.services import refresh_practice_trd_summaries
 from treatments.staging import is_failed_bilateral_ect
 
 from .models import ExportKind
@@ -113,8 +112,8 @@ def trial_queryset(job):
     if options.get("drug_class"):
         trials = trials.filter(drug__drug_class=options["drug_class"])
     if options.get("trd_status"):
-        refresh_practice_trd_summaries(job.practice_id)
-        trials = trials.filter(patient__trd_meets=options["trd_status"] == "meets")
+        meets = Q(patient__trd_meets_on__lte=today())
+        trials = trials.filter(meets if options["trd_status"] == "meets" else ~meets)
     return trials
 
 

@@ -26,9 +26,10 @@ def refuse_unsafe_production(**kwargs):
 
 # The whole beat schedule lives here.
 app.conf.beat_schedule = {
-    # Open trials cross the 6-week mark as days pass: keep the stored TRD summaries current.
-    "refresh-trd-summaries-nightly": {
-        "task": "treatments.tasks.refresh_trd_summaries_task",
+    # Stored TRD summaries already know when open trials cross the 6-week mark; this only
+    # finds and corrects (with an audit event) any summary that drifted from the history.
+    "repair-trd-summaries-nightly": {
+        "task": "treatments.tasks.repair_trd_summaries_task",
         "schedule": crontab(hour=2, minute=15),
     },
     # Export files are kept for 7 days; the jobs stay listed, marked as deleted.

@@ -1,8 +1,9 @@
 """Writes of clinical records: validate, save, refresh the TRD summary, audit — one transaction."""
 
+from datetime import date
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from audit.models import Action
@@ -10,9 +11,9 @@ from audit.services import deletion_details, model_changes, record_event
 from patients.versioning import lock
 from trdtracker.validators import today
 
-from . import scales
+from . import scales, trd
 from .models import DoseChange, ScaleScore, Therapy, Trial, validate_dose_changes
-from .selectors import active_trials, evaluate_patient_trials
+from .selectors import active_trials
 
 TRIAL_FIELDS = ("drug", "start_date", "end_date", "dose_mg", "adherence", "outcome",
                 "reason_stopped", "notes")
@@ -199,8 +200,31 @@ def score_state(score: ScaleScore) -> dict:
     return {**_snapshot(score, SCORE_FIELDS), "item_scores": list(score.items or [])}
 
 
+SUMMARY_FIELDS = ["trd_evaluated_on", "trd_count_steps", "trd_one_failed_on", "trd_meets_on"]
+
+
+def _summary(patient, trials, since) -> dict:
+    steps = trd.count_steps(
+        [trial.facts() for trial in trials], since=since, episode_start=patient.episode_start
+    )
+    return {
+        "trd_evaluated_on": since,
+        "trd_count_steps": [[day.isoformat(), count] for day, count in steps],
+        "trd_one_failed_on": trd.first_day_with(steps, 1),
+        "trd_meets_on": trd.first_day_with(steps, trd.MIN_FAILED_TRIALS),
+    }
+
+
+def _trials_by_patient(patients) -> dict[int, list]:
+    by_patient = {p.pk: [] for p in patients}
+    for trial in active_trials(list(by_patient)):
+        by_patient[trial.patient_id].append(trial)
+    return by_patient
+
+
 def refresh_trd_summary(patient) -> None:
-    """Store the patient's TRD evaluation as of today, for lists and counts."""
+    """Store the patient's TRD summary: how the status stands today and when open trials will
+    change it. Called by every write to the history, under the lock on the patient row."""
     refresh_trd_summaries([patient])
 
 
@@ -208,47 +232,68 @@ def refresh_trd_summaries(patients) -> None:
     patients = list(patients)
     if not patients:
         return
-    by_patient = {p.pk: [] for p in patients}
-    for trial in active_trials(list(by_patient)):
-        by_patient[trial.patient_id].append(trial)
+    by_patient = _trials_by_patient(patients)
     as_of = today()
     for patient in patients:
-        evaluation = evaluate_patient_trials(patient, by_patient[patient.pk], as_of)
-        patient.trd_meets = evaluation.meets_trd
-        patient.trd_failed_count = evaluation.failed_adequate_trial_count
-        patient.trd_evaluated_on = as_of
-    type(patients[0]).objects.bulk_update(
-        patients, ["trd_meets", "trd_failed_count", "trd_evaluated_on"]
-    )
+        for field, value in _summary(patient, by_patient[patient.pk], as_of).items():
+            setattr(patient, field, value)
+    type(patients[0]).objects.bulk_update(patients, SUMMARY_FIELDS, batch_size=500)
 
 
-def refresh_stale_trd_summaries(patients_queryset) -> int:
-    """Re-evaluate patients whose stored summary may have changed since it was computed.
-
-    Only open trials change with the passing days, so a summary is stale when it was
-    never computed, or was computed before today for a patient with an open trial.
-    """
-    open_trial = Trial.objects.active().filter(patient=OuterRef("pk"), end_date__isnull=True)
-    stale = list(
-        patients_queryset.filter(
-            Q(trd_evaluated_on__isnull=True)
-            | (Q(trd_evaluated_on__lt=today()) & Exists(open_trial))
-        )
-    )
-    refresh_trd_summaries(stale)
-    return len(stale)
+def _what_it_says(summary: dict, day) -> tuple:
+    """What a stored summary says from `day` on: the count that day and each later rise."""
+    steps = [(date.fromisoformat(d), n) for d, n in summary["trd_count_steps"]]
+    return (trd.count_on(steps, day), tuple((d, n) for d, n in steps if d > day))
 
 
-def refresh_practice_trd_summaries(practice_id: int | None = None) -> dict:
-    """Refresh stale summaries (of one practice, or all) and report the resulting counts."""
+def repair_trd_summaries(practice_id: int | None = None) -> dict:
+    """The nightly check: re-evaluate every patient and correct any stored summary that says
+    something else from today on (a change that bypassed the services, an old summary); each
+    correction is an audit event. Summaries that agree are not written."""
     from patients.models import Patient
 
-    patients = Patient.objects.active()
+    patients = Patient.objects.active().order_by("pk")
     if practice_id is not None:
         patients = patients.filter(practice_id=practice_id)
-    refreshed = refresh_stale_trd_summaries(patients)
+    as_of, checked, repaired = today(), 0, 0
+    for chunk in _chunks(patients.iterator(chunk_size=1000), 1000):
+        by_patient = _trials_by_patient(chunk)
+        for patient in chunk:
+            checked += 1
+            fresh = _summary(patient, by_patient[patient.pk], as_of)
+            stored = {field: getattr(patient, field) for field in SUMMARY_FIELDS}
+            if stored["trd_evaluated_on"] is not None and (
+                _what_it_says(stored, as_of) == _what_it_says(fresh, as_of)
+            ):
+                continue
+            with transaction.atomic():
+                locked = lock(Patient.objects.all(), patient.pk)
+                for field, value in fresh.items():
+                    setattr(locked, field, value)
+                locked.save(update_fields=SUMMARY_FIELDS)
+                record_event(
+                    actor="trd-summary-check", practice_id=patient.practice_id,
+                    action=Action.UPDATE, obj=patient, patient_id=patient.pk,
+                    details={"event": "trd_summary_repaired", "changes": model_changes(
+                        {"failed_trials_today": _what_it_says(stored, as_of)[0]
+                         if stored["trd_evaluated_on"] else None},
+                        {"failed_trials_today": _what_it_says(fresh, as_of)[0]},
+                    )},
+                )
+            repaired += 1
     return {
-        "refreshed": refreshed,
-        "patients": patients.count(),
-        "meeting_trd": patients.filter(trd_meets=True).count(),
+        "checked": checked,
+        "repaired": repaired,
+        "meeting_trd": patients.meeting_trd(as_of).count(),
     }
+
+
+def _chunks(iterable, size):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 MIN_ADEQUATE_WEEKS = 6
@@ -45,8 +45,11 @@ __all__ = [
     "TrdEvaluation",
     "TrialEvaluation",
     "TrialFacts",
+    "count_on",
+    "count_steps",
     "evaluate",
     "evaluate_trial",
+    "first_day_with",
     "format_dose",
 ]
 
@@ -272,3 +275,59 @@ def evaluate(
         trials=evaluations,
         summary=_summary(counting_drugs),
     )
+
+
+# How long ahead the stored summary looks for open trials crossing the threshold (ten years).
+HORIZON_DAYS = 3653
+
+
+def count_steps(
+    trials: Iterable[TrialFacts],
+    *,
+    since: date,
+    episode_start: date | None = None,
+    horizon_days: int = HORIZON_DAYS,
+) -> tuple[tuple[date, int], ...]:
+    """How the failed-adequate-trial count grows as days pass with this history.
+
+    ``((since, n0), (d1, n1), ...)``: the count on ``since``, then each later day on which it
+    rises (an open trial reaches ``MIN_ADEQUATE_DAYS`` at an adequate dose, or a trial dated in
+    the future begins), up to ``horizon_days`` ahead. With the history fixed the count never
+    falls as days pass (days at adequate dose only accumulate, and trials only join), so each
+    rise is found by bisection. Stored with the patient, it lets lists tell the status on any
+    day in SQL without re-evaluating (and so without writing) on read.
+    """
+    trials = tuple(trials)
+
+    def count(day: date) -> int:
+        return evaluate(trials, as_of=day, episode_start=episode_start).failed_adequate_trial_count
+
+    steps = [(since, count(since))]
+    last_day = since + timedelta(days=horizon_days)
+    final = count(last_day)
+    while steps[-1][1] < final:
+        low, low_count = steps[-1]
+        high = last_day
+        while (high - low).days > 1:
+            middle = low + timedelta(days=(high - low).days // 2)
+            if count(middle) > low_count:
+                high = middle
+            else:
+                low = middle
+        steps.append((high, count(high)))
+    return tuple(steps)
+
+
+def first_day_with(steps: tuple[tuple[date, int], ...], at_least: int) -> date | None:
+    """The first day of ``steps`` on which the count is at least ``at_least``."""
+    return next((day for day, count in steps if count >= at_least), None)
+
+
+def count_on(steps, day: date) -> int:
+    """The count on ``day`` (the first step's count for a day before it)."""
+    current = steps[0][1] if steps else 0
+    for step_day, count in steps:
+        if step_day > day:
+            break
+        current = count
+    return current

@@ -5,6 +5,7 @@ from django.core.management import CommandError, call_command
 from accounts.models import Membership, Practice, Role
 from audit.models import AuditEvent
 from patients.models import Patient
+from trdtracker.validators import today
 from treatments.models import DoseChange, Therapy, Trial
 
 PASSWORD = "demo-password-for-tests"
@@ -63,8 +64,8 @@ def test_demo_patients_show_every_case():
     call_command("seed_demo", password=PASSWORD)
     demo = Patient.objects.filter(practice__name="Demo Practice")
     assert demo.count() >= 10
-    assert demo.filter(trd_meets=True).exists()
-    assert demo.filter(trd_meets=False, trd_failed_count=0, trials__isnull=False).exists()
+    assert demo.meeting_trd(today()).exists()
+    assert demo.with_no_failed_trial(today()).filter(trials__isnull=False).exists()
     assert Trial.objects.filter(patient__in=demo, end_date__isnull=True).exists()
     assert Therapy.objects.filter(patient__in=demo).exists()
     assert Trial.objects.filter(patient__in=demo, adherence="poor").exists()

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from patients.models import Patient
@@ -69,19 +70,30 @@ def test_the_list_paginates(clinician, practice, login):
 
 
 @pytest.mark.django_db
-def test_the_list_refreshes_a_summary_made_stale_by_an_open_trial(clinician, practice, login):
+def test_an_open_trial_crossing_six_weeks_changes_the_list_that_day_without_a_write(
+    clinician, practice, login, monkeypatch
+):
+    from treatments.services import refresh_trd_summary
+
     patient = PatientFactory(practice=practice, identifier="OPEN-1")
-    start = today() - timedelta(days=42)
+    start = today() - timedelta(days=41)  # day 42 at an adequate dose is tomorrow
     TrialFactory(patient=patient, drug=drug("sertraline"), start_date=start, end_date=None)
     TrialFactory(patient=patient, drug=drug("venlafaxine"), dose_mg=150,
                  start_date=start - timedelta(days=100), end_date=start - timedelta(days=40))
-    Patient.objects.filter(pk=patient.pk).update(
-        trd_meets=False, trd_failed_count=1, trd_evaluated_on=today() - timedelta(days=1)
-    )
-    login(clinician).get("/patients/")
+    refresh_trd_summary(patient)
+    stored = Patient.objects.filter(pk=patient.pk).values().get()
+
+    def meeting_trd_listed() -> bool:
+        page = login(clinician).get("/patients/?status=meets").content.decode()
+        return "OPEN-1" in page
+
+    assert meeting_trd_listed() is False
+    tomorrow = timezone.now() + timedelta(days=1)
+    monkeypatch.setattr(timezone, "now", lambda: tomorrow)
+    assert meeting_trd_listed() is True
+    assert Patient.objects.filter(pk=patient.pk).values().get() == stored  # nothing written
     patient.refresh_from_db()
-    assert patient.trd_meets is True
-    assert patient.trd_evaluated_on == today()
+    assert (patient.trd_meets, patient.trd_failed_count) == (True, 2)
 
 
 @pytest.mark.django_db
