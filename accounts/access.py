@@ -215,20 +215,46 @@ GUARDS = frozenset({PUBLIC, SIGNED_IN, PRACTICE, PATIENT})
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
+class PracticeScope:
+    """Who acts, in which practice, from where: what a service needs to write and audit.
+
+    Opened for a request by open_practice_scope (the role checked); trusted code without a
+    request (demo data, commands) builds one directly."""
+
+    def __init__(self, user, practice, ip: str | None = None):
+        self.user, self.practice, self.ip = user, practice, ip
+
+    @property
+    def practice_id(self) -> int:
+        return self.practice.pk
+
+
+def open_practice_scope(request, capability: str) -> PracticeScope:
+    from audit.services import client_ip
+
+    membership = require(request.user, capability)
+    return PracticeScope(request.user, membership.practice, client_ip(request))
+
+
 class PatientScope:
     """One request's way into one patient: role and practice checked when it opens, the
     patient's trials, therapies and scores reached only through it, and, for a read that
-    showed something, the one `view` event of the request written when it closes."""
+    showed something, the one `view` event of the request written when it closes. Services
+    receive it (the patient, who acts, from where) and take their "before" state themselves.
 
-    def __init__(self, request, patient, capability: str, details: dict):
-        from audit.services import client_ip
+    Trusted code without a request (demo data, commands) uses PatientScope.trusted."""
 
-        self.user, self.patient, self.capability = request.user, patient, capability
-        self.ip = client_ip(request)
-        self.reading = request.method in READ_METHODS
-        self.details = details
+    def __init__(self, user, patient, *, ip: str | None = None, capability: str = "",
+                 reading: bool = False, details: dict | None = None):
+        self.user, self.patient, self.capability, self.ip = user, patient, capability, ip
+        self.reading = reading
+        self.details = details or {}
         self.shown = None  # the trial or therapy a detail read showed
         self.closed = False
+
+    @classmethod
+    def trusted(cls, user, patient) -> "PatientScope":
+        return cls(user, patient)
 
     @property
     def practice_id(self) -> int:
@@ -296,8 +322,11 @@ def record_list_read(request, patients, details: dict) -> None:
 
 def open_patient_scope(request, patient_id, capability: str, details: dict) -> PatientScope:
     """404 for another practice's (or no) patient, 403 without `capability` (checked first)."""
+    from audit.services import client_ip
+
     patient = get_patient_for_user(request.user, patient_id, capability)
-    return PatientScope(request, patient, capability, details)
+    return PatientScope(request.user, patient, ip=client_ip(request), capability=capability,
+                        reading=request.method in READ_METHODS, details=details)
 
 
 def declared_guard(view_func) -> str | None:

@@ -16,6 +16,7 @@ from trdtracker.validators import today
 from treatments.models import Drug, ScaleScore, Therapy, Trial
 from treatments.services import score_create, therapy_create, trial_create
 
+from .access import PatientScope, PracticeScope
 from .models import Membership, Practice, Role
 
 DEMO_PRACTICE = "Demo Practice"
@@ -179,7 +180,7 @@ def seed_patient(practice: Practice, spec: DemoPatient) -> bool:
     if Patient.objects.active().filter(practice=practice, identifier=spec.identifier).exists():
         return False
     patient = patient_create(
-        user=SEED_ACTOR, practice=practice,
+        scope=PracticeScope(SEED_ACTOR, practice),
         patient=Patient(
             identifier=spec.identifier,
             date_of_birth=date(spec.born, 6, 15),
@@ -187,10 +188,11 @@ def seed_patient(practice: Practice, spec: DemoPatient) -> bool:
             notes=spec.notes,
         ),
     )
+    scope = PatientScope.trusted(SEED_ACTOR, patient)
     for item in spec.trials:
         start = _weeks_ago(item.start_weeks_ago)
         trial_create(
-            user=SEED_ACTOR, patient=patient,
+            scope=scope,
             trial=Trial(
                 drug=Drug.objects.get(name=item.drug),
                 start_date=start,
@@ -204,14 +206,14 @@ def seed_patient(practice: Practice, spec: DemoPatient) -> bool:
         )
     for item in spec.scores:
         score_create(
-            user=SEED_ACTOR, patient=patient,
+            scope=scope,
             score=ScaleScore(scale=item.scale, date=_weeks_ago(item.weeks_ago), total=item.total,
                              items=item.items),
         )
     for item in spec.therapies:
         start = _weeks_ago(item.start_weeks_ago)
         therapy_create(
-            user=SEED_ACTOR, patient=patient,
+            scope=scope,
             therapy=Therapy(
                 kind=item.kind, detail=item.detail, start_date=start,
                 end_date=start + timedelta(weeks=item.weeks) if item.weeks else None,

@@ -154,12 +154,11 @@ class PatientList(generics.ListCreateAPIView):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def create(self, request, *args, **kwargs):
-        membership = access.require(request.user, access.EDIT_CLINICAL)
+        scope = access.open_practice_scope(request, access.EDIT_CLINICAL)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         patient = patient_services.patient_create(
-            user=request.user, practice=membership.practice,
-            patient=Patient(**serializer.validated_data), ip=client_ip(request),
+            scope=scope, patient=Patient(**serializer.validated_data)
         )
         return Response(self.get_serializer(patient).data, status=status.HTTP_201_CREATED)
 
@@ -180,16 +179,12 @@ class PatientDetail(PatientScopedView):
                                                    partial=True)
         serializer.is_valid(raise_exception=True)
         patient = patient_services.patient_update(
-            user=request.user, patient=self.scope.patient, changes=serializer.validated_data,
-            if_match=if_match(request), ip=self.scope.ip,
+            scope=self.scope, changes=serializer.validated_data, if_match=if_match(request)
         )
         return with_etag(Response(serializers.PatientSerializer(patient).data), patient)
 
     def delete(self, request, pk):
-        patient_services.patient_delete(
-            user=request.user, patient=self.scope.patient, if_match=if_match(request),
-            ip=self.scope.ip,
-        )
+        patient_services.patient_delete(scope=self.scope, if_match=if_match(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -211,8 +206,7 @@ class TrialList(PatientScopedView):
         data = dict(serializer.validated_data)
         changes = [(c["date"], c["dose_mg"]) for c in data.pop("dose_changes", [])]
         trial = treatment_services.trial_create(
-            user=request.user, patient=self.scope.patient, trial=Trial(**data),
-            dose_changes=changes, ip=self.scope.ip,
+            scope=self.scope, trial=Trial(**data), dose_changes=changes
         )
         return Response(serializers.TrialSerializer(trial).data, status=status.HTTP_201_CREATED)
 
@@ -236,16 +230,15 @@ class TrialDetail(PatientScopedView):
         if "dose_changes" in data:
             changes = [(c["date"], c["dose_mg"]) for c in data.pop("dose_changes")]
         treatment_services.trial_update(
-            user=request.user, trial=trial, changes=data, dose_changes=changes,
-            if_match=if_match(request), ip=self.scope.ip,
+            scope=self.scope, trial=trial, changes=data, dose_changes=changes,
+            if_match=if_match(request),
         )
         fresh = self.scope.trial(pk)
         return with_etag(Response(serializers.TrialSerializer(fresh).data), fresh)
 
     def delete(self, request, patient_id, pk):
         treatment_services.trial_delete(
-            user=request.user, trial=self.scope.trial(pk), if_match=if_match(request),
-            ip=self.scope.ip,
+            scope=self.scope, trial=self.scope.trial(pk), if_match=if_match(request)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -266,8 +259,7 @@ class TherapyList(PatientScopedView):
         serializer = serializers.TherapySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         therapy = treatment_services.therapy_create(
-            user=request.user, patient=self.scope.patient,
-            therapy=Therapy(**serializer.validated_data), ip=self.scope.ip,
+            scope=self.scope, therapy=Therapy(**serializer.validated_data)
         )
         return Response(
             serializers.TherapySerializer(therapy).data, status=status.HTTP_201_CREATED
@@ -289,15 +281,14 @@ class TherapyDetail(PatientScopedView):
         serializer = serializers.TherapySerializer(therapy, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         therapy = treatment_services.therapy_update(
-            user=request.user, therapy=therapy, changes=serializer.validated_data,
-            if_match=if_match(request), ip=self.scope.ip,
+            scope=self.scope, therapy=therapy, changes=serializer.validated_data,
+            if_match=if_match(request),
         )
         return with_etag(Response(serializers.TherapySerializer(therapy).data), therapy)
 
     def delete(self, request, patient_id, pk):
         treatment_services.therapy_delete(
-            user=request.user, therapy=self.scope.therapy(pk), if_match=if_match(request),
-            ip=self.scope.ip,
+            scope=self.scope, therapy=self.scope.therapy(pk), if_match=if_match(request)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -318,8 +309,7 @@ class ScoreList(PatientScopedView):
         serializer = serializers.ScoreSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         score = treatment_services.score_create(
-            user=request.user, patient=self.scope.patient,
-            score=ScaleScore(**serializer.validated_data), ip=self.scope.ip,
+            scope=self.scope, score=ScaleScore(**serializer.validated_data)
         )
         return Response(serializers.ScoreSerializer(score).data, status=status.HTTP_201_CREATED)
 

@@ -21,24 +21,25 @@ def patient_state(patient: Patient) -> dict:
 
 
 @transaction.atomic
-def patient_create(*, user, practice, patient: Patient, ip=None) -> Patient:
+def patient_create(*, scope, patient: Patient) -> Patient:
+    """Add a patient to the scope's practice (accounts.access.PracticeScope)."""
+    practice = scope.practice
     patient.practice = practice
     patient.full_clean(validate_constraints=False)
     patient.save()
     record_event(
-        actor=user, practice_id=practice.pk, action=Action.CREATE, obj=patient,
-        patient_id=patient.pk, ip=ip, details={"changes": model_changes({}, patient_state(patient))},
+        actor=scope.user, practice_id=practice.pk, action=Action.CREATE, obj=patient,
+        patient_id=patient.pk, ip=scope.ip, details={"changes": model_changes({}, patient_state(patient))},
     )
     refresh_trd_summary(patient)
     return patient
 
 
 @transaction.atomic
-def patient_update(*, user, patient: Patient, changes: dict, if_match: set[int] | None = None,
-                   ip=None) -> Patient:
+def patient_update(*, scope, changes: dict, if_match: set[int] | None = None) -> Patient:
     """Apply `changes` (field → value) to the patient's current row, locked; StaleVersion when
     `if_match` names another version. An event and a new version only for a stored change."""
-    patient = lock(Patient.objects.active(), patient.pk, if_match)
+    patient = lock(Patient.objects.active(), scope.patient.pk, if_match)
     before = patient_state(patient)
     for field, value in changes.items():
         setattr(patient, field, value)
@@ -49,8 +50,8 @@ def patient_update(*, user, patient: Patient, changes: dict, if_match: set[int] 
     patient.version += 1
     patient.save()
     record_event(
-        actor=user, practice_id=patient.practice_id, action=Action.UPDATE, obj=patient,
-        patient_id=patient.pk, ip=ip, details={"changes": diff},
+        actor=scope.user, practice_id=patient.practice_id, action=Action.UPDATE, obj=patient,
+        patient_id=patient.pk, ip=scope.ip, details={"changes": diff},
     )
     if "episode_start" in diff:
         refresh_trd_summary(patient)
@@ -58,13 +59,13 @@ def patient_update(*, user, patient: Patient, changes: dict, if_match: set[int] 
 
 
 @transaction.atomic
-def patient_delete(*, user, patient: Patient, if_match: set[int] | None = None, ip=None) -> None:
-    patient = lock(Patient.objects.active(), patient.pk, if_match)
+def patient_delete(*, scope, if_match: set[int] | None = None) -> None:
+    patient = lock(Patient.objects.active(), scope.patient.pk, if_match)
     patient.deleted_at = timezone.now()
     patient.version += 1
     patient.save(update_fields=["deleted_at", "updated_at", "version"])
     record_event(
-        actor=user, practice_id=patient.practice_id, action=Action.DELETE, obj=patient,
-        patient_id=patient.pk, ip=ip,
+        actor=scope.user, practice_id=patient.practice_id, action=Action.DELETE, obj=patient,
+        patient_id=patient.pk, ip=scope.ip,
         details=deletion_details(patient_state(patient), patient.deleted_at),
     )

@@ -4,7 +4,6 @@ from django.shortcuts import redirect, render
 
 from accounts import access
 from audit.models import Action, AuditEvent
-from audit.services import client_ip
 from treatments.selectors import (
     patient_history,
     patient_warnings_and_staging,
@@ -75,13 +74,10 @@ def patient_detail(request, scope):
 
 @access.practice_view
 def patient_create(request):
-    membership = access.require(request.user, access.EDIT_CLINICAL)
-    form = PatientForm(request.POST or None, instance=Patient(practice=membership.practice))
+    scope = access.open_practice_scope(request, access.EDIT_CLINICAL)
+    form = PatientForm(request.POST or None, instance=Patient(practice=scope.practice))
     if request.method == "POST" and form.is_valid():
-        patient = services.patient_create(
-            user=request.user, practice=membership.practice, patient=form.instance,
-            ip=client_ip(request),
-        )
+        patient = services.patient_create(scope=scope, patient=form.instance)
         messages.success(request, f"Patient {patient.identifier} added.")
         return redirect("patients:patient-detail", pk=patient.pk)
     return render(request, "patients/patient_form.html", {"form": form})
@@ -93,10 +89,7 @@ def patient_update(request, scope):
     form = PatientForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
         try:
-            services.patient_update(
-                user=request.user, patient=patient, changes=form.changes(),
-                if_match=form.if_match(), ip=scope.ip,
-            )
+            services.patient_update(scope=scope, changes=form.changes(), if_match=form.if_match())
         except StaleVersion as stale:
             form = form.after_conflict(stale)
         else:
@@ -109,7 +102,7 @@ def patient_update(request, scope):
 def patient_delete(request, scope):
     patient = scope.patient
     if request.method == "POST":
-        services.patient_delete(user=request.user, patient=patient, ip=scope.ip)
+        services.patient_delete(scope=scope)
         messages.success(
             request, f"Patient {patient.identifier} removed (kept in the audit trail)."
         )

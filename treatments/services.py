@@ -57,17 +57,22 @@ def _lock_patient(patient_id: int):
     return lock(Patient.objects.all(), patient_id)
 
 
+def _trials_of(patient):
+    return Trial.objects.active().filter(patient=patient).select_related("drug")
+
+
 @transaction.atomic
-def trial_create(*, user, patient, trial: Trial, dose_changes: list[tuple], ip=None) -> Trial:
-    patient = _lock_patient(patient.pk)
+def trial_create(*, scope, trial: Trial, dose_changes: list[tuple]) -> Trial:
+    """Add a trial to the scope's patient (accounts.access.PatientScope: who, where from)."""
+    patient = _lock_patient(scope.patient.pk)
     trial.patient = patient
     trial.full_clean()
     _check_dose_changes(trial, dose_changes)
     trial.save()
     _save_dose_changes(trial, dose_changes)
     record_event(
-        actor=user, practice_id=patient.practice_id, action=Action.CREATE, obj=trial,
-        patient_id=patient.pk, ip=ip,
+        actor=scope.user, practice_id=patient.practice_id, action=Action.CREATE, obj=trial,
+        patient_id=patient.pk, ip=scope.ip,
         details={"changes": model_changes({}, _trial_snapshot(trial, sorted(dose_changes)))},
     )
     refresh_trd_summary(patient)
@@ -75,13 +80,13 @@ def trial_create(*, user, patient, trial: Trial, dose_changes: list[tuple], ip=N
 
 
 @transaction.atomic
-def trial_update(*, user, trial: Trial, changes: dict, dose_changes: list[tuple] | None = None,
-                 if_match: set[int] | None = None, ip=None) -> Trial:
+def trial_update(*, scope, trial: Trial, changes: dict, dose_changes: list[tuple] | None = None,
+                 if_match: set[int] | None = None) -> Trial:
     """Apply `changes` (field → value) and, when given, the new dose changes to the trial's
     current row, locked; StaleVersion when `if_match` names another version. An update event
     and a new version only for a change that is stored."""
-    patient = _lock_patient(trial.patient_id)
-    trial = lock(Trial.objects.active().select_related("drug"), trial.pk, if_match)
+    patient = _lock_patient(scope.patient.pk)
+    trial = lock(_trials_of(patient), trial.pk, if_match)
     trial.patient = patient
     before_doses = _dose_pairs(trial)
     before = _trial_snapshot(trial, before_doses)
@@ -98,8 +103,8 @@ def trial_update(*, user, trial: Trial, changes: dict, dose_changes: list[tuple]
     if doses != before_doses:
         _save_dose_changes(trial, doses)
     record_event(
-        actor=user, practice_id=patient.practice_id, action=Action.UPDATE, obj=trial,
-        patient_id=patient.pk, ip=ip, details={"changes": diff},
+        actor=scope.user, practice_id=patient.practice_id, action=Action.UPDATE, obj=trial,
+        patient_id=patient.pk, ip=scope.ip, details={"changes": diff},
     )
     refresh_trd_summary(patient)
     return trial
@@ -110,28 +115,29 @@ def trial_state(trial: Trial) -> dict:
 
 
 @transaction.atomic
-def trial_delete(*, user, trial: Trial, if_match: set[int] | None = None, ip=None) -> None:
-    patient = _lock_patient(trial.patient_id)
-    trial = lock(Trial.objects.active().select_related("drug"), trial.pk, if_match)
+def trial_delete(*, scope, trial: Trial, if_match: set[int] | None = None) -> None:
+    patient = _lock_patient(scope.patient.pk)
+    trial = lock(_trials_of(patient), trial.pk, if_match)
     trial.deleted_at = timezone.now()
     trial.version += 1
     trial.save(update_fields=["deleted_at", "updated_at", "version"])
     record_event(
-        actor=user, practice_id=patient.practice_id, action=Action.DELETE, obj=trial,
-        patient_id=patient.pk, ip=ip,
+        actor=scope.user, practice_id=patient.practice_id, action=Action.DELETE, obj=trial,
+        patient_id=patient.pk, ip=scope.ip,
         details=deletion_details(trial_state(trial), trial.deleted_at),
     )
     refresh_trd_summary(patient)
 
 
 @transaction.atomic
-def therapy_create(*, user, patient, therapy: Therapy, ip=None) -> Therapy:
+def therapy_create(*, scope, therapy: Therapy) -> Therapy:
+    patient = scope.patient
     therapy.patient = patient
     therapy.full_clean()
     therapy.save()
     record_event(
-        actor=user, practice_id=patient.practice_id, action=Action.CREATE, obj=therapy,
-        patient_id=patient.pk, ip=ip,
+        actor=scope.user, practice_id=patient.practice_id, action=Action.CREATE, obj=therapy,
+        patient_id=patient.pk, ip=scope.ip,
         details={"changes": model_changes({}, _snapshot(therapy, THERAPY_FIELDS))},
     )
     return therapy
@@ -142,11 +148,11 @@ def therapy_state(therapy: Therapy) -> dict:
 
 
 @transaction.atomic
-def therapy_update(*, user, therapy: Therapy, changes: dict, if_match: set[int] | None = None,
-                   ip=None) -> Therapy:
+def therapy_update(*, scope, therapy: Therapy, changes: dict,
+                   if_match: set[int] | None = None) -> Therapy:
     """As trial_update: the current row, locked; an event and a new version only on a change."""
-    patient = therapy.patient
-    therapy = lock(Therapy.objects.active(), therapy.pk, if_match)
+    patient = scope.patient
+    therapy = lock(Therapy.objects.active().filter(patient=patient), therapy.pk, if_match)
     therapy.patient = patient
     before = therapy_state(therapy)
     for field, value in changes.items():
@@ -158,29 +164,30 @@ def therapy_update(*, user, therapy: Therapy, changes: dict, if_match: set[int] 
     therapy.version += 1
     therapy.save()
     record_event(
-        actor=user, practice_id=patient.practice_id, action=Action.UPDATE, obj=therapy,
-        patient_id=patient.pk, ip=ip, details={"changes": diff},
+        actor=scope.user, practice_id=patient.practice_id, action=Action.UPDATE, obj=therapy,
+        patient_id=patient.pk, ip=scope.ip, details={"changes": diff},
     )
     return therapy
 
 
 @transaction.atomic
-def therapy_delete(*, user, therapy: Therapy, if_match: set[int] | None = None, ip=None) -> None:
-    patient = therapy.patient
-    therapy = lock(Therapy.objects.active(), therapy.pk, if_match)
+def therapy_delete(*, scope, therapy: Therapy, if_match: set[int] | None = None) -> None:
+    patient = scope.patient
+    therapy = lock(Therapy.objects.active().filter(patient=patient), therapy.pk, if_match)
     therapy.deleted_at = timezone.now()
     therapy.version += 1
     therapy.save(update_fields=["deleted_at", "updated_at", "version"])
     record_event(
-        actor=user, practice_id=patient.practice_id, action=Action.DELETE, obj=therapy,
-        patient_id=patient.pk, ip=ip,
+        actor=scope.user, practice_id=patient.practice_id, action=Action.DELETE, obj=therapy,
+        patient_id=patient.pk, ip=scope.ip,
         details=deletion_details(therapy_state(therapy), therapy.deleted_at),
     )
 
 
 @transaction.atomic
-def score_create(*, user, patient, score: ScaleScore, ip=None) -> ScaleScore:
+def score_create(*, scope, score: ScaleScore) -> ScaleScore:
     """Record a rating-scale score; a PHQ-9 without a total gets the sum of its items."""
+    patient = scope.patient
     score.patient = patient
     score.items = list(score.items or [])
     if score.total is None and score.items and not scales.validate(score.scale, None, score.items):
@@ -188,8 +195,8 @@ def score_create(*, user, patient, score: ScaleScore, ip=None) -> ScaleScore:
     score.full_clean()
     score.save()
     record_event(
-        actor=user, practice_id=patient.practice_id, action=Action.CREATE, obj=score,
-        patient_id=patient.pk, ip=ip,
+        actor=scope.user, practice_id=patient.practice_id, action=Action.CREATE, obj=score,
+        patient_id=patient.pk, ip=scope.ip,
         details={"changes": model_changes({}, score_state(score))},
     )
     return score

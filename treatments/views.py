@@ -38,8 +38,7 @@ def trial_create(request, scope):
     if request.method == "POST" and _save_trial(
         form, formset,
         lambda changes: services.trial_create(
-            user=request.user, patient=patient, trial=form.instance, dose_changes=changes,
-            ip=scope.ip,
+            scope=scope, trial=form.instance, dose_changes=changes
         ),
     ):
         messages.success(request, f"Trial of {form.instance.drug.name} added.")
@@ -61,8 +60,8 @@ def trial_update(request, scope, pk):
             saved = _save_trial(
                 form, formset,
                 lambda changes: services.trial_update(
-                    user=request.user, trial=trial, changes=form.changes(),
-                    dose_changes=changes, if_match=form.if_match(), ip=scope.ip,
+                    scope=scope, trial=trial, changes=form.changes(), dose_changes=changes,
+                    if_match=form.if_match(),
                 ),
             )
         except StaleVersion as stale:
@@ -80,7 +79,7 @@ def trial_update(request, scope, pk):
 def trial_delete(request, scope, pk):
     patient, trial = scope.patient, scope.trial(pk)
     if request.method == "POST":
-        services.trial_delete(user=request.user, trial=trial, ip=scope.ip)
+        services.trial_delete(scope=scope, trial=trial)
         messages.success(request, f"Trial of {trial.drug.name} removed (kept in the audit trail).")
         return redirect(patient.get_absolute_url())
     return render(
@@ -95,9 +94,7 @@ def therapy_create(request, scope):
     patient = scope.patient
     form = TherapyForm(request.POST or None, instance=Therapy(patient=patient))
     if request.method == "POST" and form.is_valid():
-        services.therapy_create(
-            user=request.user, patient=patient, therapy=form.instance, ip=scope.ip
-        )
+        services.therapy_create(scope=scope, therapy=form.instance)
         messages.success(request, f"{form.instance.get_kind_display()} added.")
         return redirect(patient.get_absolute_url())
     return render(request, "treatments/therapy_form.html", {"patient": patient, "form": form})
@@ -110,8 +107,7 @@ def therapy_update(request, scope, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.therapy_update(
-                user=request.user, therapy=therapy, changes=form.changes(),
-                if_match=form.if_match(), ip=scope.ip,
+                scope=scope, therapy=therapy, changes=form.changes(), if_match=form.if_match()
             )
         except StaleVersion as stale:
             form = form.after_conflict(stale)
@@ -128,7 +124,7 @@ def therapy_update(request, scope, pk):
 def therapy_delete(request, scope, pk):
     patient, therapy = scope.patient, scope.therapy(pk)
     if request.method == "POST":
-        services.therapy_delete(user=request.user, therapy=therapy, ip=scope.ip)
+        services.therapy_delete(scope=scope, therapy=therapy)
         messages.success(request, f"{therapy.get_kind_display()} removed (kept in the audit trail).")
         return redirect(patient.get_absolute_url())
     return render(
@@ -151,8 +147,7 @@ def trial_use_measured_outcome(request, scope, pk):
         return redirect(patient.get_absolute_url())
     try:
         trial = services.trial_update(
-            user=request.user, trial=trial, changes={"outcome": result.outcome},
-            ip=scope.ip,
+            scope=scope, trial=trial, changes={"outcome": result.outcome}
         )
     except ValidationError as error:
         messages.error(request, f"Not saved: {' '.join(error.messages)}")
@@ -170,9 +165,7 @@ def score_create(request, scope):
     patient = scope.patient
     form = ScoreForm(request.POST or None, instance=ScaleScore(patient=patient))
     if request.method == "POST" and form.is_valid():
-        score = services.score_create(
-            user=request.user, patient=patient, score=form.instance, ip=scope.ip
-        )
+        score = services.score_create(scope=scope, score=form.instance)
         messages.success(request, f"{score.get_scale_display()} score {score.total} recorded.")
         return redirect(f"{patient.get_absolute_url()}#scores")
     return render(request, "treatments/score_form.html", {"patient": patient, "form": form})

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from accounts.access import PatientScope
 from audit.models import Action, AuditEvent, ImmutableError
 from audit.services import record_event
 from patients.models import Patient
@@ -61,7 +62,7 @@ def test_a_change_that_rolls_back_leaves_no_event(clinician, patient):
 
     with pytest.raises(Abort), transaction.atomic():
         trial_create(
-            user=clinician, patient=patient,
+            scope=PatientScope.trusted(clinician, patient),
             trial=Trial(drug_id=TrialFactory.build().drug.pk,
                         start_date=timezone.localdate() - timedelta(days=10), dose_mg=50),
             dose_changes=[],
@@ -74,7 +75,7 @@ def test_a_change_that_rolls_back_leaves_no_event(clinician, patient):
 @pytest.mark.django_db
 def test_a_committed_change_always_has_its_event(clinician, patient):
     trial = trial_create(
-        user=clinician, patient=patient,
+        scope=PatientScope.trusted(clinician, patient),
         trial=Trial(drug_id=TrialFactory.build().drug.pk,
                     start_date=timezone.localdate() - timedelta(days=10), dose_mg=50),
         dose_changes=[],
