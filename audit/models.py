@@ -37,7 +37,23 @@ class AuditEventQuerySet(models.QuerySet):
         raise ImmutableError("Audit events cannot be deleted.")
 
 
-class AuditEvent(models.Model):
+class InsertOnly(models.Model):
+    """Rows of the audit trail: written once, never changed or deleted (the ORM refuses here;
+    on PostgreSQL a trigger and the app role's grants refuse too)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ImmutableError("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError("Audit events cannot be deleted.")
+
+
+class AuditEvent(InsertOnly):
     """One immutable row per read or write of a record, written by the code that does it.
 
     The actor is kept as a username (not a foreign key) so the trail survives
@@ -79,16 +95,8 @@ class AuditEvent(models.Model):
     def __str__(self):
         return f"{self.timestamp:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_type}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ImmutableError("Audit events cannot be changed.")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise ImmutableError("Audit events cannot be deleted.")
-
-
-class AuditEventPatient(models.Model):
+class AuditEventPatient(InsertOnly):
     """A patient that one read or export event included (a list page, a list endpoint, an
     export). The event is stored once; each patient it showed is one small row here, so the
     trail can answer "who saw this patient" without an event per patient per request."""
@@ -106,11 +114,3 @@ class AuditEventPatient(models.Model):
 
     def __str__(self):
         return f"event {self.event_id}: patient {self.patient_id}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ImmutableError("Audit events cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableError("Audit events cannot be deleted.")
