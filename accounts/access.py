@@ -206,9 +206,10 @@ def get_invitation_for_admin(user, pk) -> Invitation:
 
 # --- The front doors: every URL declares which one it uses (deny by default) --------------
 #
-# Web views carry `access_guard`, set by the decorators below; API views carry `access`, read by
-# api.permissions.DeclaredAccess. accounts.middleware.AccessGuardMiddleware refuses any web view
-# that declares nothing, and tests/test_url_guards.py walks the URL resolver to prove it.
+# Web views carry `access_guard`, set by the decorators below; API views carry it as a class
+# attribute, read by api.permissions.DeclaredAccess. accounts.middleware.AccessGuardMiddleware
+# refuses any web view that declares nothing, and tests/test_url_guards.py walks the URL
+# resolver to prove it.
 
 PUBLIC, SIGNED_IN, PRACTICE, PATIENT = "public", "signed_in", "practice", "patient"
 GUARDS = frozenset({PUBLIC, SIGNED_IN, PRACTICE, PATIENT})
