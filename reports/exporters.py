@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from audit.forms import AuditFilterForm
 from audit.models import AuditEvent
@@ -25,6 +26,7 @@ from treatments.models import DoseChange, Drug, Therapy, Trial
 from treatments.selectors import evaluate_patient_trials
 from treatments.staging import is_failed_bilateral_ect
 
+from .cells import csv_cell, xlsx_cell
 from .models import ExportKind
 from .staging import thase_rush_stage
 
@@ -71,10 +73,6 @@ class Identity:
         if self.deidentify:
             return str(patient.date_of_birth.year)
         return patient.date_of_birth.isoformat()
-
-
-def _iso(day: date | None) -> str:
-    return day.isoformat() if day else ""
 
 
 def _dose(value) -> str:
@@ -179,7 +177,7 @@ def trial_rows(job, progress):
             highest = max([dose, *(change.dose_mg for change in trial_changes)])
             yield [
                 identity.label(patient), identity.birth(patient), drug.name, drug.drug_class,
-                _iso(start), _iso(end), _dose(dose), _dose(highest),
+                start, end, dose, highest,
                 evaluation.days_at_adequate_dose, adherence, outcome,
                 _yes_no(evaluation.adequate), _yes_no(evaluation.counts_toward_trd),
                 "; ".join(evaluation.reasons),
@@ -190,19 +188,30 @@ def write_csv(path, header, rows):
     with open(path, "w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows([csv_cell(value) for value in row] for row in rows)
 
 
 def write_trials_csv(job, path, progress):
     write_csv(path, TRIAL_HEADER, trial_rows(job, progress))
 
 
+TRIAL_COLUMN_WIDTHS = (16, 12, 18, 16, 12, 12, 12, 12, 10, 11, 18, 10, 12, 60)
+
+
 def write_trials_xlsx(job, path, progress):
+    """Typed cells (dates as dates, doses and days as numbers), a frozen header row with a
+    filter, and columns wide enough to read."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Trials")
+    for index, width in enumerate(TRIAL_COLUMN_WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
     sheet.append(TRIAL_HEADER)
+    count = 0
     for row in trial_rows(job, progress):
-        sheet.append(row)
+        sheet.append([xlsx_cell(value) for value in row])
+        count += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(TRIAL_HEADER))}{count + 1}"
     book.save(path)
 
 
@@ -262,15 +271,15 @@ def register_rows(job, progress):
         }
         last = patient.export_trials[-1] if patient.export_trials else None
         yield [
-            identity.label(patient), identity.birth(patient), _iso(patient.episode_start),
+            identity.label(patient), identity.birth(patient), patient.episode_start,
             _yes_no(evaluation.meets_trd), evaluation.failed_adequate_trial_count,
             thase_rush_stage(
                 counting_classes,
                 failed_bilateral_ect=failed_bilateral_ect(patient.export_therapies),
             ),
             "; ".join(evaluation.counting_drugs),
-            last.drug.name if last else "", _iso(last.start_date) if last else "",
-            _iso(last.end_date) if last else "",
+            last.drug.name if last else "", last.start_date if last else None,
+            last.end_date if last else None,
         ]
 
 

@@ -27,20 +27,6 @@ from .exports_support import (
 pytestmark = pytest.mark.usefixtures("eager")
 
 
-@pytest.fixture
-def run_export(api, django_capture_on_commit_callbacks):
-    """POST an export as `user` and run the task the commit enqueues; the job, reloaded."""
-
-    def run(user, **payload):
-        with django_capture_on_commit_callbacks(execute=True):
-            response = api(user).post(API_EXPORTS, payload, format="json")
-        assert response.status_code == 202, response.content
-        assert set(response.json()) == {"id", "status", "progress"}
-        return ExportJob.objects.get(pk=response.json()["id"])
-
-    return run
-
-
 def test_it_exports_one_row_per_trial_as_csv(run_export, auditor, history):
     job = run_export(auditor, kind="trials_csv")
 
