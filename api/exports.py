@@ -28,7 +28,12 @@ class ExportList(APIView):
 
     @extend_schema(request=None, responses=None)
     def post(self, request):
-        data = dict(request.data.get("options") or {}) if hasattr(request.data, "get") else {}
+        if not isinstance(request.data, dict):
+            raise ValidationError({"non_field_errors": ["Send a JSON object."]})
+        options = request.data.get("options")
+        if options is not None and not isinstance(options, dict):
+            raise ValidationError({"options": ["Must be an object."]})
+        data = dict(options or {})
         data.update({k: v for k, v in request.data.items() if k != "options"})
         access.require_export_kind(request.user, data.get("kind"))
         form = ExportForm(data)

@@ -1,11 +1,15 @@
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
 from patients.forms import DateInput
 
 from .models import Action
+
+# Filter dates a range query can hold (9999-12-31 + 1 day overflows).
+FILTER_DATE_BOUNDS = [MinValueValidator(date(1900, 1, 1)), MaxValueValidator(date(2999, 12, 31))]
 
 
 class AuditFilterForm(forms.Form):
@@ -16,8 +20,10 @@ class AuditFilterForm(forms.Form):
     identifier = forms.CharField(required=False, max_length=64, label="Record number")
     actor = forms.CharField(required=False, max_length=150, label="User")
     action = forms.ChoiceField(required=False, choices=[("", "Any action"), *Action.choices])
-    since = forms.DateField(required=False, label="From", widget=DateInput())
-    until = forms.DateField(required=False, label="Until (inclusive)", widget=DateInput())
+    since = forms.DateField(required=False, label="From", widget=DateInput(),
+                            validators=FILTER_DATE_BOUNDS)
+    until = forms.DateField(required=False, label="Until (inclusive)", widget=DateInput(),
+                            validators=FILTER_DATE_BOUNDS)
 
     def clean(self):
         data = super().clean()

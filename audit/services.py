@@ -6,6 +6,7 @@ from decimal import Decimal
 from .models import Action, AuditEvent, AuditEventPatient
 
 LINK_BATCH = 5000
+ACTOR_LENGTH = AuditEvent._meta.get_field("actor").max_length
 
 
 def client_ip(request) -> str | None:
@@ -27,7 +28,8 @@ def record_event(
 ) -> AuditEvent:
     """One event; `patients` (ids) are the patients a list read or an export included."""
     event = AuditEvent.objects.create(
-        actor=getattr(actor, "username", actor or ""),
+        # A sign-in attempt can name any string; the trail keeps the first 150 characters.
+        actor=getattr(actor, "username", actor or "")[:ACTOR_LENGTH],
         practice_id=practice_id,
         action=action,
         object_type=obj._meta.model_name if obj is not None else "",

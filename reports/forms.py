@@ -1,6 +1,6 @@
 from django import forms
 
-from audit.forms import AuditFilterForm
+from audit.forms import FILTER_DATE_BOUNDS, AuditFilterForm
 from audit.models import Action
 from patients.forms import DateInput
 from treatments.models import Drug
@@ -26,8 +26,10 @@ class ExportForm(forms.Form):
 
     kind = forms.ChoiceField(choices=ExportKind.choices, label="Export")
     since = forms.DateField(required=False, label="From", widget=DateInput(),
+                            validators=FILTER_DATE_BOUNDS,
                             help_text="Trial start dates (event dates for the audit trail).")
-    until = forms.DateField(required=False, label="Until (inclusive)", widget=DateInput())
+    until = forms.DateField(required=False, label="Until (inclusive)", widget=DateInput(),
+                            validators=FILTER_DATE_BOUNDS)
     trd_status = forms.ChoiceField(required=False, choices=TRD_STATUS_CHOICES, label="TRD status")
     drug_class = forms.ChoiceField(required=False, label="Drug class")
     patient = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
