@@ -3,9 +3,10 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Min, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 
-from trdtracker.validators import today, validate_not_future
+from trdtracker.validators import today, validate_recorded_date
 
 
 class PatientQuerySet(models.QuerySet):
@@ -34,12 +35,12 @@ class Patient(models.Model):
         max_length=64,
         help_text="The practice's own record number for this patient (not a name).",
     )
-    date_of_birth = models.DateField(validators=[validate_not_future])
+    date_of_birth = models.DateField(validators=[validate_recorded_date])
     episode_start = models.DateField(
         "current episode began",
         null=True,
         blank=True,
-        validators=[validate_not_future],
+        validators=[validate_recorded_date],
         help_text="Onset of the current depressive episode, when known.",
     )
     notes = models.TextField(blank=True)
@@ -78,8 +79,9 @@ class Patient(models.Model):
     class Meta:
         ordering = ["identifier"]
         constraints = [
+            # Record numbers are compared case-insensitively: "demo-001" is DEMO-001.
             models.UniqueConstraint(
-                fields=["practice", "identifier"],
+                "practice", Lower("identifier"),
                 condition=Q(deleted_at__isnull=True),
                 name="patient_identifier_unique_in_practice",
                 violation_error_message="A patient with this record number already exists.",
@@ -115,7 +117,7 @@ class Patient(models.Model):
             self._check_birth_before_treatments()
         if self.practice_id and self.identifier:
             duplicate = Patient.objects.active().filter(
-                practice_id=self.practice_id, identifier=self.identifier
+                practice_id=self.practice_id, identifier__iexact=self.identifier
             )
             if self.pk:
                 duplicate = duplicate.exclude(pk=self.pk)

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from trdtracker.validators import today, validate_not_future
+from trdtracker.validators import today, validate_recorded_date
 
 from . import scales, trd
 
@@ -97,7 +97,7 @@ class Trial(models.Model):
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="trials")
     drug = models.ForeignKey(Drug, on_delete=models.PROTECT, related_name="+")
-    start_date = models.DateField(validators=[validate_not_future])
+    start_date = models.DateField(validators=[validate_recorded_date])
     end_date = models.DateField(
         null=True, blank=True, help_text="Leave empty while the trial is ongoing."
     )
@@ -218,8 +218,8 @@ class Therapy(models.Model):
     detail = models.CharField(
         max_length=100, blank=True, help_text='For example "CBT", "DBT", "ACT" or "IPT".'
     )
-    start_date = models.DateField(validators=[validate_not_future])
-    end_date = models.DateField(null=True, blank=True, validators=[validate_not_future])
+    start_date = models.DateField(validators=[validate_recorded_date])
+    end_date = models.DateField(null=True, blank=True, validators=[validate_recorded_date])
     outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.UNKNOWN)
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -260,7 +260,7 @@ class ScaleScore(models.Model):
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="scores")
     scale = models.CharField(max_length=10, choices=scales.SCALE_CHOICES)
-    date = models.DateField(validators=[validate_not_future])
+    date = models.DateField(validators=[validate_recorded_date])
     total = models.PositiveSmallIntegerField()
     items = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

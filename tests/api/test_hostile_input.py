@@ -73,3 +73,25 @@ def test_a_web_sign_in_with_a_huge_username_fails_politely_and_is_audited(client
     assert response.context["form"].errors
     (event,) = AuditEvent.objects.filter(action="login_failed")
     assert event.actor == "u" * 150
+
+
+@pytest.mark.parametrize("born", ["0001-01-01", "1850-06-01", "1899-12-31"])
+def test_a_date_of_birth_before_1900_is_a_400(api, clinician, born):
+    response = api(clinician).post("/api/v1/patients/", {
+        "identifier": "OLD-1", "date_of_birth": born}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["date_of_birth"] == ["Cannot be before 1 January 1900."]
+    assert not Patient.objects.exists()
+
+
+def test_a_record_number_is_trimmed_and_unique_whatever_its_case(api, clinician, patient):
+    response = api(clinician).post("/api/v1/patients/", {
+        "identifier": "  mrn-1 ", "date_of_birth": "1980-01-01"}, format="json")
+
+    assert response.status_code == 400
+    assert "already exists" in response.json()["identifier"][0]
+    assert Patient.objects.count() == 1
+    created = api(clinician).post("/api/v1/patients/", {
+        "identifier": "  MRN-2 ", "date_of_birth": "1980-01-01"}, format="json")
+    assert created.status_code == 201 and created.json()["identifier"] == "MRN-2"
