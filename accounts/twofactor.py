@@ -146,6 +146,14 @@ def normalise(code) -> str:
     return "".join(str(code or "").split())
 
 
+def totp_throttled(user) -> bool:
+    """After wrong codes django-otp makes the authenticator wait (a doubling delay): while it
+    does, even the right code is refused, so the user must be told to wait, not that it is
+    wrong."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("-id").first()
+    return device is not None and not device.verify_is_allowed()[0]
+
+
 def _verify_totp(user, code: str) -> TOTPDevice | None:
     device = (
         TOTPDevice.objects.select_for_update()

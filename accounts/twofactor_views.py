@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,9 +18,12 @@ from django_otp import login as otp_login
 
 from audit.services import client_ip
 
-from . import access, twofactor
+from . import access, signin, twofactor
 
 PENDING_DEVICE = "twofactor_pending_device"
+WAIT_FOR_CODE = (
+    "Too many wrong codes in a row: wait a minute, then type the code your app shows then."
+)
 WRONG_CODE = (
     "That code is not right. Check that your phone's clock is correct and type the code "
     "your app shows now; after several wrong codes, wait a minute before trying again."
@@ -134,11 +138,22 @@ def verify(request):
     recovery_form = RecoveryCodeForm(posted if with_recovery else None, prefix="recovery")
     used = recovery_form if with_recovery else form
     if posted is not None and used.is_valid():
-        if twofactor.verify_second_factor(user, used.cleaned_data["code"], ip=client_ip(request)):
+        if used is form and twofactor.totp_throttled(user):
+            used.add_error("code", WAIT_FOR_CODE)
+        elif twofactor.verify_second_factor(user, used.cleaned_data["code"],
+                                            ip=client_ip(request)):
             mark_verified(request, twofactor.confirmed_totp_device(user))
             return redirect(next_url)
-        used.add_error("code", WRONG_CODE if used is form else "That recovery code is not valid "
-                       "or has already been used.")
+        else:
+            # A wrong second factor counts toward the sign-in lockout like a wrong password.
+            signin.record_failure(request, user.username, channel="web", reason="otp")
+            until = signin.locked_until(user.username, client_ip(request))
+            if until is not None:
+                logout(request)
+                messages.error(request, signin.lock_message(until))
+                return redirect("login")
+            used.add_error("code", WRONG_CODE if used is form else "That recovery code is not "
+                           "valid or has already been used.")
     return render(request, "accounts/twofactor/verify.html", {
         "form": form,
         "recovery_form": recovery_form,

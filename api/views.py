@@ -72,6 +72,10 @@ class TokenView(ObtainAuthToken):
         otp = request.data.get("otp")
         if not otp:
             raise ValidationError({"otp": ["Enter the code from your authenticator app."]})
+        if str(otp).strip().isdigit() and twofactor.totp_throttled(user):
+            raise ValidationError({"otp": [
+                "Too many wrong codes in a row: wait a minute, then send the current code."
+            ]})
         if not twofactor.verify_second_factor(user, str(otp), ip=client_ip(request)):
             # A wrong second factor counts toward the sign-in lockout like a wrong password.
             signin.record_failure(request, user.username, channel="api", reason="otp")

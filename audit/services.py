@@ -1,7 +1,10 @@
 """Writing audit events. Called inside the transaction of the change it records."""
 
+import ipaddress
 from datetime import date, datetime
 from decimal import Decimal
+
+from django.conf import settings
 
 from .models import Action, AuditEvent, AuditEventPatient
 
@@ -10,8 +13,16 @@ ACTOR_LENGTH = AuditEvent._meta.get_field("actor").max_length
 
 
 def client_ip(request) -> str | None:
+    """The client's address: the socket's, or with TRUSTED_PROXY the address our proxy saw
+    (the last X-Forwarded-For entry; earlier ones are whatever the client claimed)."""
     if request is None:
         return None
+    if settings.TRUSTED_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        try:
+            return str(ipaddress.ip_address(forwarded))
+        except ValueError:
+            pass
     return request.META.get("REMOTE_ADDR") or None
 
 

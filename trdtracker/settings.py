@@ -288,6 +288,9 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# A proxy in front of gunicorn sets X-Forwarded-Proto and X-Forwarded-For: only then are they
+# believed (HTTPS detection; the client address of audit events and the sign-in lockout).
+TRUSTED_PROXY = env_bool("TRUSTED_PROXY", False)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
@@ -306,7 +309,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     # Trust X-Forwarded-Proto only when a TLS proxy in front of gunicorn sets it; otherwise any
     # client could claim https and receive Secure cookies over plain http.
-    if env_bool("TRUSTED_PROXY", False):
+    if TRUSTED_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
