@@ -17,7 +17,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from audit.models import Action
 from audit.services import client_ip, json_safe, model_changes, record_event
@@ -313,6 +313,12 @@ def member_set_roles(
     return target
 
 
+def revoke_api_tokens(user) -> int:
+    """Delete every API token of the user (they stop working at once); how many there were."""
+    deleted, _ = AuthToken.objects.filter(user=user).delete()
+    return deleted
+
+
 def end_sessions(user) -> int:
     """Delete the user's database sessions; returns how many there were.
 
@@ -339,7 +345,7 @@ def member_deactivate(*, admin, member: Membership, ip: str | None = None) -> Me
     _check_not_last_admin(admin, target, members)
     user.is_active = False
     user.save(update_fields=["is_active"])
-    tokens, _ = Token.objects.filter(user=user).delete()
+    tokens = revoke_api_tokens(user)
     sessions = end_sessions(user)
     _audit_member(
         admin, target, ip, "deactivated", changes={"is_active": [True, False]},
@@ -436,8 +442,17 @@ def practice_update_settings(
     practice.save(update_fields=list(SETTINGS_FIELDS))
     changes = model_changes(before, {field: getattr(practice, field) for field in SETTINGS_FIELDS})
     if changes:
+        revoked = 0
+        if practice.require_2fa and not before["require_2fa"]:
+            # Tokens of members without a second factor were issued without one: they go.
+            from .twofactor import has_two_factor
+
+            for member in Membership.objects.filter(practice=practice).select_related("user"):
+                if not has_two_factor(member.user):
+                    revoked += revoke_api_tokens(member.user)
         record_event(
             actor=admin, practice_id=practice.pk, action=Action.ACCOUNT_CHANGE, obj=practice,
-            ip=ip, details={"event": "settings_changed", "changes": changes},
+            ip=ip, details={"event": "settings_changed", "changes": changes,
+                            **({"api_tokens_revoked": revoked} if revoked else {})},
         )
     return practice

@@ -186,6 +186,10 @@ def record_signout(request, user, *, reason: str = "sign_out") -> None:
 
 
 def record_password_reset(request, user) -> None:
+    """A new password from an e-mailed link: the user's API tokens go, the lock is lifted."""
+    from .services import revoke_api_tokens
+
+    revoke_api_tokens(user)
     record_event(
         actor=user, practice_id=_account(user.username).practice_id,
         action=Action.ACCOUNT_CHANGE, obj=user, ip=client_ip(request),

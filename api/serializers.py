@@ -22,6 +22,13 @@ class TokenRequestSerializer(serializers.Serializer):
     otp = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
 
+class TokenSerializer(serializers.Serializer):
+    """The token is shown once, here; the server keeps only its digest."""
+
+    token = serializers.CharField()
+    expiry = serializers.DateTimeField(allow_null=True)
+
+
 class DrugSerializer(serializers.ModelSerializer):
     min_adequate_dose_mg = dose_field(read_only=True)
     max_dose_mg = dose_field(read_only=True)

@@ -11,7 +11,7 @@ from contextlib import closing, contextmanager
 import pytest
 from django.conf import settings
 from django.test import override_settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.models import Role
@@ -189,8 +189,8 @@ def api():
     def make(user=None):
         api_client = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            _, token = AuthToken.objects.create(user=user)
+            api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return api_client
 
     return make

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from accounts import services, signin
 from accounts.models import Invitation, Practice, Role
@@ -240,7 +240,7 @@ def test_deactivation_stops_the_users_api_token_at_once(practice_admin, clinicia
     login(practice_admin).post(url("member-deactivate", clinician))
 
     assert their_api.get(PATIENTS_API).status_code == 401
-    assert not Token.objects.filter(user=clinician).exists()
+    assert not AuthToken.objects.filter(user=clinician).exists()
 
 
 @pytest.mark.django_db
@@ -295,7 +295,7 @@ def test_reactivation_lets_the_user_sign_in_again_without_reviving_old_tokens(
     clinician.refresh_from_db()
     assert clinician.is_active
     assert Client().login(username="clinician", password=PASSWORD)
-    assert not Token.objects.filter(user=clinician).exists()
+    assert not AuthToken.objects.filter(user=clinician).exists()
     [event] = user_events(clinician, "reactivated")
     assert event.details["changes"] == {"is_active": [False, True]}
 
@@ -419,7 +419,7 @@ def outsider_state(user):
         "roles": roles_of(user),
         "is_active": user.is_active,
         "devices": TOTPDevice.objects.filter(user=user).count(),
-        "token": Token.objects.filter(user=user).exists(),
+        "token": AuthToken.objects.filter(user=user).exists(),
         "sessions": sessions_of(user),
         "locked": signin.locked_until(user.username) is not None,
     }

@@ -2,7 +2,7 @@
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from tests.api.helpers import PATIENTS_URL, TOKEN_URL, assert_field_errors
 from tests.factories import PASSWORD
@@ -32,7 +32,7 @@ def test_a_user_with_two_factor_gets_no_token_without_an_otp(anonymous, clinicia
     assert assert_field_errors(response, "otp") == {
         "otp": ["Enter the code from your authenticator app."]
     }
-    assert not Token.objects.filter(user=clinician).exists()
+    assert not AuthToken.objects.filter(user=clinician).exists()
 
 
 def test_an_empty_otp_counts_as_missing(anonymous, clinician):
@@ -43,7 +43,7 @@ def test_an_empty_otp_counts_as_missing(anonymous, clinician):
     assert assert_field_errors(response, "otp") == {
         "otp": ["Enter the code from your authenticator app."]
     }
-    assert not Token.objects.filter(user=clinician).exists()
+    assert not AuthToken.objects.filter(user=clinician).exists()
 
 
 def test_a_user_with_two_factor_gets_no_token_with_a_wrong_otp(anonymous, clinician):
@@ -52,7 +52,7 @@ def test_a_user_with_two_factor_gets_no_token_with_a_wrong_otp(anonymous, clinic
     response = ask_for_token(anonymous, otp=wrong(code_for(device, 1)))
 
     assert assert_field_errors(response, "otp") == {"otp": ["This code is not valid."]}
-    assert not Token.objects.filter(user=clinician).exists()
+    assert not AuthToken.objects.filter(user=clinician).exists()
 
 
 def test_the_current_otp_gets_a_token_that_works(anonymous, clinician):
@@ -62,7 +62,7 @@ def test_the_current_otp_gets_a_token_that_works(anonymous, clinician):
 
     assert response.status_code == 200, response.content
     token = response.json()["token"]
-    assert token == Token.objects.get(user=clinician).key
+    assert AuthToken.objects.filter(user=clinician).count() == 1
     anonymous.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert anonymous.get(PATIENTS_URL).status_code == 200
 
@@ -79,17 +79,18 @@ def test_a_recovery_code_gets_a_token_once(anonymous, clinician):
     _, codes = enrol(clinician)
 
     assert ask_for_token(anonymous, otp=codes[0]).status_code == 200
-    Token.objects.filter(user=clinician).delete()
+    AuthToken.objects.filter(user=clinician).delete()
 
     assert_field_errors(ask_for_token(anonymous, otp=codes[0]), "otp")
-    assert not Token.objects.filter(user=clinician).exists()
+    assert not AuthToken.objects.filter(user=clinician).exists()
 
 
 def test_a_user_without_two_factor_gets_a_token_as_before(anonymous, clinician):
     response = ask_for_token(anonymous)
 
     assert response.status_code == 200
-    assert response.json() == {"token": Token.objects.get(user=clinician).key}
+    assert set(response.json()) == {"token", "expiry"}
+    assert AuthToken.objects.filter(user=clinician).count() == 1
 
 
 def test_a_wrong_password_is_refused_without_revealing_two_factor(anonymous, clinician):
@@ -99,7 +100,7 @@ def test_a_wrong_password_is_refused_without_revealing_two_factor(anonymous, cli
 
     body = assert_field_errors(response, "non_field_errors")
     assert "otp" not in body
-    assert not Token.objects.filter(user=clinician).exists()
+    assert not AuthToken.objects.filter(user=clinician).exists()
 
 
 def test_an_outsiders_code_does_not_get_a_token_for_this_user(anonymous, clinician, outsider):
@@ -109,7 +110,7 @@ def test_an_outsiders_code_does_not_get_a_token_for_this_user(anonymous, clinici
     response = ask_for_token(anonymous, otp=code_for(outsiders_device, 1))
 
     assert_field_errors(response, "otp")
-    assert not Token.objects.filter(user=clinician).exists()
+    assert not AuthToken.objects.filter(user=clinician).exists()
 
 
 def test_a_web_session_that_has_not_passed_the_second_factor_cannot_read_the_api(
@@ -145,15 +146,15 @@ def test_no_token_before_enrolment_when_the_practice_requires_two_factor(anonymo
 
     assert "otp" in assert_field_errors(response, "otp")
     assert "requires two-factor" in response.json()["otp"][0]
-    assert not Token.objects.filter(user=clinician).exists()
+    assert not AuthToken.objects.filter(user=clinician).exists()
 
 
 def test_resetting_two_factor_revokes_the_users_api_tokens(anonymous, clinician):
     from accounts import twofactor
 
     enrol(clinician)
-    Token.objects.create(user=clinician)
+    AuthToken.objects.create(user=clinician)
 
     twofactor.reset_two_factor(clinician)
 
-    assert not Token.objects.filter(user=clinician).exists()
+    assert not AuthToken.objects.filter(user=clinician).exists()

@@ -1,7 +1,7 @@
 """Tokens, 401/403/404 and tenancy across every endpoint of the API."""
 
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from accounts.models import Role
 from audit.models import AuditEvent
@@ -56,19 +56,24 @@ def test_it_issues_a_token_that_authenticates_later_requests(anonymous, clinicia
 
     assert response.status_code == 200
     token = response.json()["token"]
-    assert token == Token.objects.get(user=clinician).key
+    stored = AuthToken.objects.get(user=clinician)
+    assert token not in (stored.digest, stored.token_key)  # only a digest is kept
+    assert stored.expiry is not None and response.json()["expiry"]
 
     anonymous.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert anonymous.get(PATIENTS_URL).status_code == 200
 
 
-def test_it_returns_the_same_token_when_asked_twice(anonymous, clinician):
+def test_each_request_gets_a_new_token_and_both_work(anonymous, clinician):
     credentials = {"username": "clinician", "password": PASSWORD}
     first = anonymous.post(TOKEN_URL, credentials, format="json").json()["token"]
     second = anonymous.post(TOKEN_URL, credentials, format="json").json()["token"]
 
-    assert first == second
-    assert Token.objects.filter(user=clinician).count() == 1
+    assert first != second
+    assert AuthToken.objects.filter(user=clinician).count() == 2
+    for token in (first, second):
+        anonymous.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        assert anonymous.get(PATIENTS_URL).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -85,7 +90,7 @@ def test_it_refuses_a_token_for_bad_credentials(anonymous, clinician, credential
 
     assert response.status_code == 400
     assert "token" not in response.json()
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_it_names_the_missing_credential_fields(anonymous, db):
@@ -104,7 +109,7 @@ def test_it_refuses_a_token_to_a_deactivated_user(anonymous, clinician):
     )
 
     assert response.status_code == 400
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_it_answers_400_to_a_malformed_token_request(anonymous, clinician):
@@ -113,7 +118,7 @@ def test_it_answers_400_to_a_malformed_token_request(anonymous, clinician):
     )
 
     assert response.status_code == 400
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 # --------------------------------------------------------------------------------------
