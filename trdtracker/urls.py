@@ -4,9 +4,6 @@ from django.urls import include, path
 from accounts import auth_views
 from accounts.views import home
 
-admin.site.site_header = "TRD Tracker administration (superusers only)"
-admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
-
 handler404 = "trdtracker.errors.not_found"
 handler500 = "trdtracker.errors.server_error"
 
