@@ -4,16 +4,19 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts import access
 
 from . import exports, views
+from .permissions import DeclaredAccess
 
 
 class SchemaView(SpectacularAPIView):
-    """The OpenAPI description: no records, open like the docs page."""
+    """The OpenAPI description: for the practice's signed-in users, like the docs page."""
 
-    access_guard = access.PUBLIC
+    access_guard = access.PRACTICE
+    permission_classes = [DeclaredAccess]
 
 
 class DocsView(SpectacularSwaggerSplitView):
-    access_guard = access.PUBLIC
+    access_guard = access.PRACTICE
+    permission_classes = [DeclaredAccess]
 
 app_name = "api"
 urlpatterns = [

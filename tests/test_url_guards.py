@@ -17,7 +17,7 @@ from tests.factories import ScaleScoreFactory, TherapyFactory, TrialFactory, mem
 PUBLIC = {
     "login", "logout", "accounts:password-reset", "accounts:password-reset-done",
     "accounts:password-reset-confirm", "accounts:password-reset-complete",
-    "accounts:invitation-accept", "api:token", "api:schema", "api:docs",
+    "accounts:invitation-accept", "api:token",
 }
 SIGNED_IN = {"home", "twofactor:setup", "twofactor:verify", "twofactor:recovery-codes"}
 

@@ -116,3 +116,10 @@ def test_the_schema_generates_without_warnings(tmp_path, db):
                  str(tmp_path / "schema.yml"))
 
     assert (tmp_path / "schema.yml").read_text().startswith("openapi: 3.")
+
+
+def test_the_schema_and_docs_need_a_signed_in_member(api, db):
+    anonymous = api()
+
+    assert anonymous.get("/api/v1/schema/").status_code == 401
+    assert anonymous.get("/api/v1/docs/").status_code == 401
