@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +17,7 @@ from django.utils import timezone
 from audit.models import Action, AuditEvent
 from audit.services import client_ip
 
-from . import access, services
+from . import access, ratelimit, services
 from .forms import InvitationAcceptForm, InvitationForm, MemberRolesForm, PracticeSettingsForm
 from .models import Invitation, Practice, Role
 
@@ -315,6 +316,11 @@ def invitation_revoke(request, pk):
 @access.public_view
 def invitation_accept(request, token):
     """Public: the invitee chooses a username and password. No sign-in needed."""
+    if request.method == "POST" and not ratelimit.allow(
+        "invitation-ip", client_ip(request) or "-", 10, 15 * 60
+    ):
+        return HttpResponse("Too many attempts from this address: wait a few minutes.",
+                            status=429)
     invitation = services.invitation_for_token(token)
     problem = services.invitation_problem(invitation)
     if problem:

@@ -3,8 +3,11 @@
 from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpResponseRedirect
 
-from . import access, signin
+from audit.services import client_ip
+
+from . import access, ratelimit, signin
 
 
 class LockoutAuthenticationForm(AuthenticationForm):
@@ -43,6 +46,22 @@ class LogoutView(auth_views.LogoutView):
         if request.user.is_authenticated:
             signin.record_signout(request, request.user)
         return super().post(request, *args, **kwargs)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Asking for a reset link: at most 5 a quarter-hour per client address and 3 an hour per
+    e-mail address. Beyond that nothing is sent, and the page says the same as ever (it
+    never tells whether an address is known)."""
+
+    access_guard = access.PUBLIC
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"].strip().lower()
+        within = ratelimit.allow("reset-ip", client_ip(self.request) or "-", 5, 15 * 60)
+        within = ratelimit.allow("reset-email", email, 3, 60 * 60) and within
+        if not within:
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

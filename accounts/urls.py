@@ -26,9 +26,9 @@ urlpatterns = [
     # Django's password reset, for anyone who can read the account's email.
     path(
         "password-reset/",
-        access.public_view(auth_views.PasswordResetView.as_view(
+        signin_views.PasswordResetView.as_view(
             success_url=reverse_lazy("accounts:password-reset-done")
-        )),
+        ),
         name="password-reset",
     ),
     path(

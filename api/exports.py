@@ -5,6 +5,7 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import access
@@ -20,10 +21,11 @@ def _status(request, job) -> dict:
 
 
 class ExportList(APIView):
-    access_guard = access.PRACTICE
-
     """POST {"kind", ...options} (or {"kind", "options": {...}}) → 202 with the job's id."""
 
+    access_guard = access.PRACTICE
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "export_request"
     http_method_names = ["post", "options"]
 
     @extend_schema(request=None, responses=None)

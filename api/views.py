@@ -8,6 +8,7 @@ from rest_framework import generics, status
 from rest_framework.exceptions import MethodNotAllowed, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import access, signin, twofactor
@@ -36,6 +37,8 @@ class TokenView(APIView):
     access_guard = access.PUBLIC
     permission_classes = [AllowAny]
     authentication_classes = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
     serializer_class = serializers.TokenRequestSerializer
 
     @extend_schema(request=serializers.TokenRequestSerializer, responses=serializers.TokenSerializer)

@@ -102,6 +102,8 @@ class Processes:
               + ("" if result.returncode == 0 else f"\n{result.stdout}{result.stderr}"))
 
     def stop_all(self) -> None:
+        if not self.started:
+            return
         for _name, process in reversed(self.started):
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)

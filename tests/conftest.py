@@ -21,6 +21,14 @@ from .factories import PASSWORD, PatientFactory, PracticeFactory, member
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_request_budgets():
+    """Rate limits and throttles count in the cache: each test starts with none spent."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def fast_password_hashing():
     """For speed: PBKDF2's million rounds took ~94 % of the suite's time. Production hashing is

@@ -63,6 +63,9 @@ if SECRET_KEY == DEV_SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# A proxy in front of gunicorn sets X-Forwarded-Proto and X-Forwarded-For: only then are they
+# believed (HTTPS detection; the client address of audit events and the sign-in lockout).
+TRUSTED_PROXY = env_bool("TRUSTED_PROXY", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -239,6 +242,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.DeclaredAccess"],
+    "DEFAULT_THROTTLE_RATES": {"token": "20/minute", "export_request": "30/hour"},
+    "NUM_PROXIES": 1 if TRUSTED_PROXY else 0,
     "DEFAULT_PARSER_CLASSES": [
         "api.parsers.DepthLimitedJSONParser",
         "rest_framework.parsers.FormParser",
@@ -298,9 +303,6 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# A proxy in front of gunicorn sets X-Forwarded-Proto and X-Forwarded-For: only then are they
-# believed (HTTPS detection; the client address of audit events and the sign-in lockout).
-TRUSTED_PROXY = env_bool("TRUSTED_PROXY", False)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
