@@ -20,6 +20,22 @@ def _status(request, job) -> dict:
     return job_status(job, url)
 
 
+def form_values(data: dict) -> dict:
+    """JSON values as the (Django) export form reads them: text. A list or an object where one
+    value belongs is a 400, not a crash inside the form."""
+    values, errors = {}, {}
+    for key, value in data.items():
+        if isinstance(value, dict | list):
+            errors[key] = ["Must be a single value."]
+        elif isinstance(value, bool):
+            values[key] = "true" if value else "false"
+        elif value is not None:
+            values[key] = str(value)
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
 class ExportList(APIView):
     """POST {"kind", ...options} (or {"kind", "options": {...}}) → 202 with the job's id."""
 
@@ -37,6 +53,7 @@ class ExportList(APIView):
             raise ValidationError({"options": ["Must be an object."]})
         data = dict(options or {})
         data.update({k: v for k, v in request.data.items() if k != "options"})
+        data = form_values(data)
         access.require_export_kind(request.user, data.get("kind"))
         form = ExportForm(data)
         if not form.is_valid():
