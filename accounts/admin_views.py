@@ -13,6 +13,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from knox.models import AuthToken
 
 from audit.models import Action, AuditEvent
 from audit.services import client_ip
@@ -99,6 +100,8 @@ def member_detail(request, pk):
         "accounts/member_detail.html",
         {"member": member, "form": form, "two_factor": twofactor.has_two_factor(member.user),
          "locked_until": signin.locked_until(member.user.username), "events": events,
+         "api_tokens": AuthToken.objects.filter(user=member.user, expiry__gt=timezone.now())
+         .count(),
          "is_self": member.user_id == request.user.pk},
     )
 
@@ -208,6 +211,26 @@ def member_unlock(request, pk):
         request,
         lambda: services.member_unlock(admin=request.user, member=member, request=request),
         f"{name} is unlocked and can sign in again.",
+    )
+    return redirect(_detail_url(member))
+
+
+@access.practice_view
+def member_revoke_api_tokens(request, pk):
+    member = access.get_member_for_admin(request.user, pk)
+    name = member.user.username
+    if request.method != "POST":
+        return _confirm(
+            request, title=f"Revoke the API tokens of {name}?", cancel_url=_detail_url(member),
+            text=f"Every program that uses an API token of {name} stops working at once; "
+            f"{name} can ask for a new token with their password.",
+            button="Revoke API tokens", danger=True,
+        )
+    _run(
+        request,
+        lambda: services.member_revoke_api_tokens(admin=request.user, member=member,
+                                                  ip=client_ip(request)),
+        f"The API tokens of {name} are revoked.",
     )
     return redirect(_detail_url(member))
 

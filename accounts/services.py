@@ -384,6 +384,17 @@ def member_reset_two_factor(*, admin, member: Membership, ip: str | None = None)
 
 
 @transaction.atomic
+def member_revoke_api_tokens(*, admin, member: Membership, ip: str | None = None) -> int:
+    """The practice admin revokes every API token of the member (audited)."""
+    target, _ = _lock_members(admin, member)
+    revoked = revoke_api_tokens(target.user)
+    if not revoked:
+        raise ValidationError(f"{target.user.username} has no API tokens.")
+    _audit_member(admin, target, ip, "api_tokens_revoked", api_tokens_deleted=revoked)
+    return revoked
+
+
+@transaction.atomic
 def member_unlock(*, admin, member: Membership, request) -> Membership:
     """Lift the lock that repeated failed sign-ins put on the user's username."""
     from accounts import signin

@@ -13,6 +13,8 @@ urlpatterns = [
     path("users/<int:pk>/reset-2fa/", admin_views.member_reset_two_factor,
          name="member-reset-2fa"),
     path("users/<int:pk>/unlock/", admin_views.member_unlock, name="member-unlock"),
+    path("users/<int:pk>/revoke-tokens/", admin_views.member_revoke_api_tokens,
+         name="member-revoke-tokens"),
     path("users/<int:pk>/password-reset/", admin_views.member_send_password_reset,
          name="member-password-reset"),
     path("invitations/", admin_views.invitation_list, name="invitation-list"),

@@ -29,6 +29,13 @@ class TokenSerializer(serializers.Serializer):
     expiry = serializers.DateTimeField(allow_null=True)
 
 
+class OwnTokenSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The token's first characters, to tell tokens apart.")
+    created = serializers.DateTimeField()
+    expiry = serializers.DateTimeField(allow_null=True)
+    current = serializers.BooleanField(help_text="The token this request was made with.")
+
+
 class DrugSerializer(serializers.ModelSerializer):
     min_adequate_dose_mg = dose_field(read_only=True)
     max_dose_mg = dose_field(read_only=True)

@@ -21,6 +21,8 @@ class DocsView(SpectacularSwaggerSplitView):
 app_name = "api"
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("auth/tokens/", views.TokenList.as_view(), name="token-list"),
+    path("auth/tokens/<str:token_id>/", views.TokenDetail.as_view(), name="token-detail"),
     path("drugs/", views.DrugList.as_view(), name="drug-list"),
     path("patients/", views.PatientList.as_view(), name="patient-list"),
     path("patients/<int:pk>/", views.PatientDetail.as_view(), name="patient-detail"),

@@ -1,11 +1,12 @@
 """The JSON API. Every view starts with an accounts.access helper, like the web views."""
 
+from django.utils import timezone
 from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from knox.models import AuthToken
 from rest_framework import generics, status
-from rest_framework.exceptions import MethodNotAllowed, ValidationError
+from rest_framework.exceptions import MethodNotAllowed, NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -104,6 +105,36 @@ def if_match(request) -> set[int] | None:
 def with_etag(response: Response, record) -> Response:
     response["ETag"] = f'"{record.version}"'
     return response
+
+
+class TokenList(APIView):
+    """GET: your own API tokens (never the tokens themselves: their first characters, when
+    they were issued and when they expire). DELETE .../{id}/ revokes one."""
+
+    access_guard = access.PRACTICE
+    http_method_names = ["get", "head", "options"]
+
+    @extend_schema(responses=serializers.OwnTokenSerializer(many=True))
+    def get(self, request):
+        tokens = AuthToken.objects.filter(user=request.user, expiry__gt=timezone.now())
+        current = getattr(request.auth, "token_key", None)
+        return Response([
+            {"id": token.token_key, "created": token.created, "expiry": token.expiry,
+             "current": token.token_key == current}
+            for token in tokens.order_by("-created")
+        ])
+
+
+class TokenDetail(APIView):
+    access_guard = access.PRACTICE
+    http_method_names = ["delete", "options"]
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, token_id):
+        deleted, _ = AuthToken.objects.filter(user=request.user, token_key=token_id).delete()
+        if not deleted:
+            raise NotFound("No such token.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PatientScopedView(APIView):

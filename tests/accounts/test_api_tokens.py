@@ -73,3 +73,36 @@ def test_requiring_two_factor_revokes_the_tokens_of_members_without_it(
 
     assert not works(api, token)
     assert AuthToken.objects.filter(user=colleague).exists() and colleague_token
+
+
+def test_owners_list_their_tokens_without_seeing_them_and_revoke_one(api, clinician, colleague):
+    first = AuthToken.objects.create(user=clinician)[1]
+    second = AuthToken.objects.create(user=clinician)[1]
+    AuthToken.objects.create(user=colleague)
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {first}")
+
+    listed = client.get("/api/v1/auth/tokens/").json()
+
+    assert len(listed) == 2 and all(first not in str(item) for item in listed)
+    assert sorted(item["current"] for item in listed) == [False, True]
+    other = next(item["id"] for item in listed if not item["current"])
+    assert client.delete(f"/api/v1/auth/tokens/{other}/").status_code == 204
+    assert not works(api, second) and works(api, first)
+    colleague_key = AuthToken.objects.get(user=colleague).token_key
+    assert client.delete(f"/api/v1/auth/tokens/{colleague_key}/").status_code == 404
+
+
+def test_the_practice_admin_revokes_a_members_tokens_and_it_is_audited(
+    api, login, token, clinician, practice_admin
+):
+    from audit.models import AuditEvent
+
+    page = login(practice_admin).get(f"/accounts/users/{clinician.pk}/")
+    assert "1 API token in use" in page.content.decode()
+
+    response = login(practice_admin).post(f"/accounts/users/{clinician.pk}/revoke-tokens/")
+
+    assert response.status_code == 302 and not works(api, token)
+    event = AuditEvent.objects.get(details__event="api_tokens_revoked")
+    assert (event.actor, event.details["api_tokens_deleted"]) == ("admin", 1)
