@@ -37,8 +37,8 @@ class OwnTokenSerializer(serializers.Serializer):
 
 
 class DrugSerializer(serializers.ModelSerializer):
-    min_adequate_dose_mg = dose_field(read_only=True)
-    max_dose_mg = dose_field(read_only=True)
+    min_adequate_dose_mg = dose_field(read_only=True, allow_null=True)
+    max_dose_mg = dose_field(read_only=True, allow_null=True)
 
     class Meta:
         model = Drug

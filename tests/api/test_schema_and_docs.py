@@ -123,3 +123,13 @@ def test_the_schema_and_docs_need_a_signed_in_member(api, db):
 
     assert anonymous.get("/api/v1/schema/").status_code == 401
     assert anonymous.get("/api/v1/docs/").status_code == 401
+
+
+def test_drug_doses_that_may_be_missing_are_documented_as_nullable(as_clinician):
+    schema = as_clinician.get("/api/v1/schema/?format=json").json()
+    drug = schema["components"]["schemas"]["Drug"]["properties"]
+
+    assert drug["min_adequate_dose_mg"].get("nullable") is True
+    assert drug["max_dose_mg"].get("nullable") is True
+    doses = [d["min_adequate_dose_mg"] for d in as_clinician.get("/api/v1/drugs/").json()]
+    assert None in doses  # agomelatine-like entries have none: the schema must allow it
