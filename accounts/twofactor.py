@@ -11,7 +11,6 @@ import segno
 from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from knox.models import AuthToken
 
 from audit.models import Action
 from audit.services import record_event
@@ -137,7 +136,9 @@ def reset_two_factor(user, *, actor=None, ip: str | None = None) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     # Tokens were issued against the old authenticator: they go with it.
-    AuthToken.objects.filter(user=user).delete()
+    from .services import revoke_api_tokens
+
+    revoke_api_tokens(user)
     _audit(actor or user, user, "2fa_reset", ip)
 
 

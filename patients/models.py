@@ -1,4 +1,3 @@
-from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -95,9 +94,9 @@ class Patient(models.Model):
         return reverse("patients:patient-detail", args=[self.pk])
 
     def trd_failed_count_on(self, day) -> int:
-        from treatments.trd import count_on
+        from treatments.trd import count_on, steps_from_stored
 
-        return count_on([(date.fromisoformat(d), n) for d, n in self.trd_count_steps], day)
+        return count_on(steps_from_stored(self.trd_count_steps), day)
 
     @property
     def trd_failed_count(self) -> int:

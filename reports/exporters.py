@@ -23,7 +23,7 @@ from patients.models import Patient
 from trdtracker.validators import today
 from treatments import trd
 from treatments.models import DoseChange, Drug, Therapy, Trial
-from treatments.selectors import evaluate_patient_trials
+from treatments.selectors import evaluate_patient_trials, in_batches
 from treatments.staging import is_failed_bilateral_ect
 
 from .cells import csv_cell, xlsx_cell
@@ -129,17 +129,6 @@ TRIAL_COLUMNS = (
 )
 
 
-def _batches(rows, size: int):
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def trial_rows(job, progress):
     """One row per trial, read as plain tuples in chunks with their dose changes.
 
@@ -153,7 +142,7 @@ def trial_rows(job, progress):
     drugs = {drug.pk: drug for drug in Drug.objects.all()}
     drug_facts = {pk: drug.facts() for pk, drug in drugs.items()}
     rows = trials.values_list(*TRIAL_COLUMNS).iterator(chunk_size=CHUNK_SIZE)
-    for batch in _batches(_chunked(rows, total, progress), CHUNK_SIZE):
+    for batch in in_batches(_chunked(rows, total, progress), CHUNK_SIZE):
         changes: dict[int, list[trd.DoseChange]] = {}
         for trial_id, day, dose in (
             DoseChange.objects.filter(trial_id__in=[row[0] for row in batch])

@@ -13,6 +13,18 @@ from . import measured, options, scales, staging, trd, warnings
 from .models import DoseChange, ScaleScore, Therapy, Trial
 
 
+def in_batches(rows, size: int):
+    """Lists of up to `size` rows from an iterator (a server-side cursor, say)."""
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def active_trials(patient_ids):
     return (
         Trial.objects.active()

@@ -1,6 +1,5 @@
 """Writes of clinical records: validate, save, refresh the TRD summary, audit — one transaction."""
 
-from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,7 +12,7 @@ from trdtracker.validators import today
 
 from . import scales, trd
 from .models import DoseChange, ScaleScore, Therapy, Trial, validate_dose_changes
-from .selectors import active_trials
+from .selectors import active_trials, in_batches
 
 TRIAL_FIELDS = ("drug", "start_date", "end_date", "dose_mg", "adherence", "outcome",
                 "reason_stopped", "notes")
@@ -216,7 +215,7 @@ def _summary(patient, trials, since) -> dict:
     )
     return {
         "trd_evaluated_on": since,
-        "trd_count_steps": [[day.isoformat(), count] for day, count in steps],
+        "trd_count_steps": trd.steps_to_stored(steps),
         "trd_one_failed_on": trd.first_day_with(steps, 1),
         "trd_meets_on": trd.first_day_with(steps, trd.MIN_FAILED_TRIALS),
     }
@@ -249,7 +248,7 @@ def refresh_trd_summaries(patients) -> None:
 
 def _what_it_says(summary: dict, day) -> tuple:
     """What a stored summary says from `day` on: the count that day and each later rise."""
-    steps = [(date.fromisoformat(d), n) for d, n in summary["trd_count_steps"]]
+    steps = trd.steps_from_stored(summary["trd_count_steps"])
     return (trd.count_on(steps, day), tuple((d, n) for d, n in steps if d > day))
 
 
@@ -263,7 +262,7 @@ def repair_trd_summaries(practice_id: int | None = None) -> dict:
     if practice_id is not None:
         patients = patients.filter(practice_id=practice_id)
     as_of, checked, repaired = today(), 0, 0
-    for chunk in _chunks(patients.iterator(chunk_size=1000), 1000):
+    for chunk in in_batches(patients.iterator(chunk_size=1000), 1000):
         by_patient = _trials_by_patient(chunk)
         for patient in chunk:
             checked += 1
@@ -293,14 +292,3 @@ def repair_trd_summaries(practice_id: int | None = None) -> dict:
         "repaired": repaired,
         "meeting_trd": patients.meeting_trd(as_of).count(),
     }
-
-
-def _chunks(iterable, size):
-    chunk = []
-    for item in iterable:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -51,6 +51,8 @@ __all__ = [
     "evaluate_trial",
     "first_day_with",
     "format_dose",
+    "steps_from_stored",
+    "steps_to_stored",
 ]
 
 
@@ -321,6 +323,15 @@ def count_steps(
 def first_day_with(steps: tuple[tuple[date, int], ...], at_least: int) -> date | None:
     """The first day of ``steps`` on which the count is at least ``at_least``."""
     return next((day for day, count in steps if count >= at_least), None)
+
+
+def steps_to_stored(steps) -> list[list]:
+    """The steps as JSON keeps them (Patient.trd_count_steps): [["YYYY-MM-DD", count], ...]."""
+    return [[day.isoformat(), count] for day, count in steps]
+
+
+def steps_from_stored(stored) -> tuple[tuple[date, int], ...]:
+    return tuple((date.fromisoformat(day), count) for day, count in stored)
 
 
 def count_on(steps, day: date) -> int:
