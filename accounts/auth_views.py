@@ -1,9 +1,11 @@
 """Sign-in and sign-out pages: Django's auth views with lockout and audit events."""
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.http import HttpResponseRedirect
+from django.urls import reverse_lazy
 
 from audit.services import client_ip
 
@@ -72,4 +74,45 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
         signin.record_password_reset(self.request, form.user)
+        return response
+
+
+class LockoutPasswordChangeForm(PasswordChangeForm):
+    """The current password is checked like a sign-in: wrong ones count toward the lockout and
+    are audited, so a session left open is no place to guess the password."""
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        try:
+            signin.check_credentials(self.request, self.user.get_username(), old_password,
+                                     channel="password_change")
+        except signin.SigninLocked as locked:
+            raise forms.ValidationError(signin.lock_message(locked.until), code="locked") from None
+        except signin.SigninFailed:
+            raise forms.ValidationError(self.error_messages["password_incorrect"],
+                                        code="password_incorrect") from None
+        return old_password
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Your own password, with the current one (Django's view: sign-in required). This session
+    stays signed in; other sessions and every API token end (Django's session hash and
+    accounts.password_validation)."""
+
+    access_guard = access.SIGNED_IN
+    form_class = LockoutPasswordChangeForm
+    success_url = reverse_lazy("home")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        signin.record_password_change(self.request, form.user)
+        messages.success(self.request, "Your password was changed. Your API tokens were "
+                                       "revoked and your other sessions signed out.")
         return response

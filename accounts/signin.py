@@ -33,6 +33,7 @@ LOCKOUT_WINDOW = timedelta(minutes=15)
 LOCKOUT_DURATION = timedelta(minutes=15)
 UNLOCK_EVENT = "unlock"
 PASSWORD_RESET_EVENT = "password_reset_by_email"
+PASSWORD_CHANGE_EVENT = "password_changed"
 
 
 class SigninLocked(Exception):
@@ -186,14 +187,21 @@ def record_signout(request, user, *, reason: str = "sign_out") -> None:
 
 
 def record_password_reset(request, user) -> None:
-    """A new password from an e-mailed link: the user's API tokens go, the lock is lifted."""
-    from .services import revoke_api_tokens
-
-    revoke_api_tokens(user)
+    """A new password from an e-mailed link lifts the lock (the event is what the lockout reads);
+    the API tokens went with the old password (accounts.password_validation)."""
     record_event(
         actor=user, practice_id=_account(user.username).practice_id,
         action=Action.ACCOUNT_CHANGE, obj=user, ip=client_ip(request),
         details={"event": PASSWORD_RESET_EVENT},
+    )
+
+
+def record_password_change(request, user) -> None:
+    """The user changed their own password on the password page."""
+    record_event(
+        actor=user, practice_id=_account(user.username).practice_id,
+        action=Action.ACCOUNT_CHANGE, obj=user, ip=client_ip(request),
+        details={"event": PASSWORD_CHANGE_EVENT},
     )
 
 

@@ -25,6 +25,7 @@ urlpatterns = [
          name="invitation-revoke"),
     path("invite/<str:token>/", admin_views.invitation_accept, name="invitation-accept"),
     path("settings/", admin_views.practice_settings, name="practice-settings"),
+    path("password/", signin_views.PasswordChangeView.as_view(), name="password-change"),
     # Django's password reset, for anyone who can read the account's email.
     path(
         "password-reset/",

@@ -1,8 +1,9 @@
 """Export jobs over the API: the same form, access rules and service as the Exports page."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.throttling import ScopedRateThrottle
@@ -13,6 +14,17 @@ from audit.services import client_ip
 from reports import services
 from reports.forms import ExportForm
 from reports.views import file_response, job_status
+
+from . import serializers
+from .schema import ApiSchema, error, form_schema
+
+EXPORT_MEDIA_TYPES = ["text/csv", "application/pdf", "application/json",
+                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
+
+
+class Gone(APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = "This export has expired and its file was deleted."
 
 
 def _status(request, job) -> dict:
@@ -36,6 +48,15 @@ def form_values(data: dict) -> dict:
     return values
 
 
+class ExportRequestSchema(ApiSchema):
+    def get_request_serializer(self):
+        body = form_schema(ExportForm(), "The export and its options, at the top level or "
+                                         "inside `options`.")
+        body["properties"]["options"] = {"type": "object",
+                                         "description": "The same options, nested."}
+        return {"application/json": body}
+
+
 class ExportList(APIView):
     """POST {"kind", ...options} (or {"kind", "options": {...}}) → 202 with the job's id."""
 
@@ -43,8 +64,13 @@ class ExportList(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "export_request"
     http_method_names = ["post", "options"]
+    schema = ExportRequestSchema()
 
-    @extend_schema(request=None, responses=None)
+    @extend_schema(responses={
+        202: serializers.ExportAcceptedSerializer,
+        404: error("The patient named in the options is not one of your practice's."),
+        503: error("The export queue is not reachable: nothing was queued; try again later."),
+    })
     def post(self, request):
         if not isinstance(request.data, dict):
             raise ValidationError({"non_field_errors": ["Send a JSON object."]})
@@ -74,7 +100,7 @@ class ExportDetail(APIView):
 
     http_method_names = ["get", "head", "options"]
 
-    @extend_schema(responses=None)
+    @extend_schema(responses=serializers.ExportJobSerializer)
     def get(self, request, pk):
         job = access.get_job_for_user(request.user, pk)
         data = _status(request, job)
@@ -87,6 +113,15 @@ class ExportDownload(APIView):
 
     http_method_names = ["get", "head", "options"]
 
-    @extend_schema(responses=None)
+    @extend_schema(responses={
+        (200, *EXPORT_MEDIA_TYPES): OpenApiResponse(OpenApiTypes.BINARY,
+                                                    description="The file, as an attachment."),
+        410: error("The file has expired and was deleted."),
+    })
     def get(self, request, pk):
-        return file_response(request, access.get_job_for_user(request.user, pk))
+        job = access.get_job_for_user(request.user, pk)
+        if job.file_deleted:
+            raise Gone()
+        if not job.downloadable:
+            raise NotFound("This export has no file (yet).")
+        return file_response(request, job)

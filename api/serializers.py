@@ -5,6 +5,7 @@ from rest_framework.settings import api_settings
 
 from audit.models import AuditEvent
 from patients.models import Patient
+from reports.models import ExportKind, ExportStatus
 from treatments import measured, scales
 from treatments.catalog import resolve_drug
 from treatments.models import Drug, ScaleScore, Therapy, Trial
@@ -285,3 +286,17 @@ class StagingSerializer(serializers.Serializer):
 
 class TrdStatusSerializer(TrdEvaluationSerializer, StagingSerializer):
     """The TRD evaluation with the staging (documents the /trd/ answer)."""
+
+
+class ExportAcceptedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ExportStatus.choices)
+    progress = serializers.IntegerField(min_value=0, max_value=100)
+
+
+class ExportJobSerializer(ExportAcceptedSerializer):
+    """An export's state (documents reports.views.job_status as the API gives it)."""
+
+    kind = serializers.ChoiceField(choices=ExportKind.choices)
+    error = serializers.CharField(allow_blank=True)
+    download_url = serializers.URLField(allow_null=True)

@@ -2,8 +2,7 @@
 
 from django.utils import timezone
 from django.utils.http import parse_etags
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
 from rest_framework import generics, status
 from rest_framework.exceptions import MethodNotAllowed, NotFound, ValidationError
@@ -14,7 +13,6 @@ from rest_framework.views import APIView
 
 from accounts import access, signin, twofactor
 from audit.forms import AuditFilterForm
-from audit.models import Action
 from audit.services import client_ip
 from patients import services as patient_services
 from patients.models import Patient
@@ -26,6 +24,7 @@ from treatments.selectors import (
 )
 
 from . import serializers
+from .schema import form_parameters
 
 
 class TokenView(APIView):
@@ -100,6 +99,16 @@ def if_match(request) -> set[int] | None:
         if value.isdigit() and len(value) < 10:
             versions.add(int(value))
     return versions
+
+
+def query_values(request) -> dict[str, str]:
+    """The query string as single values. `?as_of=` with no value is a 400 (the schema says a
+    date), not a silent "not given" as in a web form."""
+    empty = [name for name, value in request.query_params.items() if value == ""]
+    if empty:
+        raise ValidationError({name: ["Give a value, or leave the parameter out."]
+                               for name in empty})
+    return request.query_params.dict()
 
 
 def with_etag(response: Response, record) -> Response:
@@ -203,6 +212,7 @@ class PatientList(generics.ListCreateAPIView):
 
 
 class PatientDetail(PatientScopedView):
+    versioned = True  # PATCH and DELETE honour If-Match (412 when stale)
     serializer_class = serializers.PatientSerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]
     patient_kwarg = "pk"
@@ -251,6 +261,7 @@ class TrialList(PatientScopedView):
 
 
 class TrialDetail(PatientScopedView):
+    versioned = True  # PATCH and DELETE honour If-Match (412 when stale)
     serializer_class = serializers.TrialSerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]
     capabilities = READ_WRITE
@@ -306,6 +317,7 @@ class TherapyList(PatientScopedView):
 
 
 class TherapyDetail(PatientScopedView):
+    versioned = True  # PATCH and DELETE honour If-Match (412 when stale)
     serializer_class = serializers.TherapySerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]
     capabilities = READ_WRITE
@@ -361,7 +373,7 @@ class TrdStatus(PatientScopedView):
 
     @extend_schema(parameters=[serializers.TrdQuerySerializer])
     def get(self, request, patient_id):
-        query = serializers.TrdQuerySerializer(data=request.query_params)
+        query = serializers.TrdQuerySerializer(data=query_values(self.request))
         query.is_valid(raise_exception=True)
         history = patient_history(self.scope.patient, as_of=query.validated_data.get("as_of"))
         body = serializers.TrdEvaluationSerializer(
@@ -405,18 +417,13 @@ class AuditEventList(generics.ListAPIView):
     serializer_class = serializers.AuditEventSerializer
     http_method_names = ["get", "head", "options"]
 
-    @extend_schema(parameters=[
-        OpenApiParameter("patient", int), OpenApiParameter("identifier", str),
-        OpenApiParameter("actor", str),
-        OpenApiParameter("action", str, enum=Action.values),
-        OpenApiParameter("since", OpenApiTypes.DATE), OpenApiParameter("until", OpenApiTypes.DATE),
-    ])
+    @extend_schema(parameters=form_parameters(AuditFilterForm()))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         events = access.events_visible_to(self.request.user)
-        form = AuditFilterForm(self.request.query_params)
+        form = AuditFilterForm(query_values(self.request))
         if not form.is_valid():
             raise ValidationError(form.errors)
         return form.filter(events, self.request.user.membership.practice_id)

@@ -21,6 +21,12 @@ KIND_OPTIONS = {
 }
 
 
+def drug_class_choices() -> list[tuple[str, str]]:
+    """The catalog's classes, read when the field is validated or drawn (not at import)."""
+    classes = Drug.objects.order_by("drug_class").values_list("drug_class", flat=True)
+    return [("", "Any class")] + [(c, c) for c in dict.fromkeys(classes)]
+
+
 class ExportForm(forms.Form):
     """What to export; shared by the Exports page and the API (field errors → 400)."""
 
@@ -31,7 +37,8 @@ class ExportForm(forms.Form):
     until = forms.DateField(required=False, label="Until (inclusive)", widget=DateInput(),
                             validators=FILTER_DATE_BOUNDS)
     trd_status = forms.ChoiceField(required=False, choices=TRD_STATUS_CHOICES, label="TRD status")
-    drug_class = forms.ChoiceField(required=False, label="Drug class")
+    drug_class = forms.ChoiceField(required=False, label="Drug class",
+                                   choices=lambda: drug_class_choices())
     patient = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
                                  label="Patient id",
                                  help_text="Required for the PDF; optional for FHIR and audit.")
@@ -42,13 +49,6 @@ class ExportForm(forms.Form):
         required=False, label="De-identify",
         help_text="Record numbers become per-export pseudonyms; birth dates become years.",
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        classes = Drug.objects.order_by("drug_class").values_list("drug_class", flat=True)
-        self.fields["drug_class"].choices = [("", "Any class")] + [
-            (c, c) for c in dict.fromkeys(classes)
-        ]
 
     def clean(self):
         data = super().clean()

@@ -19,7 +19,8 @@ PUBLIC = {
     "accounts:password-reset-confirm", "accounts:password-reset-complete",
     "accounts:invitation-accept", "api:token",
 }
-SIGNED_IN = {"home", "twofactor:setup", "twofactor:verify", "twofactor:recovery-codes"}
+SIGNED_IN = {"home", "accounts:password-change", "twofactor:setup", "twofactor:verify",
+             "twofactor:recovery-codes"}
 
 
 def walk(patterns, prefix="", namespaces=()):

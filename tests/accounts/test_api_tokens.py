@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from knox.models import AuthToken
 
-from accounts import services, signin, twofactor
+from accounts import services, twofactor
 from tests.accounts.test_twofactor import enrol
 
 PATIENTS_URL = "/api/v1/patients/"
@@ -43,10 +43,42 @@ def test_use_extends_a_token_only_up_to_the_absolute_limit(api, token, clinician
     assert AuthToken.objects.get(user=clinician).expiry == created + limit
 
 
-def test_a_password_reset_revokes_the_tokens(api, token, clinician):
-    signin.record_password_reset(None, clinician)
+def test_a_password_reset_by_emailed_link_revokes_the_tokens(
+    api, token, clinician, client, mailoutbox
+):
+    from tests.accounts.test_password_reset import LINK, ask_for_reset, set_password
+
+    ask_for_reset(client, clinician.email)
+    set_password(client, LINK.search(mailoutbox[0].body).group(1))
 
     assert not works(api, token)
+
+
+def test_a_password_changed_on_the_password_page_revokes_the_tokens(
+    api, token, clinician, login, password
+):
+    response = login(clinician).post("/accounts/password/", {
+        "old_password": password, "new_password1": "quince-harbour-lantern-41",
+        "new_password2": "quince-harbour-lantern-41",
+    })
+
+    assert response.status_code == 302
+    assert not works(api, token)
+
+
+def test_a_password_set_any_other_way_revokes_the_tokens(api, token, clinician):
+    """The admin site's and `manage.py changepassword`'s path: set_password, then save."""
+    clinician.set_password("quince-harbour-lantern-41")
+    clinician.save()
+
+    assert not works(api, token)
+
+
+def test_saving_a_user_without_a_new_password_keeps_the_tokens(api, token, clinician):
+    clinician.first_name = "Ada"
+    clinician.save()
+
+    assert works(api, token)
 
 
 def test_deactivation_revokes_the_tokens(api, token, clinician, practice_admin):

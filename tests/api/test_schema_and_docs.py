@@ -96,8 +96,97 @@ def test_the_schema_documents_201_for_creates(as_clinician):
     paths = schema(as_clinician)["paths"]
 
     for path in ["/api/v1/patients/", "/api/v1/patients/{patient_id}/trials/",
-                 "/api/v1/patients/{patient_id}/therapies/"]:
-        assert set(paths[path]["post"]["responses"]) == {"201"}, path
+                 "/api/v1/patients/{patient_id}/therapies/",
+                 "/api/v1/patients/{patient_id}/scores/"]:
+        responses = set(paths[path]["post"]["responses"])
+        assert {code for code in responses if code.startswith("2")} == {"201"}, path
+        assert {"400", "401", "403", "415"} <= responses, path
+
+
+def operations(document):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            yield path, method, operation
+
+
+def test_every_signed_in_operation_documents_401_and_403(as_clinician):
+    for path, method, operation in operations(schema(as_clinician)):
+        codes = set(operation["responses"])
+        if path == "/api/v1/auth/token/":
+            assert not {"401", "403"} & codes  # the public front door
+        else:
+            assert {"401", "403"} <= codes, (method, path)
+
+
+def test_operations_document_400_404_and_429_where_they_can_happen(as_clinician):
+    document = schema(as_clinician)
+    for path, method, operation in operations(document):
+        codes = set(operation["responses"])
+        query = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+        if method in {"post", "patch"} or query - {"page"}:
+            assert "400" in codes, (method, path)
+        if "{" in path or "page" in query:
+            assert "404" in codes, (method, path)
+    paths = document["paths"]
+    assert "429" in paths["/api/v1/auth/token/"]["post"]["responses"]
+    assert "429" in paths["/api/v1/exports/"]["post"]["responses"]
+    assert "503" in paths["/api/v1/exports/"]["post"]["responses"]
+    assert "410" in paths["/api/v1/exports/{id}/download/"]["get"]["responses"]
+    assert "400" in paths["/api/v1/patients/{patient_id}/trd/"]["get"]["responses"]
+    assert "400" not in paths["/api/v1/drugs/"]["get"]["responses"]
+
+
+def test_error_answers_are_documented_with_their_bodies(as_clinician):
+    document = schema(as_clinician)
+    operation = document["paths"]["/api/v1/patients/{id}/"]["patch"]
+
+    assert response_schema(operation, "404")["$ref"].endswith("/Error")
+    assert response_schema(operation, "400")["additionalProperties"]
+    assert document["components"]["schemas"]["Error"]["required"] == ["detail"]
+
+
+def test_versioned_writes_document_if_match_and_412(as_clinician):
+    paths = schema(as_clinician)["paths"]
+
+    for path in ["/api/v1/patients/{id}/", "/api/v1/patients/{patient_id}/trials/{id}/",
+                 "/api/v1/patients/{patient_id}/therapies/{id}/"]:
+        for method in ("patch", "delete"):
+            operation = paths[path][method]
+            assert "412" in operation["responses"], (method, path)
+            assert any(p["name"] == "If-Match" and p["in"] == "header"
+                       for p in operation["parameters"]), (method, path)
+        assert "412" not in paths[path]["get"]["responses"]
+
+
+def test_request_bodies_are_documented_as_json(as_clinician):
+    for path, _method, operation in operations(schema(as_clinician)):
+        if "requestBody" in operation:
+            assert set(operation["requestBody"]["content"]) == {"application/json"}, path
+
+
+def test_query_parameters_state_their_bounds(as_clinician):
+    document = schema(as_clinician)
+    audit = {p["name"]: p for p in document["paths"]["/api/v1/audit-events/"]["get"]["parameters"]}
+    patients = document["paths"]["/api/v1/patients/"]["get"]["parameters"]
+
+    assert audit["patient"]["schema"]["minimum"] == 1
+    assert audit["identifier"]["schema"]["maxLength"] == 64
+    assert audit["since"]["schema"]["format"] == "date"
+    assert "1900-01-01" in audit["since"]["description"]
+    assert "2999-12-31" in audit["until"]["description"]
+    assert set(audit["action"]["schema"]["enum"]) >= {"view", "create"}
+    assert next(p for p in patients if p["name"] == "page")["schema"]["minimum"] == 1
+
+
+def test_the_export_request_is_documented_from_its_form(as_clinician):
+    operation = schema(as_clinician)["paths"]["/api/v1/exports/"]["post"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+
+    assert "trials_csv" in body["properties"]["kind"]["enum"]
+    assert body["properties"]["patient"]["minimum"] == 1
+    assert body["properties"]["options"]["type"] == "object"
+    assert body["required"] == ["kind"]
+    assert response_schema(operation, "202")["$ref"].endswith("/ExportAccepted")
 
 
 def test_the_schema_documents_the_as_of_parameter_and_drug_as_text(as_clinician):
@@ -133,3 +222,23 @@ def test_drug_doses_that_may_be_missing_are_documented_as_nullable(as_clinician)
     assert drug["max_dose_mg"].get("nullable") is True
     doses = [d["min_adequate_dose_mg"] for d in as_clinician.get("/api/v1/drugs/").json()]
     assert None in doses  # agomelatine-like entries have none: the schema must allow it
+
+
+def test_an_empty_page_number_is_an_invalid_page(as_clinician, patient):
+    assert as_clinician.get("/api/v1/patients/?page=").status_code == 404
+    assert as_clinician.get("/api/v1/patients/?page=0").status_code == 404
+    assert as_clinician.get("/api/v1/patients/?page=1").status_code == 200
+
+
+def test_an_empty_query_value_is_a_400_not_a_default(as_clinician, patient):
+    trd = as_clinician.get(f"/api/v1/patients/{patient.pk}/trd/?as_of=")
+
+    assert trd.status_code == 400
+    assert list(trd.json()) == ["as_of"]
+
+
+def test_an_auditor_gets_a_400_for_an_empty_audit_filter(as_auditor):
+    response = as_auditor.get("/api/v1/audit-events/?since=&actor=x")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["since"]

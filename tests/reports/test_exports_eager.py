@@ -267,7 +267,9 @@ def test_expired_files_are_deleted_and_downloads_answer_410(run_export, api, aud
     job.refresh_from_db()
     assert job.file_deleted and not job.file and job.status == "done"
     assert not fresh.file.storage.exists(name)
-    assert api(auditor).get(f"{API_EXPORTS}{job.pk}/download/").status_code == 410
+    gone = api(auditor).get(f"{API_EXPORTS}{job.pk}/download/")
+    assert gone.status_code == 410
+    assert gone.json() == {"detail": "This export has expired and its file was deleted."}
     assert login(auditor).get(f"/reports/exports/{job.pk}/download/").status_code == 410
     assert api(auditor).get(f"{API_EXPORTS}{job.pk}/").json()["download_url"] is None
     fresh.refresh_from_db()
