@@ -282,6 +282,9 @@ class PatientScope:
     def therapy(self, pk):
         return self._one(self.therapies(), pk, "therapy")
 
+    def score(self, pk):
+        return self._one(self.scores(), pk, "score")
+
     def _one(self, queryset, pk, name):
         try:
             record = queryset.get(pk=checked_id(pk))

@@ -9,7 +9,7 @@ from django.urls import reverse_lazy
 
 from audit.services import client_ip
 
-from . import access, ratelimit, signin
+from . import access, form_recovery, ratelimit, signin
 
 
 class LockoutAuthenticationForm(AuthenticationForm):
@@ -38,6 +38,7 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form):
         response = super().form_valid(form)
         signin.record_signin(self.request, form.get_user(), channel="web")
+        form_recovery.signed_in(self.request, form.get_user())
         return response
 
 

@@ -5,7 +5,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
-from . import signin
+from . import form_recovery, signin
 from .access import declared_guard, membership_of
 
 
@@ -32,7 +32,11 @@ class AccessGuardMiddleware:
 
 
 class IdleTimeoutMiddleware:
-    """Signs a user out after their practice's idle timeout without a request."""
+    """Signs a user out after their practice's idle timeout without a request.
+
+    A form posted after that keeps its input for the same user's next sign-in
+    (accounts.form_recovery): posted as the session ends, or later from another tab of the
+    same browser."""
 
     SESSION_KEY = "last_activity"
 
@@ -45,9 +49,25 @@ class IdleTimeoutMiddleware:
             now = int(time.time())
             last = request.session.get(self.SESSION_KEY)
             if last is not None and now - last > membership.practice.session_idle_minutes * 60:
-                signin.record_signout(request, request.user, reason="idle_timeout")
+                user = request.user
+                signin.record_signout(request, user, reason="idle_timeout")
                 logout(request)
-                messages.info(request, "You were signed out after a period of inactivity.")
+                form_recovery.remember_signed_out(request, user)
+                if form_recovery.keep(request, user.pk):
+                    messages.info(request, form_recovery.KEPT_MESSAGE)
+                else:
+                    messages.info(request, "You were signed out after a period of inactivity.")
                 return redirect_to_login(request.get_full_path())
             request.session[self.SESSION_KEY] = now
         return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """A form posted from another tab after the idle timeout had signed this browser out
+        (CsrfViewMiddleware has checked it by now)."""
+        if request.method != "POST" or request.user.is_authenticated:
+            return None
+        owner = form_recovery.signed_out_user_id(request)
+        if not form_recovery.is_restorable(view_func) or not form_recovery.keep(request, owner):
+            return None
+        messages.info(request, form_recovery.KEPT_MESSAGE)
+        return redirect_to_login(request.get_full_path())

@@ -13,6 +13,8 @@ EXEMPT_VIEWS = {
     ("accounts", "invitation-accept"), ("accounts", "password-reset"),
     ("accounts", "password-reset-done"), ("accounts", "password-reset-confirm"),
     ("accounts", "password-reset-complete"),
+    # Keeping a session alive on the two-factor pages themselves (it reads nothing).
+    ("accounts", "keep-alive"),
 }
 # The API is token-based and asks for the code when it issues a token, so it is never
 # redirected. But DRF also accepts the session cookie, so a session that has not passed

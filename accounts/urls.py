@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import access, admin_views
+from . import access, admin_views, views
 from . import auth_views as signin_views
 
 app_name = "accounts"
@@ -26,6 +26,7 @@ urlpatterns = [
     path("invite/<str:token>/", admin_views.invitation_accept, name="invitation-accept"),
     path("settings/", admin_views.practice_settings, name="practice-settings"),
     path("password/", signin_views.PasswordChangeView.as_view(), name="password-change"),
+    path("keep-alive/", views.keep_alive, name="keep-alive"),
     # Django's password reset, for anyone who can read the account's email.
     path(
         "password-reset/",

@@ -1,7 +1,10 @@
 from django.db.models import Count, Q
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_POST
 
 from trdtracker.validators import today
+from treatments.selectors import clinician_worklist
 
 from . import access
 
@@ -10,13 +13,35 @@ from . import access
 def home(request):
     membership = access.membership_of(request.user)
     caps = access.capabilities_of(membership)
-    summary = None
+    summary = worklist = None
     if access.VIEW_CLINICAL in caps:
         summary = access.patients_visible_to(request.user).aggregate(
             patients=Count("id"), meeting_trd=Count("id", filter=Q(trd_meets_on__lte=today()))
         )
+    # The worklist is for those who treat: an auditor reads records but has no worklist.
+    if access.EDIT_CLINICAL in caps:
+        worklist = clinician_worklist(
+            access.patients_visible_to(request.user, access.EDIT_CLINICAL)
+        )
+        access.record_list_read(request, worklist.patients, {"page": "home-worklist"})
     return render(
         request,
         "home.html",
-        {"membership": membership, "summary": summary, "caps": caps},
+        {"membership": membership, "summary": summary, "caps": caps, "worklist": worklist},
     )
+
+
+@access.signed_in_view
+@require_POST
+def keep_alive(request):
+    """"Stay signed in" on the session-timeout warning (static/js/session_timeout.js).
+
+    Any request restarts the idle clock (accounts.middleware.IdleTimeoutMiddleware), this one
+    included; a session that has already ended is signed out there and never gets here. The
+    answer says how many seconds the session now has.
+    """
+    response = HttpResponse(status=204)
+    membership = access.membership_of(request.user)
+    if membership is not None:
+        response["X-Session-Seconds-Left"] = str(membership.practice.session_idle_minutes * 60)
+    return response

@@ -75,7 +75,8 @@ class ApiSchema(AutoSchema):
     def _error_responses(self, operation: dict) -> dict:
         errors = {}
         query = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
-        if self.method in BODY_METHODS or query - {"page"}:
+        takes_body = self.method in BODY_METHODS or "requestBody" in operation
+        if takes_body or query - {"page"}:
             errors[400] = FIELD_ERRORS
         if getattr(self.view, "access_guard", None) != access.PUBLIC:
             errors[401] = UNAUTHENTICATED
@@ -84,7 +85,7 @@ class ApiSchema(AutoSchema):
             errors[404] = NOT_FOUND
         if self._is_conditional_write():
             errors[412] = STALE
-        if self.method in BODY_METHODS:
+        if takes_body:
             errors[415] = UNSUPPORTED
         if getattr(self.view, "throttle_classes", None):
             errors[429] = THROTTLED

@@ -174,13 +174,28 @@ class ScoreSerializer(serializers.ModelSerializer):
             raise
 
     def validate(self, attrs):
-        scale, total, items = attrs["scale"], attrs.get("total"), attrs.get("items") or []
+        scale, total, items = attrs.get("scale"), attrs.get("total"), attrs.get("items") or []
+        if self.instance is not None:
+            # A correction (PATCH): what is not sent stays as recorded, except that new items
+            # without a total get their sum as the total.
+            scale = scale or self.instance.scale
+            if "items" not in attrs:
+                items = list(self.instance.items or [])
+            if "total" not in attrs and "items" not in attrs:
+                total = self.instance.total
         errors = scales.validate(scale, total, items)
         if scale != scales.PHQ9 and total is None:
             errors["total"] = f"Enter the {scales.SCALES[scale].name} total."
         if errors:
             raise serializers.ValidationError({field: [message] for field, message in errors.items()})
         return {**attrs, "items": items, "total": scales.total_of(scale, total, items)}
+
+
+class DeletionSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=500, required=False,
+        help_text="Why the record is removed (or `?reason=`). Required: kept in the audit trail.",
+    )
 
 
 class TrdQuerySerializer(serializers.Serializer):

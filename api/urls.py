@@ -34,6 +34,8 @@ urlpatterns = [
     path("patients/<int:patient_id>/therapies/<int:pk>/", views.TherapyDetail.as_view(),
          name="therapy-detail"),
     path("patients/<int:patient_id>/scores/", views.ScoreList.as_view(), name="score-list"),
+    path("patients/<int:patient_id>/scores/<int:pk>/", views.ScoreDetail.as_view(),
+         name="score-detail"),
     path("patients/<int:patient_id>/trd/", views.TrdStatus.as_view(), name="trd"),
     path("patients/<int:patient_id>/options/", views.PatientOptions.as_view(), name="options"),
     path("patients/<int:patient_id>/warnings/", views.PatientWarnings.as_view(),

@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 from django.utils.http import parse_etags
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from knox.models import AuthToken
 from rest_framework import generics, status
 from rest_framework.exceptions import MethodNotAllowed, NotFound, ValidationError
@@ -109,6 +109,21 @@ def query_values(request) -> dict[str, str]:
         raise ValidationError({name: ["Give a value, or leave the parameter out."]
                                for name in empty})
     return request.query_params.dict()
+
+
+def deletion_reason(request) -> str:
+    """Why a record is removed: `{"reason": ...}` in the body or `?reason=`; checked by the
+    services (audit.services.clean_deletion_reason), so a missing one is a 400 on `reason`."""
+    body = request.data if isinstance(request.data, dict) else {}
+    return body.get("reason", request.query_params.get("reason"))
+
+
+REMOVAL = {
+    "request": serializers.DeletionSerializer,
+    "parameters": [OpenApiParameter(
+        "reason", str, description="Why the record is removed (or `reason` in the body). "
+                                   "Required: kept in the audit trail.")],
+}
 
 
 def with_etag(response: Response, record) -> Response:
@@ -232,8 +247,10 @@ class PatientDetail(PatientScopedView):
         )
         return with_etag(Response(serializers.PatientSerializer(patient).data), patient)
 
+    @extend_schema(**REMOVAL)
     def delete(self, request, pk):
-        patient_services.patient_delete(scope=self.scope, if_match=if_match(request))
+        patient_services.patient_delete(scope=self.scope, reason=deletion_reason(request),
+                                        if_match=if_match(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -286,9 +303,11 @@ class TrialDetail(PatientScopedView):
         fresh = self.scope.trial(pk)
         return with_etag(Response(serializers.TrialSerializer(fresh).data), fresh)
 
+    @extend_schema(**REMOVAL)
     def delete(self, request, patient_id, pk):
         treatment_services.trial_delete(
-            scope=self.scope, trial=self.scope.trial(pk), if_match=if_match(request)
+            scope=self.scope, trial=self.scope.trial(pk), reason=deletion_reason(request),
+            if_match=if_match(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -316,32 +335,53 @@ class TherapyList(PatientScopedView):
         )
 
 
-class TherapyDetail(PatientScopedView):
+class RecordDetail(PatientScopedView):
+    """One record of the patient: read, changed (PATCH, If-Match) or removed with a reason
+    (DELETE). Subclasses name the record (`find`) and its services (`update`, `remove`)."""
+
     versioned = True  # PATCH and DELETE honour If-Match (412 when stale)
-    serializer_class = serializers.TherapySerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]
     capabilities = READ_WRITE
-    audit_name = "therapy"
+
+    def find(self, pk):
+        raise NotImplementedError
+
+    def update(self, record, changes: dict, versions):
+        raise NotImplementedError
+
+    def remove(self, record, reason, versions) -> None:
+        raise NotImplementedError
 
     def get(self, request, patient_id, pk):
-        therapy = self.scope.therapy(pk)
-        return with_etag(Response(serializers.TherapySerializer(therapy).data), therapy)
+        record = self.find(pk)
+        return with_etag(Response(self.serializer_class(record).data), record)
 
     def patch(self, request, patient_id, pk):
-        therapy = self.scope.therapy(pk)
-        serializer = serializers.TherapySerializer(therapy, data=request.data, partial=True)
+        serializer = self.serializer_class(self.find(pk), data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        therapy = treatment_services.therapy_update(
-            scope=self.scope, therapy=therapy, changes=serializer.validated_data,
-            if_match=if_match(request),
-        )
-        return with_etag(Response(serializers.TherapySerializer(therapy).data), therapy)
+        record = self.update(serializer.instance, serializer.validated_data, if_match(request))
+        return with_etag(Response(self.serializer_class(record).data), record)
 
+    @extend_schema(**REMOVAL)
     def delete(self, request, patient_id, pk):
-        treatment_services.therapy_delete(
-            scope=self.scope, therapy=self.scope.therapy(pk), if_match=if_match(request)
-        )
+        self.remove(self.find(pk), deletion_reason(request), if_match(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TherapyDetail(RecordDetail):
+    serializer_class = serializers.TherapySerializer
+    audit_name = "therapy"
+
+    def find(self, pk):
+        return self.scope.therapy(pk)
+
+    def update(self, record, changes, versions):
+        return treatment_services.therapy_update(scope=self.scope, therapy=record,
+                                                 changes=changes, if_match=versions)
+
+    def remove(self, record, reason, versions):
+        treatment_services.therapy_delete(scope=self.scope, therapy=record, reason=reason,
+                                          if_match=versions)
 
 
 class ScoreList(PatientScopedView):
@@ -363,6 +403,24 @@ class ScoreList(PatientScopedView):
             scope=self.scope, score=ScaleScore(**serializer.validated_data)
         )
         return Response(serializers.ScoreSerializer(score).data, status=status.HTTP_201_CREATED)
+
+
+class ScoreDetail(RecordDetail):
+    """One score: read, corrected (PATCH, If-Match) or removed with a reason (DELETE)."""
+
+    serializer_class = serializers.ScoreSerializer
+    audit_name = "score"
+
+    def find(self, pk):
+        return self.scope.score(pk)
+
+    def update(self, record, changes, versions):
+        return treatment_services.score_update(scope=self.scope, score=record, changes=changes,
+                                               if_match=versions)
+
+    def remove(self, record, reason, versions):
+        treatment_services.score_delete(scope=self.scope, score=record, reason=reason,
+                                        if_match=versions)
 
 
 class TrdStatus(PatientScopedView):

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from .models import Action, AuditEvent, AuditEventPatient
 
@@ -72,11 +73,31 @@ def _or_none(value):
     return None if value in ("", []) else value
 
 
-def deletion_details(record_state: dict, deleted_at) -> dict:
-    """What a (soft) delete event keeps: the change to deleted_at and the record as it was."""
+DELETION_REASON_MAX_LENGTH = 500
+
+
+def clean_deletion_reason(reason) -> str:
+    """Every removal of a clinical record says why (kept in its audit event): the one check,
+    used by the services, the web forms and the API. Raises ValidationError on `reason`."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationError({"reason": ["Say why this record is removed."]})
+    reason = reason.strip()
+    if len(reason) > DELETION_REASON_MAX_LENGTH:
+        raise ValidationError({"reason": [
+            f"Keep the reason to {DELETION_REASON_MAX_LENGTH} characters or fewer."
+        ]})
+    if "\x00" in reason:
+        raise ValidationError({"reason": ["Null characters are not allowed."]})
+    return reason
+
+
+def deletion_details(record_state: dict, deleted_at, reason: str) -> dict:
+    """What a (soft) delete event keeps: the change to deleted_at, the record as it was, and
+    why (already checked by clean_deletion_reason)."""
     return {
         "changes": {"deleted_at": [None, json_safe(deleted_at)]},
         "record": json_safe(record_state),
+        "reason": reason,
     }
 
 

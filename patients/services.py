@@ -4,7 +4,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.models import Action
-from audit.services import deletion_details, model_changes, record_event
+from audit.services import (
+    clean_deletion_reason,
+    deletion_details,
+    model_changes,
+    record_event,
+)
 from treatments.services import refresh_trd_summary
 
 from .models import Patient
@@ -59,7 +64,8 @@ def patient_update(*, scope, changes: dict, if_match: set[int] | None = None) ->
 
 
 @transaction.atomic
-def patient_delete(*, scope, if_match: set[int] | None = None) -> None:
+def patient_delete(*, scope, reason: str, if_match: set[int] | None = None) -> None:
+    reason = clean_deletion_reason(reason)
     patient = lock(Patient.objects.active(), scope.patient.pk, if_match)
     patient.deleted_at = timezone.now()
     patient.version += 1
@@ -67,5 +73,5 @@ def patient_delete(*, scope, if_match: set[int] | None = None) -> None:
     record_event(
         actor=scope.user, practice_id=patient.practice_id, action=Action.DELETE, obj=patient,
         patient_id=patient.pk, ip=scope.ip,
-        details=deletion_details(patient_state(patient), patient.deleted_at),
+        details=deletion_details(patient_state(patient), patient.deleted_at, reason),
     )

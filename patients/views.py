@@ -1,8 +1,9 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
-from accounts import access
+from accounts import access, form_recovery
 from audit.models import Action, AuditEvent
 from treatments.selectors import (
     patient_history,
@@ -13,7 +14,9 @@ from treatments.timeline import build_timeline
 
 from . import services
 from .forms import PatientForm, PatientSearchForm
+from .history import describe, record_names
 from .models import Patient
+from .removal import confirm_removal
 from .versioning import StaleVersion
 
 PAGE_SIZE = 25
@@ -51,11 +54,13 @@ def patient_detail(request, scope):
     patient = scope.patient
     history = patient_history(patient)
     warnings, staging = patient_warnings_and_staging(history)
-    changes = AuditEvent.objects.filter(
+    events = AuditEvent.objects.filter(
         practice_id=patient.practice_id,
         patient_id=patient.pk,
         action__in=[Action.CREATE, Action.UPDATE, Action.DELETE],
     )[:20]
+    names = record_names(patient)
+    changes = [describe(event, names) for event in events]
     return render(
         request,
         "patients/patient_detail.html",
@@ -73,6 +78,7 @@ def patient_detail(request, scope):
 
 
 @access.practice_view
+@form_recovery.restorable
 def patient_create(request):
     scope = access.open_practice_scope(request, access.EDIT_CLINICAL)
     form = PatientForm(request.POST or None, instance=Patient(practice=scope.practice))
@@ -84,6 +90,7 @@ def patient_create(request):
 
 
 @access.patient_view(access.EDIT_CLINICAL, kwarg="pk", page="patient-edit")
+@form_recovery.restorable
 def patient_update(request, scope):
     patient = scope.patient
     form = PatientForm(request.POST or None, instance=patient)
@@ -101,15 +108,10 @@ def patient_update(request, scope):
 @access.patient_view(access.EDIT_CLINICAL, kwarg="pk", page="patient-delete")
 def patient_delete(request, scope):
     patient = scope.patient
-    if request.method == "POST":
-        services.patient_delete(scope=scope)
-        messages.success(
-            request, f"Patient {patient.identifier} removed (kept in the audit trail)."
-        )
-        return redirect("patients:patient-list")
-    return render(
-        request,
-        "confirm_delete.html",
-        {"what": f"patient {patient.identifier} and their treatment history",
-         "cancel_url": patient.get_absolute_url()},
+    return confirm_removal(
+        request, what=f"patient {patient.identifier} and their treatment history",
+        cancel_url=patient.get_absolute_url(),
+        remove=lambda reason: services.patient_delete(scope=scope, reason=reason),
+        done_url=reverse("patients:patient-list"),
+        done_message=f"Patient {patient.identifier} removed (kept in the audit trail).",
     )

@@ -1,6 +1,8 @@
 """Deny by default: every URL declares its front door, and every patient URL goes through the
 patient scope (another practice's patient is 404; one read writes one `view` event)."""
 
+from datetime import timedelta
+
 import pytest
 from django.http import HttpResponse
 from django.test import override_settings
@@ -11,7 +13,8 @@ from accounts import access
 from accounts.models import Role
 from api.permissions import DeclaredAccess
 from audit.models import AuditEvent
-from tests.factories import ScaleScoreFactory, TherapyFactory, TrialFactory, member
+from tests.factories import ScaleScoreFactory, TherapyFactory, TrialFactory, drug, member
+from trdtracker.validators import today
 
 # Pages anyone may open, and pages any signed-in user may open: a new entry here is a decision.
 PUBLIC = {
@@ -20,7 +23,7 @@ PUBLIC = {
     "accounts:invitation-accept", "api:token",
 }
 SIGNED_IN = {"home", "accounts:password-change", "twofactor:setup", "twofactor:verify",
-             "twofactor:recovery-codes"}
+             "twofactor:recovery-codes", "accounts:keep-alive"}
 
 
 def walk(patterns, prefix="", namespaces=()):
@@ -119,21 +122,32 @@ PATIENT_URLS = [
 
 
 def test_the_patient_urls_are_the_ones_expected():
-    assert len(PATIENT_URLS) == 22, PATIENT_URLS
+    assert len(PATIENT_URLS) == 27, PATIENT_URLS
 
 
-def concrete(route: str, patient, trial, therapy) -> str:
-    """The route with real ids: the patient's, and the trial's or therapy's for a sub-record."""
+def concrete(route: str, patient, records) -> str:
+    """The route with real ids: the patient's, and the trial's, medicine's, therapy's or
+    score's for a sub-record."""
     if "<int:patient_id>" not in route:
         return "/" + route.replace("<int:pk>", str(patient.pk))
-    sub = trial.pk if "trial" in route else therapy.pk
+    kind = next((kind for kind in ("trial", "medicine", "score", "therap") if kind in route), None)
+    sub = records[kind].pk if kind else None
     return "/" + route.replace("<int:patient_id>", str(patient.pk)).replace("<int:pk>", str(sub))
 
 
 @pytest.fixture
 def records(patient):
-    ScaleScoreFactory(patient=patient, scale="phq9", items=[1] * 9, total=9)
-    return TrialFactory(patient=patient), TherapyFactory(patient=patient)
+    """A trial that ended 60 days ago with scores that measure its outcome (so every page about
+    it has something to show), a therapy and the scores."""
+    start = today() - timedelta(days=120)
+    trial = TrialFactory(patient=patient, start_date=start, end_date=start + timedelta(days=60))
+    ScaleScoreFactory(patient=patient, scale="phq9", items=[3, 3, 3, 3, 2, 2, 2, 1, 1],
+                      total=20, date=start)
+    score = ScaleScoreFactory(patient=patient, scale="phq9", items=[1] * 9, total=9,
+                              date=start + timedelta(days=55))
+    medicine = TrialFactory(patient=patient, drug=drug("lithium"), dose_mg=600)
+    return {"trial": trial, "medicine": medicine, "score": score,
+            "therap": TherapyFactory(patient=patient)}
 
 
 @pytest.mark.parametrize(("route", "name"), PATIENT_URLS, ids=[n for _, n in PATIENT_URLS])
@@ -143,8 +157,7 @@ def test_a_patient_url_hides_other_practices_and_records_one_read(
     # Clinical and audit rights, so that every patient URL is open to them in their practice.
     reviewer = member(practice, Role.CLINICIAN, Role.AUDITOR, username="reviewer")
     outsider = member(other_practice, Role.CLINICIAN, Role.AUDITOR, username="outsider")
-    trial, therapy = records
-    url = concrete(route, patient, trial, therapy)
+    url = concrete(route, patient, records)
 
     assert login(outsider).get(url).status_code == 404
     assert not AuditEvent.objects.filter(action="view").exists()

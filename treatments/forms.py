@@ -1,21 +1,10 @@
-from collections import defaultdict
-
 from django import forms
 
 from patients.forms import DateInput, VersionedForm
 
 from . import scales
-from .models import DoseChange, Drug, ScaleScore, Therapy, Trial
-
-
-def grouped_drug_choices(drugs) -> list:
-    """Antidepressants grouped by class first, then the other agents."""
-    groups = defaultdict(list)
-    for drug in drugs:
-        group = drug.drug_class if drug.is_antidepressant else f"Not an antidepressant: {drug.drug_class}"
-        brands = f" ({', '.join(drug.brand_names)})" if drug.brand_names else ""
-        groups[(not drug.is_antidepressant, group)].append((drug.pk, f"{drug.name}{brands}"))
-    return [("", "Choose a drug…")] + [(group, items) for (_, group), items in sorted(groups.items())]
+from .models import DoseChange, Drug, Outcome, ScaleScore, Therapy, Trial
+from .widgets import DrugChoiceField
 
 
 class TrialForm(VersionedForm):
@@ -23,6 +12,7 @@ class TrialForm(VersionedForm):
         model = Trial
         fields = ["drug", "start_date", "end_date", "dose_mg", "adherence", "outcome",
                   "reason_stopped", "notes"]
+        field_classes = {"drug": DrugChoiceField}
         widgets = {
             "start_date": DateInput(),
             "end_date": DateInput(),
@@ -32,13 +22,52 @@ class TrialForm(VersionedForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.drugs = list(Drug.objects.all())
-        self.fields["drug"].queryset = Drug.objects.all()
-        self.fields["drug"].choices = grouped_drug_choices(self.drugs)
+        antidepressants = Drug.objects.filter(is_antidepressant=True)
+        self.drugs = list(antidepressants)
+        self.fields["drug"].queryset = antidepressants
         self.fields["drug"].widget.attrs["data-dose-hint-target"] = "dose-hint"
+        self.fields["drug"].help_text = (
+            "Antidepressants only: augmentation agents and other medicines are added as "
+            "other medicines.")
 
     def dose_hints(self) -> dict[str, str]:
         return {str(drug.pk): drug.dose_hint() for drug in self.drugs}
+
+
+class MedicineForm(VersionedForm):
+    """An augmentation agent or another medicine (an interaction partner such as the pill,
+    valproate or rifampin): dates, dose and notes; augmentation agents also their outcome,
+    which the staging reads. Stored as a Trial, never weighed as an antidepressant trial."""
+
+    class Meta:
+        model = Trial
+        fields = ["drug", "start_date", "end_date", "dose_mg", "outcome", "notes"]
+        field_classes = {"drug": DrugChoiceField}
+        widgets = {
+            "start_date": DateInput(),
+            "end_date": DateInput(),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+            "dose_mg": forms.NumberInput(attrs={"step": "any", "min": "0"}),
+        }
+        labels = {"drug": "Medicine", "dose_mg": "Dose (mg/day)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["drug"].queryset = Drug.objects.filter(is_antidepressant=False)
+        self.fields["outcome"].required = False
+        self.fields["outcome"].label = "Outcome (augmentation agents only)"
+        self.fields["outcome"].help_text = (
+            "For lithium, an antipsychotic or liothyronine added to an antidepressant; "
+            "left as unknown for other medicines.")
+
+    def clean(self):
+        data = super().clean()
+        drug = data.get("drug")
+        if drug is not None and not drug.is_augmentation_agent:
+            data["outcome"] = Outcome.UNKNOWN
+        elif not data.get("outcome"):
+            data["outcome"] = Outcome.UNKNOWN
+        return data
 
 
 class DoseChangeForm(forms.ModelForm):
@@ -108,12 +137,13 @@ PHQ9_ITEM_LABELS = (
     "Moving or speaking slowly, or being restless",
     "Thoughts of being better off dead or of self-harm",
 )
-PHQ9_ANSWERS = [("", "—"), ("0", "0 · not at all"), ("1", "1 · several days"),
+PHQ9_ANSWERS = [("0", "0 · not at all"), ("1", "1 · several days"),
                 ("2", "2 · more than half the days"), ("3", "3 · nearly every day")]
 
 
-class ScoreForm(forms.ModelForm):
-    """One score: PHQ-9 by its nine items (the total is their sum), the others by total."""
+class ScoreForm(VersionedForm):
+    """One score: PHQ-9 by its nine items (the total is their sum), the others by total.
+    Also the correction of a recorded score (VersionedForm: a stale edit is refused)."""
 
     class Meta:
         model = ScaleScore
@@ -130,11 +160,18 @@ class ScoreForm(forms.ModelForm):
         self.fields["scale"].widget.attrs["data-score-scale"] = ""
         self.fields["total"].required = False
         self.fields["total"].widget.attrs.update({"min": "0", "max": "60"})
+        recorded = list(self.instance.items or []) if self.instance.pk else []
+        if self.instance.scale == scales.PHQ9:
+            self.initial["total"] = None  # computed from the items, which may be corrected
         for number, label in enumerate(PHQ9_ITEM_LABELS, start=1):
             self.fields[f"item_{number}"] = forms.TypedChoiceField(
                 label=f"{number}. {label}", choices=PHQ9_ANSWERS, coerce=int,
-                empty_value=None, required=False,
+                empty_value=None, required=False, widget=forms.RadioSelect,
+                initial=recorded[number - 1] if len(recorded) >= number else None,
             )
+
+    def changes(self) -> dict:
+        return {**super().changes(), "items": self.instance.items}
 
     def item_fields(self):
         return [self[f"item_{number}"] for number in range(1, len(PHQ9_ITEM_LABELS) + 1)]

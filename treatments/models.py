@@ -149,6 +149,11 @@ class Trial(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    @property
+    def has_ended(self) -> bool:
+        """Ended by today: only then can its scores stand for its outcome."""
+        return self.end_date is not None and self.end_date <= today()
+
     def facts(self, dose_changes=None) -> trd.TrialFacts:
         changes = self.dose_changes.all() if dose_changes is None else dose_changes
         return trd.TrialFacts(

@@ -275,3 +275,12 @@ def options_for_patient(
         )
         for option in load_options()
     ]
+
+
+def in_discussion_order(items: Iterable[PatientOption]) -> list[PatientOption]:
+    """The options not yet tried first, then those already tried; file order within each.
+
+    The patient page, the discussion sheet and the API list them in this order, so what is
+    still open to discuss comes before what the record shows was done.
+    """
+    return sorted(items, key=lambda item: item.already_tried)

@@ -1,15 +1,17 @@
 """Reads: load a patient's records in a constant number of queries and evaluate them."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from trdtracker.validators import today
 
-from . import measured, options, scales, staging, trd, warnings
+from . import measured, options, scales, staging, trd, warnings, worklist
 from .models import DoseChange, ScaleScore, Therapy, Trial
 
 
@@ -129,6 +131,20 @@ class PatientHistory:
             rows.append((trial, item, outcome, measured.disagrees(trial.outcome, outcome)))
         return rows
 
+    def antidepressant_rows(self):
+        """The trial table's rows: antidepressant trials only."""
+        return [row for row in self.trial_rows() if row[0].drug.is_antidepressant]
+
+    def other_medicines(self):
+        """Augmentation agents and other medicines (interaction partners such as the pill,
+        valproate or rifampin): recorded beside the trials, never weighed as trials."""
+        return [trial for trial in self.trials if not trial.drug.is_antidepressant]
+
+    def trials_not_counting(self):
+        """The antidepressant trials that do not count toward TRD, with their reasons."""
+        return [item for item in self.evaluation.trials
+                if item.trial.drug.is_antidepressant and not item.counts_toward_trd]
+
 
 def patient_history(patient, as_of: date | None = None) -> PatientHistory:
     trials = list(active_trials([patient.pk]))
@@ -148,10 +164,13 @@ def patient_history(patient, as_of: date | None = None) -> PatientHistory:
 
 
 def patient_options(trials, therapies) -> list[options.PatientOption]:
-    return options.options_for_patient(
-        therapy_kinds={therapy.kind for therapy in therapies},
-        drug_names={trial.drug.name for trial in trials},
-        drug_classes={trial.drug.drug_class for trial in trials},
+    """Every option, the ones not yet tried first (see options.in_discussion_order)."""
+    return options.in_discussion_order(
+        options.options_for_patient(
+            therapy_kinds={therapy.kind for therapy in therapies},
+            drug_names={trial.drug.name for trial in trials},
+            drug_classes={trial.drug.drug_class for trial in trials},
+        )
     )
 
 
@@ -177,3 +196,65 @@ def patient_warnings_and_staging(
         ],
     )
     return found, stages
+
+
+def clinician_worklist(patients, as_of: date | None = None) -> worklist.Worklist:
+    """The home page's worklist for `patients` (from access.patients_visible_to), loaded in
+    four queries whatever their number: the patients, their scores, their trials with the
+    drugs, the trials' dose changes. The rules are treatments.worklist's."""
+    as_of = as_of or today()
+    by_id = {patient.pk: patient for patient in patients}
+    ids = patients.values("pk")  # a subquery, not a long list of parameters
+    scores = defaultdict(list)
+    for score in ScaleScore.objects.active().filter(patient_id__in=ids).order_by("date", "id"):
+        scores[score.patient_id].append(score)
+    trials = defaultdict(list)
+    for trial in active_trials(ids):
+        if trial.patient_id in by_id:  # not a patient added since the first query
+            trial.patient = by_id[trial.patient_id]
+            trials[trial.patient_id].append(trial)
+
+    risk, reviews, disagreements, unscored = [], [], [], []
+    for patient in by_id.values():
+        patient_scores = scores[patient.pk]
+        found = suicide_risk(patient, patient_scores)
+        if found is not None:
+            facts = {"flagged_by_clinician": found.flagged_by_clinician,
+                     "phq9_item9": found.phq9_item9, "phq9_date": found.phq9_date}
+            risk.append(worklist.Row(
+                patient, worklist.risk_reason(**facts),
+                on=worklist.risk_date(**facts,
+                                      record_changed=timezone.localdate(patient.updated_at)),
+            ))
+        patient_trials = trials[patient.pk]
+        outcomes = measured_outcomes(patient_trials, patient_scores, as_of)
+        last_score = patient_scores[-1].date if patient_scores else None
+        for trial in patient_trials:
+            outcome = outcomes[trial.pk]
+            if measured.disagrees(trial.outcome, outcome):
+                disagreements.append(worklist.Row(
+                    patient,
+                    worklist.disagreement_reason(trial.get_outcome_display(), outcome.label,
+                                                 outcome.short),
+                    on=outcome.end.date, trials=(trial,),
+                ))
+        # Reviews and score gaps are about antidepressant trials, not the other medicines.
+        ongoing = [trial for trial in patient_trials
+                   if trial.end_date is None and trial.drug.is_antidepressant]
+        for trial in ongoing:
+            due = worklist.review_due(trial.facts(), today=as_of)
+            if due is not None:
+                reviews.append(worklist.Row(patient, due.reason, on=due.on, trials=(trial,)))
+        if ongoing and worklist.score_overdue(last_score, today=as_of):
+            unscored.append(worklist.Row(
+                patient, worklist.no_score_reason(last_score, today=as_of),
+                on=last_score, trials=tuple(ongoing),
+            ))
+    return worklist.Worklist(
+        as_of=as_of,
+        suicide_risk=worklist.newest_first(risk),
+        reviews_due=worklist.oldest_first(reviews),
+        disagreements=worklist.newest_first(disagreements),
+        no_recent_score=worklist.oldest_first(unscored),
+    )
+

@@ -6,7 +6,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.models import Action
-from audit.services import deletion_details, model_changes, record_event
+from audit.services import (
+    clean_deletion_reason,
+    deletion_details,
+    model_changes,
+    record_event,
+)
 from patients.versioning import lock
 from trdtracker.validators import today
 
@@ -58,6 +63,40 @@ def _lock_patient(patient_id: int):
 
 def _trials_of(patient):
     return Trial.objects.active().filter(patient=patient).select_related("drug")
+
+
+def _save_changes(*, scope, patient, record, changes: dict, state, complete=None):
+    """Apply `changes` to the locked `record`, validate, and store a new version with its
+    update event, only when something changed. `complete` fills derived fields first."""
+    before = state(record)
+    for field, value in changes.items():
+        setattr(record, field, value)
+    if complete is not None:
+        complete(record, changes)
+    record.full_clean()
+    diff = model_changes(before, state(record))
+    if not diff:
+        return record
+    record.version += 1
+    record.save()
+    record_event(
+        actor=scope.user, practice_id=patient.practice_id, action=Action.UPDATE, obj=record,
+        patient_id=patient.pk, ip=scope.ip, details={"changes": diff},
+    )
+    return record
+
+
+def _remove(*, scope, patient, record, state, reason: str) -> None:
+    """Soft-delete the locked `record`; its delete event keeps it as it was and why."""
+    record.deleted_at = timezone.now()
+    record.version += 1
+    record.save(update_fields=[f for f in ("deleted_at", "updated_at", "version")
+                               if hasattr(record, f)])
+    record_event(
+        actor=scope.user, practice_id=patient.practice_id, action=Action.DELETE, obj=record,
+        patient_id=patient.pk, ip=scope.ip,
+        details=deletion_details(state(record), record.deleted_at, reason),
+    )
 
 
 @transaction.atomic
@@ -114,17 +153,11 @@ def trial_state(trial: Trial) -> dict:
 
 
 @transaction.atomic
-def trial_delete(*, scope, trial: Trial, if_match: set[int] | None = None) -> None:
+def trial_delete(*, scope, trial: Trial, reason: str, if_match: set[int] | None = None) -> None:
+    reason = clean_deletion_reason(reason)
     patient = _lock_patient(scope.patient.pk)
     trial = lock(_trials_of(patient), trial.pk, if_match)
-    trial.deleted_at = timezone.now()
-    trial.version += 1
-    trial.save(update_fields=["deleted_at", "updated_at", "version"])
-    record_event(
-        actor=scope.user, practice_id=patient.practice_id, action=Action.DELETE, obj=trial,
-        patient_id=patient.pk, ip=scope.ip,
-        details=deletion_details(trial_state(trial), trial.deleted_at),
-    )
+    _remove(scope=scope, patient=patient, record=trial, state=trial_state, reason=reason)
     refresh_trd_summary(patient)
 
 
@@ -153,34 +186,17 @@ def therapy_update(*, scope, therapy: Therapy, changes: dict,
     patient = scope.patient
     therapy = lock(Therapy.objects.active().filter(patient=patient), therapy.pk, if_match)
     therapy.patient = patient
-    before = therapy_state(therapy)
-    for field, value in changes.items():
-        setattr(therapy, field, value)
-    therapy.full_clean()
-    diff = model_changes(before, therapy_state(therapy))
-    if not diff:
-        return therapy
-    therapy.version += 1
-    therapy.save()
-    record_event(
-        actor=scope.user, practice_id=patient.practice_id, action=Action.UPDATE, obj=therapy,
-        patient_id=patient.pk, ip=scope.ip, details={"changes": diff},
-    )
-    return therapy
+    return _save_changes(scope=scope, patient=patient, record=therapy, changes=changes,
+                         state=therapy_state)
 
 
 @transaction.atomic
-def therapy_delete(*, scope, therapy: Therapy, if_match: set[int] | None = None) -> None:
+def therapy_delete(*, scope, therapy: Therapy, reason: str,
+                   if_match: set[int] | None = None) -> None:
+    reason = clean_deletion_reason(reason)
     patient = scope.patient
     therapy = lock(Therapy.objects.active().filter(patient=patient), therapy.pk, if_match)
-    therapy.deleted_at = timezone.now()
-    therapy.version += 1
-    therapy.save(update_fields=["deleted_at", "updated_at", "version"])
-    record_event(
-        actor=scope.user, practice_id=patient.practice_id, action=Action.DELETE, obj=therapy,
-        patient_id=patient.pk, ip=scope.ip,
-        details=deletion_details(therapy_state(therapy), therapy.deleted_at),
-    )
+    _remove(scope=scope, patient=patient, record=therapy, state=therapy_state, reason=reason)
 
 
 @transaction.atomic
@@ -188,9 +204,7 @@ def score_create(*, scope, score: ScaleScore) -> ScaleScore:
     """Record a rating-scale score; a PHQ-9 without a total gets the sum of its items."""
     patient = scope.patient
     score.patient = patient
-    score.items = list(score.items or [])
-    if score.total is None and score.items and not scales.validate(score.scale, None, score.items):
-        score.total = sum(score.items)
+    _complete_total(score)
     score.full_clean()
     score.save()
     record_event(
@@ -201,9 +215,43 @@ def score_create(*, scope, score: ScaleScore) -> ScaleScore:
     return score
 
 
+def _complete_total(score: ScaleScore) -> None:
+    """A PHQ-9 given by valid items and no total gets their sum."""
+    score.items = list(score.items or [])
+    if score.total is None and score.items and not scales.validate(score.scale, None, score.items):
+        score.total = sum(score.items)
+
+
 def score_state(score: ScaleScore) -> dict:
     # "item_scores", not "items": templates would read changes.items as the dict method.
     return {**_snapshot(score, SCORE_FIELDS), "item_scores": list(score.items or [])}
+
+
+@transaction.atomic
+def score_update(*, scope, score: ScaleScore, changes: dict,
+                 if_match: set[int] | None = None) -> ScaleScore:
+    """Correct a score (as trial_update: the current row, locked; an event and a new version
+    only on a change). New PHQ-9 items without a total get their sum as the total."""
+    patient = _lock_patient(scope.patient.pk)
+    score = lock(ScaleScore.objects.active().filter(patient=patient), score.pk, if_match)
+    score.patient = patient
+
+    def complete(record, changes):
+        if "items" in changes and "total" not in changes:
+            record.total = None  # new items: their sum
+        _complete_total(record)
+
+    return _save_changes(scope=scope, patient=patient, record=score, changes=changes,
+                         state=score_state, complete=complete)
+
+
+@transaction.atomic
+def score_delete(*, scope, score: ScaleScore, reason: str,
+                 if_match: set[int] | None = None) -> None:
+    reason = clean_deletion_reason(reason)
+    patient = _lock_patient(scope.patient.pk)
+    score = lock(ScaleScore.objects.active().filter(patient=patient), score.pk, if_match)
+    _remove(scope=scope, patient=patient, record=score, state=score_state, reason=reason)
 
 
 SUMMARY_FIELDS = ["trd_evaluated_on", "trd_count_steps", "trd_one_failed_on", "trd_meets_on"]

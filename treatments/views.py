@@ -1,15 +1,22 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
 
-from accounts import access
+from accounts import access, form_recovery
+from patients.removal import confirm_removal
 from patients.versioning import StaleVersion
 from trdtracker.validators import today
 
 from . import measured, services
-from .forms import DoseChangeFormSet, ScoreForm, TherapyForm, TrialForm, dose_change_rows
-from .models import ScaleScore, Therapy, Trial, validate_dose_changes
+from .forms import (
+    DoseChangeFormSet,
+    MedicineForm,
+    ScoreForm,
+    TherapyForm,
+    TrialForm,
+    dose_change_rows,
+)
+from .models import Outcome, ScaleScore, Therapy, Trial, validate_dose_changes
 
 
 def _save_trial(form, formset, save):
@@ -31,6 +38,7 @@ def _save_trial(form, formset, save):
 
 
 @access.patient_view(access.EDIT_CLINICAL, page="trial-create")
+@form_recovery.restorable
 def trial_create(request, scope):
     patient = scope.patient
     form = TrialForm(request.POST or None, instance=Trial(patient=patient))
@@ -50,8 +58,11 @@ def trial_create(request, scope):
 
 
 @access.patient_view(access.EDIT_CLINICAL, page="trial-update")
+@form_recovery.restorable
 def trial_update(request, scope, pk):
     patient, trial = scope.patient, scope.trial(pk)
+    if not trial.drug.is_antidepressant:
+        return redirect("treatments:medicine-edit", patient_id=patient.pk, pk=trial.pk)
     initial = [{"date": c.date, "dose_mg": c.dose_mg} for c in trial.dose_changes.all()]
     form = TrialForm(request.POST or None, instance=trial)
     formset = DoseChangeFormSet(request.POST or None, prefix="doses", initial=initial)
@@ -75,21 +86,58 @@ def trial_update(request, scope, pk):
     )
 
 
+@access.patient_view(access.EDIT_CLINICAL, page="medicine-create")
+@form_recovery.restorable
+def medicine_create(request, scope):
+    patient = scope.patient
+    form = MedicineForm(request.POST or None, instance=Trial(patient=patient))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.trial_create(scope=scope, trial=form.instance, dose_changes=[])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{form.instance.drug.name.capitalize()} added.")
+            return redirect(f"{patient.get_absolute_url()}#medicines")
+    return render(request, "treatments/medicine_form.html", {"patient": patient, "form": form})
+
+
+@access.patient_view(access.EDIT_CLINICAL, page="medicine-update")
+@form_recovery.restorable
+def medicine_update(request, scope, pk):
+    patient, trial = scope.patient, scope.trial(pk)
+    if trial.drug.is_antidepressant:
+        return redirect("treatments:trial-edit", patient_id=patient.pk, pk=trial.pk)
+    form = MedicineForm(request.POST or None, instance=trial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.trial_update(scope=scope, trial=trial, changes=form.changes(),
+                                  if_match=form.if_match())
+        except StaleVersion as stale:
+            form = form.after_conflict(stale)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{trial.drug.name.capitalize()} saved.")
+            return redirect(f"{patient.get_absolute_url()}#medicines")
+    return render(request, "treatments/medicine_form.html",
+                  {"patient": patient, "form": form, "medicine": trial})
+
+
 @access.patient_view(access.EDIT_CLINICAL, page="trial-delete")
 def trial_delete(request, scope, pk):
     patient, trial = scope.patient, scope.trial(pk)
-    if request.method == "POST":
-        services.trial_delete(scope=scope, trial=trial)
-        messages.success(request, f"Trial of {trial.drug.name} removed (kept in the audit trail).")
-        return redirect(patient.get_absolute_url())
-    return render(
-        request, "confirm_delete.html",
-        {"what": f"the trial of {trial.drug.name} from {trial.start_date:%Y-%m-%d}",
-         "cancel_url": patient.get_absolute_url()},
+    return confirm_removal(
+        request, what=f"the trial of {trial.drug.name} from {trial.start_date:%Y-%m-%d}",
+        cancel_url=patient.get_absolute_url(),
+        remove=lambda reason: services.trial_delete(scope=scope, trial=trial, reason=reason),
+        done_url=patient.get_absolute_url(),
+        done_message=f"Trial of {trial.drug.name} removed (kept in the audit trail).",
     )
 
 
 @access.patient_view(access.EDIT_CLINICAL, page="therapy-create")
+@form_recovery.restorable
 def therapy_create(request, scope):
     patient = scope.patient
     form = TherapyForm(request.POST or None, instance=Therapy(patient=patient))
@@ -101,6 +149,7 @@ def therapy_create(request, scope):
 
 
 @access.patient_view(access.EDIT_CLINICAL, page="therapy-update")
+@form_recovery.restorable
 def therapy_update(request, scope, pk):
     patient, therapy = scope.patient, scope.therapy(pk)
     form = TherapyForm(request.POST or None, instance=therapy)
@@ -123,32 +172,48 @@ def therapy_update(request, scope, pk):
 @access.patient_view(access.EDIT_CLINICAL, page="therapy-delete")
 def therapy_delete(request, scope, pk):
     patient, therapy = scope.patient, scope.therapy(pk)
-    if request.method == "POST":
-        services.therapy_delete(scope=scope, therapy=therapy)
-        messages.success(request, f"{therapy.get_kind_display()} removed (kept in the audit trail).")
-        return redirect(patient.get_absolute_url())
-    return render(
-        request, "confirm_delete.html",
-        {"what": f"the {therapy.get_kind_display()} from {therapy.start_date:%Y-%m-%d}",
-         "cancel_url": patient.get_absolute_url()},
+    return confirm_removal(
+        request, what=f"the {therapy.get_kind_display()} from {therapy.start_date:%Y-%m-%d}",
+        cancel_url=patient.get_absolute_url(),
+        remove=lambda reason: services.therapy_delete(scope=scope, therapy=therapy,
+                                                      reason=reason),
+        done_url=patient.get_absolute_url(),
+        done_message=f"{therapy.get_kind_display()} removed (kept in the audit trail).",
     )
 
 
 @access.patient_view(access.EDIT_CLINICAL, page="trial-use-measured-outcome")
-@require_POST
 def trial_use_measured_outcome(request, scope, pk):
-    """Set the trial's recorded outcome to the one its scores show (the clinician's choice)."""
+    """Set an ended trial's recorded outcome to the one its scores show, after the clinician
+    has seen both (GET: the confirmation; POST: the change)."""
     patient, trial = scope.patient, scope.trial(pk)
     result = measured.measured_outcome(
         scope.scores(), start=trial.start_date, end=trial.end_date, as_of=today()
     )
-    if result is None:
-        messages.error(request, "The scores do not give a measured outcome for this trial.")
+    refusal = None
+    if not trial.has_ended:
+        refusal = "The trial is ongoing: its outcome is recorded once it has ended."
+    elif result is None:
+        refusal = "The scores do not give a measured outcome for this trial."
+    elif result.outcome == trial.outcome:
+        refusal = "The recorded outcome already is the measured one."
+    if refusal:
+        messages.error(request, refusal)
         return redirect(patient.get_absolute_url())
+    if request.method != "POST":
+        return render(request, "treatments/use_measured_outcome.html", {
+            "patient": patient, "trial": trial, "measured": result,
+            "measured_label": Outcome(result.outcome).label,
+        })
     try:
         trial = services.trial_update(
-            scope=scope, trial=trial, changes={"outcome": result.outcome}
+            scope=scope, trial=trial, changes={"outcome": result.outcome},
+            if_match={int(request.POST.get("version") or 0)},
         )
+    except StaleVersion:
+        messages.error(request, "The trial changed since you opened the confirmation: "
+                                "nothing was saved. Check it and try again.")
+        return redirect(patient.get_absolute_url())
     except ValidationError as error:
         messages.error(request, f"Not saved: {' '.join(error.messages)}")
         return redirect(patient.get_absolute_url())
@@ -161,6 +226,7 @@ def trial_use_measured_outcome(request, scope, pk):
 
 
 @access.patient_view(access.EDIT_CLINICAL, page="score-create")
+@form_recovery.restorable
 def score_create(request, scope):
     patient = scope.patient
     form = ScoreForm(request.POST or None, instance=ScaleScore(patient=patient))
@@ -169,3 +235,34 @@ def score_create(request, scope):
         messages.success(request, f"{score.get_scale_display()} score {score.total} recorded.")
         return redirect(f"{patient.get_absolute_url()}#scores")
     return render(request, "treatments/score_form.html", {"patient": patient, "form": form})
+
+
+@access.patient_view(access.EDIT_CLINICAL, page="score-update")
+@form_recovery.restorable
+def score_update(request, scope, pk):
+    patient, score = scope.patient, scope.score(pk)
+    form = ScoreForm(request.POST or None, instance=score)
+    if request.method == "POST" and form.is_valid():
+        try:
+            score = services.score_update(
+                scope=scope, score=score, changes=form.changes(), if_match=form.if_match()
+            )
+        except StaleVersion as stale:
+            form = form.after_conflict(stale)
+        else:
+            messages.success(request, f"{score.get_scale_display()} score corrected.")
+            return redirect(f"{patient.get_absolute_url()}#scores")
+    return render(request, "treatments/score_form.html",
+                  {"patient": patient, "form": form, "score": score})
+
+
+@access.patient_view(access.EDIT_CLINICAL, page="score-delete")
+def score_delete(request, scope, pk):
+    patient, score = scope.patient, scope.score(pk)
+    return confirm_removal(
+        request, what=f"the {score.get_scale_display()} score of {score.date:%Y-%m-%d}",
+        cancel_url=f"{patient.get_absolute_url()}#scores",
+        remove=lambda reason: services.score_delete(scope=scope, score=score, reason=reason),
+        done_url=f"{patient.get_absolute_url()}#scores",
+        done_message=f"{score.get_scale_display()} score removed (kept in the audit trail).",
+    )

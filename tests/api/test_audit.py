@@ -7,6 +7,7 @@ from patients.models import Patient
 
 from .helpers import (
     PATIENTS_URL,
+    REMOVAL,
     day,
     events,
     options_url,
@@ -116,9 +117,9 @@ def test_updates_record_old_and_new_for_changed_fields_only(as_clinician, patien
 
 
 def test_deletes_write_delete_events(as_clinician, patient, records):
-    as_clinician.delete(trial_url(patient.pk, records["trial"].pk))
-    as_clinician.delete(therapy_url(patient.pk, records["therapy"].pk))
-    as_clinician.delete(patient_url(patient.pk))
+    as_clinician.delete(trial_url(patient.pk, records["trial"].pk), REMOVAL, format="json")
+    as_clinician.delete(therapy_url(patient.pk, records["therapy"].pk), REMOVAL, format="json")
+    as_clinician.delete(patient_url(patient.pk), REMOVAL, format="json")
 
     deletes = events(action="delete")
     assert [(e.object_type, e.object_id) for e in deletes] == [
@@ -132,9 +133,9 @@ def test_deletes_write_delete_events(as_clinician, patient, records):
 def test_delete_events_record_old_and_new_values_like_other_changes(
     as_clinician, patient, records
 ):
-    as_clinician.delete(trial_url(patient.pk, records["trial"].pk))
-    as_clinician.delete(therapy_url(patient.pk, records["therapy"].pk))
-    as_clinician.delete(patient_url(patient.pk))
+    as_clinician.delete(trial_url(patient.pk, records["trial"].pk), REMOVAL, format="json")
+    as_clinician.delete(therapy_url(patient.pk, records["therapy"].pk), REMOVAL, format="json")
+    as_clinician.delete(patient_url(patient.pk), REMOVAL, format="json")
 
     for event in events(action="delete"):
         changes = event.details["changes"]

@@ -10,7 +10,7 @@ from patients.models import Patient
 from tests.factories import PatientFactory, TherapyFactory, TrialFactory, drug
 from treatments.models import Trial
 
-from .helpers import day, trial_payload
+from .helpers import REMOVAL, day, trial_payload
 
 
 def trial_url(patient, trial):
@@ -74,8 +74,8 @@ def test_the_412_names_who_changed_the_record_and_when(api, clinician, colleague
 def test_a_stale_delete_answers_412_and_keeps_the_record(api, clinician, patient, trial):
     Trial.objects.filter(pk=trial.pk).update(version=3)
 
-    stale = api(clinician).delete(trial_url(patient, trial), HTTP_IF_MATCH='"2"')
-    current = api(clinician).delete(trial_url(patient, trial), HTTP_IF_MATCH='"3"')
+    stale = api(clinician).delete(trial_url(patient, trial), REMOVAL, format="json", HTTP_IF_MATCH='"2"')
+    current = api(clinician).delete(trial_url(patient, trial), REMOVAL, format="json", HTTP_IF_MATCH='"3"')
 
     assert (stale.status_code, current.status_code) == (412, 204)
     trial.refresh_from_db()
@@ -92,7 +92,7 @@ def test_patients_and_therapies_check_if_match_too(api, clinician, patient):
                               HTTP_IF_MATCH='"9"').status_code == 412
     assert as_clinician.patch(therapy_url, {"notes": "a"}, format="json",
                               HTTP_IF_MATCH='"9"').status_code == 412
-    assert as_clinician.delete(patient_url, HTTP_IF_MATCH='"9"').status_code == 412
+    assert as_clinician.delete(patient_url, REMOVAL, format="json", HTTP_IF_MATCH='"9"').status_code == 412
     assert as_clinician.patch(patient_url, {"notes": "a"}, format="json",
                               HTTP_IF_MATCH="*").status_code == 200
 

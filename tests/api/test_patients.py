@@ -10,6 +10,7 @@ from tests.factories import PatientFactory, TrialFactory
 
 from .helpers import (
     PATIENTS_URL,
+    REMOVAL,
     assert_field_errors,
     days_ago,
     days_ahead,
@@ -39,7 +40,7 @@ def test_it_lists_the_practices_active_patients_in_identifier_order(
 ):
     PatientFactory(practice=practice, identifier="MRN-0")
     gone = PatientFactory(practice=practice, identifier="MRN-GONE")
-    as_clinician.delete(patient_url(gone.pk))
+    as_clinician.delete(patient_url(gone.pk), REMOVAL, format="json")
 
     response = as_clinician.get(PATIENTS_URL)
 
@@ -188,7 +189,7 @@ def test_the_same_identifier_is_fine_in_another_practice(as_clinician, outsiders
 
 
 def test_a_deleted_patients_identifier_can_be_used_again(as_clinician, patient):
-    assert as_clinician.delete(patient_url(patient.pk)).status_code == 204
+    assert as_clinician.delete(patient_url(patient.pk), REMOVAL, format="json").status_code == 204
 
     response = as_clinician.post(PATIENTS_URL, new_patient(identifier="MRN-1"), format="json")
 
@@ -325,7 +326,7 @@ def test_an_outsider_cannot_update_another_practices_patient(as_outsider, patien
 def test_delete_is_a_soft_delete(as_clinician, patient, practice):
     trial = TrialFactory(patient=patient)
 
-    response = as_clinician.delete(patient_url(patient.pk))
+    response = as_clinician.delete(patient_url(patient.pk), REMOVAL, format="json")
 
     assert response.status_code == 204
     assert as_clinician.get(patient_url(patient.pk)).status_code == 404
@@ -342,10 +343,10 @@ def test_delete_is_a_soft_delete(as_clinician, patient, practice):
 
 
 def test_a_deleted_patient_can_no_longer_be_changed(as_clinician, patient):
-    as_clinician.delete(patient_url(patient.pk))
+    as_clinician.delete(patient_url(patient.pk), REMOVAL, format="json")
     deleted_at = Patient.objects.get(pk=patient.pk).deleted_at
 
-    assert as_clinician.delete(patient_url(patient.pk)).status_code == 404
+    assert as_clinician.delete(patient_url(patient.pk), REMOVAL, format="json").status_code == 404
     response = as_clinician.patch(patient_url(patient.pk), {"identifier": "X"}, format="json")
     assert response.status_code == 404
     kept = Patient.objects.get(pk=patient.pk)

@@ -9,6 +9,7 @@ from tests.factories import PatientFactory, TherapyFactory
 from treatments.models import Therapy
 
 from .helpers import (
+    REMOVAL,
     assert_field_errors,
     clinical_counts,
     day,
@@ -143,7 +144,7 @@ def test_it_lists_the_patients_active_therapies_in_start_order(as_clinician, pra
     earlier = post_therapy(as_clinician, patient.pk)
     gone = post_therapy(as_clinician, patient.pk, kind="ketamine", start_date=day(90),
                         end_date=day(91))
-    as_clinician.delete(therapy_url(patient.pk, gone["id"]))
+    as_clinician.delete(therapy_url(patient.pk, gone["id"]), REMOVAL, format="json")
     TherapyFactory(patient=PatientFactory(practice=practice, identifier="MRN-2"))
     mark = event_mark()
 
@@ -171,7 +172,7 @@ def test_a_therapy_of_another_patient_is_404_under_this_patient(as_clinician, pr
     other = TherapyFactory(patient=PatientFactory(practice=practice, identifier="MRN-2"))
 
     assert as_clinician.get(therapy_url(patient.pk, other.pk)).status_code == 404
-    assert as_clinician.delete(therapy_url(patient.pk, other.pk)).status_code == 404
+    assert as_clinician.delete(therapy_url(patient.pk, other.pk), REMOVAL, format="json").status_code == 404
     assert row(other.pk)["deleted_at"] is None
 
 
@@ -227,7 +228,7 @@ def test_it_rejects_an_invalid_update_and_changes_nothing(
 
 
 def test_delete_is_a_soft_delete(as_clinician, patient, therapy):
-    response = as_clinician.delete(therapy_url(patient.pk, therapy.pk))
+    response = as_clinician.delete(therapy_url(patient.pk, therapy.pk), REMOVAL, format="json")
 
     assert response.status_code == 204
     assert as_clinician.get(therapy_url(patient.pk, therapy.pk)).status_code == 404
@@ -235,7 +236,7 @@ def test_delete_is_a_soft_delete(as_clinician, patient, therapy):
     assert row(therapy.pk)["deleted_at"] is not None
     (event,) = events(action="delete", patient_id=patient.pk)
     assert event.object_id == str(therapy.pk)
-    assert as_clinician.delete(therapy_url(patient.pk, therapy.pk)).status_code == 404
+    assert as_clinician.delete(therapy_url(patient.pk, therapy.pk), REMOVAL, format="json").status_code == 404
 
 
 # --------------------------------------------------------------------------------------

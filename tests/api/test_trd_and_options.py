@@ -7,6 +7,7 @@ from trdtracker.validators import today
 from treatments.options import OPTION_KEYS, SOURCE_TITLES
 
 from .helpers import (
+    REMOVAL,
     as_number,
     assert_field_errors,
     day,
@@ -193,7 +194,7 @@ def test_a_deleted_trial_no_longer_counts(as_clinician, patient):
     second = adequate_trial(as_clinician, patient, "fluoxetine", start=60, dose=20)
     assert trd(as_clinician, patient)["meets_trd"] is True
 
-    assert as_clinician.delete(trial_url(patient.pk, second["id"])).status_code == 204
+    assert as_clinician.delete(trial_url(patient.pk, second["id"]), REMOVAL, format="json").status_code == 204
 
     body = trd(as_clinician, patient)
     assert (body["meets_trd"], body["failed_adequate_trial_count"]) == (False, 1)
@@ -365,7 +366,7 @@ def test_ketamine_or_esketamine_marks_the_ketamine_option(as_clinician, patient)
 
 def test_deleting_the_therapy_clears_already_tried(as_clinician, patient):
     ect = post_therapy(as_clinician, patient.pk, kind="ect")
-    as_clinician.delete(therapy_url(patient.pk, ect["id"]))
+    as_clinician.delete(therapy_url(patient.pk, ect["id"]), REMOVAL, format="json")
 
     assert options(as_clinician, patient)["ect"]["already_tried"] is False
 

@@ -10,6 +10,7 @@ from tests.factories import DoseChangeFactory, TrialFactory
 from treatments.models import DoseChange, Trial
 
 from .helpers import (
+    REMOVAL,
     as_number,
     assert_field_errors,
     clinical_counts,
@@ -291,7 +292,7 @@ def test_it_lists_the_patients_active_trials_in_start_order(as_clinician, patien
                          dose_changes=[{"date": day(20), "dose_mg": 150}])
     gone = post_trial(as_clinician, patient.pk, drug="citalopram", start_date=day(200),
                       end_date=day(250), dose_mg=20)
-    as_clinician.delete(trial_url(patient.pk, gone["id"]))
+    as_clinician.delete(trial_url(patient.pk, gone["id"]), REMOVAL, format="json")
     mark = event_mark()
 
     response = as_clinician.get(trials_url(patient.pk))
@@ -497,7 +498,7 @@ def test_an_outsider_cannot_update_or_delete_another_practices_trial(as_outsider
 
 
 def test_delete_is_a_soft_delete_recorded_in_the_audit_trail(as_clinician, patient, trial):
-    response = as_clinician.delete(trial_url(patient.pk, trial.pk))
+    response = as_clinician.delete(trial_url(patient.pk, trial.pk), REMOVAL, format="json")
 
     assert response.status_code == 204
     assert as_clinician.get(trial_url(patient.pk, trial.pk)).status_code == 404
@@ -510,10 +511,10 @@ def test_delete_is_a_soft_delete_recorded_in_the_audit_trail(as_clinician, patie
 
 
 def test_a_deleted_trial_cannot_be_updated_or_deleted_again(as_clinician, patient, trial):
-    as_clinician.delete(trial_url(patient.pk, trial.pk))
+    as_clinician.delete(trial_url(patient.pk, trial.pk), REMOVAL, format="json")
 
     patch = as_clinician.patch(trial_url(patient.pk, trial.pk), {"dose_mg": 150}, format="json")
-    again = as_clinician.delete(trial_url(patient.pk, trial.pk))
+    again = as_clinician.delete(trial_url(patient.pk, trial.pk), REMOVAL, format="json")
 
     assert (patch.status_code, again.status_code) == (404, 404)
     trial.refresh_from_db()
@@ -522,7 +523,7 @@ def test_a_deleted_trial_cannot_be_updated_or_deleted_again(as_clinician, patien
 
 
 def test_a_deleted_patients_trials_are_gone_too(as_clinician, patient, trial):
-    as_clinician.delete(f"/api/v1/patients/{patient.pk}/")
+    as_clinician.delete(f"/api/v1/patients/{patient.pk}/", REMOVAL, format="json")
 
     assert as_clinician.get(trial_url(patient.pk, trial.pk)).status_code == 404
     response = as_clinician.post(trials_url(patient.pk), trial_payload(), format="json")

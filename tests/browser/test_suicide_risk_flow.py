@@ -50,19 +50,15 @@ def test_a_phq9_with_item_9_above_0_raises_the_banner(page, signed_in, live_serv
     page.get_by_label("Scale").select_option(value="phq9")
     expect(page.locator("#phq9-items")).to_be_visible()
     page.get_by_label("Date").fill(today().isoformat())
+    expect(page.locator("#score-total")).to_be_hidden()  # PHQ-9: the total is the items' sum
+    # By keyboard: focus the first row and type the nine answers; each moves to the next row.
+    page.locator("#id_item_1_0").focus()
+    page.keyboard.type("".join(str(value) for value in ITEMS))
     for number, value in enumerate(ITEMS, start=1):
-        page.locator(f"#id_item_{number}").select_option(value=str(value))
+        expect(page.locator(f"#id_item_{number}_{value}")).to_be_checked()
+    expect(page.locator("#phq9-total")).to_have_text("12")
     screenshot(page, "06-score-form")
 
-    # A total that disagrees with the items is refused and the answers are kept.
-    page.get_by_label("Total").fill("13")
-    page.get_by_role("button", name="Save score").click()
-    expect(page.get_by_text("The total 13 is not the sum of the items (12).")).to_be_visible()
-    expect(page.locator("#id_item_9")).to_have_value("1")
-    assert not ScaleScore.objects.filter(scale="phq9").exists()
-    screenshot(page, "06b-score-form-error")
-
-    page.get_by_label("Total").fill("")
     page.get_by_role("button", name="Save score").click()
     expect(page.get_by_role("alert")).to_contain_text("PHQ-9 score 12 recorded.")
     score = ScaleScore.objects.get(scale="phq9")
@@ -91,8 +87,10 @@ def test_a_phq9_with_item_9_above_0_raises_the_banner(page, signed_in, live_serv
     page.reload()
     expect(page.locator("#suicide-risk")).to_be_visible()
 
-    # The clinician uses the measured outcome.
-    cell.get_by_role("button", name="Use measured outcome").click()
+    # The clinician uses the measured outcome, after seeing recorded → measured.
+    cell.get_by_role("link", name="Use measured outcome").click()
+    expect(page.get_by_text("Recorded outcome", exact=True)).to_be_visible()
+    page.get_by_role("button", name=re.compile("Set the outcome to")).click()
     expect(page.get_by_role("alert")).to_contain_text("set to response")
     expect(page.locator("#trial-table td.measured-outcome")).not_to_contain_text("disagrees")
 
@@ -102,3 +100,27 @@ def test_a_phq9_with_item_9_above_0_raises_the_banner(page, signed_in, live_serv
     expect(row).to_contain_text("Suicide risk: discuss urgently")
     expect(page.locator("#suicide-risk")).to_contain_text("1 patient on this page")
     screenshot(page, "08-patient-list-suicide-risk")
+
+
+def test_a_mistyped_item_9_is_corrected_and_the_banner_goes(page, signed_in, live_server):
+    seed_users(PASSWORD)
+    patient = PatientFactory(
+        practice=Practice.objects.get(name=DEMO_PRACTICE), identifier="BROWSER-FIX"
+    )
+    ScaleScoreFactory(patient=patient, scale="phq9", items=[1, 1, 1, 1, 1, 1, 1, 1, 2],
+                      total=10, date=today())
+    signed_in(page, "demo-clinician", PASSWORD)
+    page.goto(live_server.url + patient.get_absolute_url())
+    expect(page.locator("#suicide-risk")).to_be_visible()
+
+    page.locator("#score-table").get_by_role("link", name="Correct").click()
+    expect(page.locator("#id_item_9_2")).to_be_checked()
+    page.locator("#id_item_9_2").focus()
+    page.keyboard.type("0")
+    expect(page.locator("#phq9-total")).to_have_text("8")
+    page.get_by_role("button", name="Save the correction").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("PHQ-9 score corrected.")
+    expect(page.locator("#suicide-risk")).to_have_count(0)
+    score = ScaleScore.objects.get(patient=patient)
+    assert (score.items[8], score.total, score.version) == (0, 8, 2)

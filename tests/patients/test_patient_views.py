@@ -221,7 +221,7 @@ def test_editing_a_patient_keeps_the_old_and_new_values(clinician, patient, logi
     event = AuditEvent.objects.get(action="update", patient_id=patient.pk)
     assert event.details["changes"] == {"episode_start": [None, "2025-01-01"]}
     page = login(clinician).get(patient.get_absolute_url()).content.decode()
-    assert 'episode start:</span> — → 2025-01-01' in page
+    assert 'Episode start:</span> — → 1 Jan 2025' in page
 
 
 @pytest.mark.django_db
@@ -231,7 +231,8 @@ def test_deleting_a_patient_asks_first_then_hides_it_but_keeps_it(clinician, pat
     assert "Remove patient MRN-1" in confirm.content.decode()
     patient.refresh_from_db()
     assert patient.deleted_at is None
-    client.post(reverse("patients:patient-delete", args=[patient.pk]))
+    client.post(reverse("patients:patient-delete", args=[patient.pk]),
+                {"reason": "duplicate record"})
     patient.refresh_from_db()
     assert patient.deleted_at is not None
     assert client.get(patient.get_absolute_url()).status_code == 404

@@ -1,13 +1,12 @@
 """Shared by the export tests: a small practice with a known history, and file readers."""
 
-import base64
 import csv
 import io
 import json
 import re
-import zlib
 from datetime import date, timedelta
 
+import pypdfium2
 from openpyxl import load_workbook
 
 from tests.factories import DoseChangeFactory, PatientFactory, TherapyFactory, TrialFactory, drug
@@ -56,18 +55,25 @@ def xlsx_rows(job) -> list[dict]:
     return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
 
+def pdf_pages_text(data: bytes) -> list[str]:
+    """The text of each page, as a PDF reader extracts it (the sheet embeds a TrueType font,
+    so its content streams hold glyph ids, not the text)."""
+    document = pypdfium2.PdfDocument(data)
+    try:
+        pages = []
+        for page in document:
+            textpage = page.get_textpage()
+            pages.append(textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n"))
+            textpage.close()
+            page.close()
+        return pages
+    finally:
+        document.close()
+
+
 def pdf_text(data: bytes) -> str:
-    """The page content streams of a PDF, inflated (enough to find drawn text)."""
-    chunks = []
-    for match in re.finditer(rb"stream\r?\n(.*?)endstream", data, re.S):
-        raw = match.group(1).strip()
-        if raw.endswith(b"~>"):  # reportlab wraps the deflated stream in ASCII85
-            raw = base64.a85decode(raw.removeprefix(b"<~").removesuffix(b"~>"))
-        try:
-            chunks.append(zlib.decompress(raw))
-        except zlib.error:
-            chunks.append(raw)
-    return b"\n".join(chunks).decode("latin-1")
+    """All the text of a PDF, page after page."""
+    return "\n".join(pdf_pages_text(data))
 
 
 def pdf_page_count(data: bytes) -> int:

@@ -10,6 +10,7 @@ from treatments.options import (
     SOURCE_TITLES,
     THERAPY_KINDS,
     Option,
+    in_discussion_order,
     load_options,
     options_for_patient,
 )
@@ -229,6 +230,25 @@ def test_options_for_patient_accepts_generators():
         drug_classes=iter([]),
     )
     assert [item.option.key for item in result if item.already_tried] == ["tms"]
+
+
+def test_in_discussion_order_puts_untried_options_first_each_group_in_file_order():
+    tried = {"augmentation", "ect", "ketamine_esketamine"}
+    result = in_discussion_order(
+        options_for_patient(therapy_kinds=["ect", "ketamine"], drug_names=["lithium"],
+                            drug_classes=[])
+    )
+
+    keys = [item.option.key for item in result]
+    assert keys == [k for k in EXPECTED_KEYS if k not in tried] + [
+        k for k in EXPECTED_KEYS if k in tried
+    ]
+    assert [item.already_tried for item in result] == [False] * 14 + [True] * 3
+
+
+def test_in_discussion_order_keeps_file_order_when_nothing_was_tried():
+    untried = options_for_patient(therapy_kinds=[], drug_names=[], drug_classes=[])
+    assert [item.option.key for item in in_discussion_order(untried)] == list(EXPECTED_KEYS)
 
 
 # --- validation ---------------------------------------------------------------------------

@@ -87,7 +87,8 @@ def test_invalid_scores_are_refused_with_the_reason_and_nothing_is_saved(
 def test_the_form_shows_the_nine_phq9_items_and_loads_its_script(clinician, patient, login):
     html = login(clinician).get(add_url(patient)).content.decode()
 
-    assert html.count('name="item_') == 9
+    assert html.count("data-phq9-row") == 9
+    assert html.count('type="radio"') == 36  # 0–3 for each of the nine items
     assert "9. Thoughts of being better off dead or of self-harm" in html
     assert "/static/js/score_form.js" in html
     assert "<script>" not in html and "style=" not in html  # CSP: no inline script or style
@@ -168,7 +169,7 @@ def test_using_the_measured_outcome_updates_the_trial_through_the_audited_servic
 ):
     DoseChangeFactory(trial=trial)
     scores_showing_response(patient, trial)
-    response = login(clinician).post(use_url(patient, trial))
+    response = login(clinician).post(use_url(patient, trial), {"version": trial.version})
 
     assert response.status_code == 302
     trial.refresh_from_db()
@@ -182,29 +183,57 @@ def test_using_the_measured_outcome_updates_the_trial_through_the_audited_servic
     assert "disagrees" not in html
 
 
-def test_using_the_measured_outcome_needs_a_post_scores_and_the_right(
+def test_using_the_measured_outcome_asks_first_showing_recorded_and_measured(
+    clinician, patient, trial, login
+):
+    scores_showing_response(patient, trial)
+
+    page = login(clinician).get(use_url(patient, trial))
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "No response" in html and "<strong>Response</strong>" in html
+    assert "HAM-D-17 24 (" in html and "→ 10 (" in html
+    trial.refresh_from_db()
+    assert trial.outcome == "no_response"  # nothing changes until confirmed
+
+
+def test_a_stale_confirmation_changes_nothing(clinician, patient, trial, login):
+    scores_showing_response(patient, trial)
+
+    login(clinician).post(use_url(patient, trial), {"version": trial.version + 1})
+
+    trial.refresh_from_db()
+    assert trial.outcome == "no_response"
+
+
+def test_an_ongoing_trial_is_not_offered_the_measured_outcome(clinician, patient, login):
+    start = today() - timedelta(days=60)
+    ongoing = TrialFactory(patient=patient, start_date=start, end_date=None, outcome="ongoing")
+    ScaleScoreFactory(patient=patient, scale="hamd17", total=24, date=start)
+    ScaleScoreFactory(patient=patient, scale="hamd17", total=10, date=today())
+    client = login(clinician)
+
+    html = client.get(patient.get_absolute_url()).content.decode()
+    response = client.post(use_url(patient, ongoing), {"version": ongoing.version})
+
+    assert "Use measured outcome" not in html
+    assert response.status_code == 302
+    ongoing.refresh_from_db()
+    assert ongoing.outcome == "ongoing"
+
+
+def test_using_the_measured_outcome_needs_scores_and_the_right(
     clinician, auditor, outsider, patient, trial, client
 ):
     client.force_login(clinician)
-    assert client.get(use_url(patient, trial)).status_code == 405
-    client.post(use_url(patient, trial))  # no scores: nothing to use
+    client.post(use_url(patient, trial), {"version": trial.version})  # no scores: nothing to use
     trial.refresh_from_db()
     assert trial.outcome == "no_response"
     scores_showing_response(patient, trial)
     client.force_login(auditor)
-    assert client.post(use_url(patient, trial)).status_code == 403
+    assert client.post(use_url(patient, trial), {"version": trial.version}).status_code == 403
     client.force_login(outsider)
-    assert client.post(use_url(patient, trial)).status_code == 404
+    assert client.post(use_url(patient, trial), {"version": trial.version}).status_code == 404
     trial.refresh_from_db()
     assert trial.outcome == "no_response"
-    assert not AuditEvent.objects.filter(action="update").exists()
-
-
-def test_the_change_history_shows_a_recorded_score(clinician, patient, login):
-    client = login(clinician)
-    client.post(add_url(patient), phq9_data())
-    html = client.get(patient.get_absolute_url()).content.decode()
-
-    history = html.split("Change history")[1]
-    assert "created scalescore" in history
-    assert "item scores:</span> [2, 2, 1, 2, 1, 1, 1, 1, 1]" in history
