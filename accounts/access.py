@@ -285,6 +285,12 @@ class PatientScope:
     def score(self, pk):
         return self._one(self.scores(), pk, "score")
 
+    def episodes(self):
+        return self.patient.episodes.active().order_by("onset", "id")
+
+    def episode(self, pk):
+        return self._one(self.episodes(), pk, "episode")
+
     def _one(self, queryset, pk, name):
         try:
             record = queryset.get(pk=checked_id(pk))

@@ -10,7 +10,8 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from patients.models import Patient
+from patients.episodes import episode_create
+from patients.models import Episode, Patient
 from patients.services import patient_create
 from trdtracker.validators import today
 from treatments.models import Drug, ScaleScore, Therapy, Trial
@@ -72,6 +73,8 @@ class DemoPatient:
     trials: list[DemoTrial] = field(default_factory=list)
     therapies: list[DemoTherapy] = field(default_factory=list)
     scores: list[DemoScore] = field(default_factory=list)
+    diagnosis: str = "mdd_recurrent"
+    past_episodes: list[tuple[int, int]] = field(default_factory=list)  # (onset, end) weeks ago
 
 
 DEMO_PATIENTS = [
@@ -103,7 +106,7 @@ DEMO_PATIENTS = [
         DemoTrial("mirtazapine", 28, 9, "30", "no_response"),
         DemoTrial("fluoxetine", 3, None, "20", "ongoing"),
     ]),
-    DemoPatient("DEMO-005", 1968, 20, "Synthetic: failed trials belong to a previous episode; lamotrigine with the pill.", [
+    DemoPatient("DEMO-005", 1968, 20, "Synthetic: two episodes; the failed trials belong to the previous one; lamotrigine with the pill.", past_episodes=[(210, 120)], trials=[
         DemoTrial("paroxetine", 200, 10, "30", "no_response"),
         DemoTrial("nortriptyline", 150, 12, "100", "no_response"),
         DemoTrial("bupropion", 12, None, "300", "ongoing"),
@@ -141,7 +144,14 @@ DEMO_PATIENTS = [
         demo_phq9(9, [3, 3, 2, 2, 2, 2, 2, 1, 1]),  # 18, item 9 = 1
         demo_phq9(1, [3, 3, 2, 3, 2, 3, 2, 1, 2]),  # 21, item 9 = 2
     ]),
-    DemoPatient("DEMO-010", 2001, None, "Synthetic: newly referred, no treatment recorded yet."),
+    DemoPatient("DEMO-010", 2001, None, "Synthetic: newly referred, no treatment recorded yet.",
+                diagnosis="unknown"),
+    DemoPatient("DEMO-011", 1986, 40, "Synthetic: bipolar depression; two antidepressants "
+                "failed, but the TRD definition does not apply.", [
+        DemoTrial("sertraline", 38, 8, "100", "no_response"),
+        DemoTrial("escitalopram", 26, 8, "20", "no_response"),
+        DemoTrial("lithium", 14, None, "900", "ongoing"),
+    ], diagnosis="bipolar_depression"),
 ]
 
 SECOND_PATIENTS = [
@@ -184,11 +194,16 @@ def seed_patient(practice: Practice, spec: DemoPatient) -> bool:
         patient=Patient(
             identifier=spec.identifier,
             date_of_birth=date(spec.born, 6, 15),
-            episode_start=_weeks_ago(spec.episode_weeks_ago) if spec.episode_weeks_ago else None,
             notes=spec.notes,
+            diagnosis=spec.diagnosis,
         ),
     )
     scope = PatientScope.trusted(SEED_ACTOR, patient)
+    for onset, ended in spec.past_episodes:
+        episode_create(scope=scope, episode=Episode(onset=_weeks_ago(onset),
+                                                    ended=_weeks_ago(ended)))
+    if spec.episode_weeks_ago:
+        episode_create(scope=scope, episode=Episode(onset=_weeks_ago(spec.episode_weeks_ago)))
     for item in spec.trials:
         start = _weeks_ago(item.start_weeks_ago)
         trial_create(

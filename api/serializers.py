@@ -4,10 +4,10 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from audit.models import AuditEvent
-from patients.models import Patient
+from patients.models import Episode, Patient
 from reports.models import ExportKind, ExportStatus
 from treatments import measured, scales
-from treatments.catalog import resolve_drug
+from treatments.catalog import find_combination, resolve_components, resolve_drug
 from treatments.models import Drug, ScaleScore, Therapy, Trial
 
 
@@ -51,8 +51,9 @@ class DrugSerializer(serializers.ModelSerializer):
 class PatientSerializer(serializers.ModelSerializer):
     class Meta:
         model = Patient
-        fields = ["id", "identifier", "date_of_birth", "episode_start", "baseline_severity",
-                  "suicide_risk_flag", "notes", "version"]
+        fields = ["id", "identifier", "date_of_birth", "episode_start", "diagnosis",
+                  "psychotic_features", "baseline_severity", "suicide_risk_flag", "notes",
+                  "version"]
         extra_kwargs = {"notes": {"required": False}}
         # Uniqueness within the practice is checked by the model (it knows the practice).
         validators = []
@@ -62,6 +63,7 @@ class PatientSerializer(serializers.ModelSerializer):
 class DrugNameField(serializers.Field):
     default_error_messages = {
         "unknown": "Unknown drug {value!r}: use a generic or brand name.",
+        "combination": "{combination}: record each as its own trial or medicine.",
         "null_characters": "Null characters are not allowed.",
     }
 
@@ -75,6 +77,9 @@ class DrugNameField(serializers.Field):
             # PostgreSQL cannot even compare a string holding NUL: refuse it before the lookup.
             self.fail("null_characters")
         drug = resolve_drug(data)
+        if drug is None and resolve_components(data):
+            # A combination brand (Symbyax) holds several drugs: each is recorded on its own.
+            self.fail("combination", combination=find_combination(data).describe())
         if drug is None:
             self.fail("unknown", value=data)
         return drug
@@ -116,8 +121,13 @@ class TrialSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Trial
-        fields = ["id", "drug", "start_date", "end_date", "dose_mg", "dose_changes",
-                  "adherence", "outcome", "reason_stopped", "notes", "version"]
+        fields = ["id", "drug", "formulation", "start_date", "end_date", "dose_mg",
+                  "dose_changes", "adherence", "outcome", "reason_stopped", "notes", "version"]
+        extra_kwargs = {"formulation": {
+            "help_text": 'A formulation with its own figures ("weekly" for fluoxetine, "cr" for '
+                         'paroxetine, "transdermal" or "oral" for selegiline); "" (the default) '
+                         "is the standard form. Checked against the drug.",
+        }}
 
     def to_internal_value(self, data):
         try:
@@ -144,7 +154,14 @@ class TrialSerializer(serializers.ModelSerializer):
 class TherapySerializer(serializers.ModelSerializer):
     class Meta:
         model = Therapy
-        fields = ["id", "kind", "detail", "start_date", "end_date", "outcome", "notes", "version"]
+        fields = ["id", "kind", "detail", "start_date", "end_date", "outcome", "ect_placement",
+                  "ect_sessions", "notes", "version"]
+        extra_kwargs = {
+            "ect_placement": {"help_text": 'ECT only: "" for other therapies; for ECT "unknown" '
+                                           "when not given. Bitemporal and bifrontal are "
+                                           "bilateral."},
+            "ect_sessions": {"help_text": "ECT only: the number of sessions in the course."},
+        }
 
 
 class ScoreSerializer(serializers.ModelSerializer):
@@ -209,13 +226,19 @@ class TrialEvaluationSerializer(serializers.Serializer):
     counts_toward_trd = serializers.BooleanField()
     days_at_adequate_dose = serializers.IntegerField()
     reasons = serializers.ListField(child=serializers.CharField())
+    notes = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What the clinician should know that does not change the count, e.g. two "
+                  "counting trials taken together for 28 days or more (a combination).",
+    )
     measured_outcome = serializers.SerializerMethodField()
 
     @extend_schema_field(
         serializers.ChoiceField(choices=list(measured.LABELS.items()), allow_null=True)
     )
     def get_measured_outcome(self, item) -> str | None:
-        """What the scores show (see treatments.measured), or null without them."""
+        """What the scores show (see treatments.measured): null without a baseline and an end
+        score, and while the end score is less than 28 days after the trial's start."""
         result = self.context.get("measured", {}).get(item.trial.id)
         return result.outcome if result else None
 
@@ -254,8 +277,8 @@ class WarningSerializer(serializers.Serializer):
     """A warning derived from the recorded history (treatments.warnings); stored nowhere."""
 
     code = serializers.ChoiceField(choices=[
-        "maoi_serotonergic_overlap", "maoi_washout_too_short", "lamotrigine_interaction",
-        "dose_above_maximum", "same_class_overlap",
+        "maoi_serotonergic_overlap", "maoi_hypertensive_overlap", "maoi_washout_too_short",
+        "lamotrigine_interaction", "dose_above_maximum", "same_class_overlap",
     ])
     severity = serializers.ChoiceField(choices=["high", "moderate", "info"])
     message = serializers.CharField()
@@ -285,6 +308,8 @@ class MsmInputsSerializer(serializers.Serializer):
 
 
 class MaudsleySerializer(serializers.Serializer):
+    """Maudsley Staging Method (Fekadu et al. 2009), treatments.staging."""
+
     score = serializers.IntegerField(min_value=3, max_value=15)
     band = serializers.ChoiceField(choices=["mild", "moderate", "severe"])
     inputs = MsmInputsSerializer()
@@ -293,14 +318,27 @@ class MaudsleySerializer(serializers.Serializer):
 class StagingSerializer(serializers.Serializer):
     """Maudsley Staging Method and Thase–Rush stage (treatments.staging)."""
 
-    maudsley = MaudsleySerializer()
+    maudsley = MaudsleySerializer(
+        allow_null=True,
+        help_text="Maudsley Staging Method (Fekadu et al. 2009, J Clin Psychiatry 70:177–184); "
+                  "null when no trial counts toward TRD yet (not staged).",
+    )
     thase_rush_stage = serializers.IntegerField(
-        min_value=0, max_value=5, help_text="0 when not even stage I."
+        min_value=0, max_value=5,
+        help_text="Thase & Rush 1997: 0 when not even stage I. Classes SSRI, SNRI, TCA (with "
+                  "tetracyclics), irreversible MAOI, and each other mechanism its own class; "
+                  "stage V needs a failed bitemporal or bifrontal ECT course.",
     )
 
 
 class TrdStatusSerializer(TrdEvaluationSerializer, StagingSerializer):
     """The TRD evaluation with the staging (documents the /trd/ answer)."""
+
+    applicable = serializers.BooleanField(
+        help_text="False when the recorded diagnosis is outside the TRD definition (bipolar "
+                  "depression, another diagnosis): `meets_trd` is then false."
+    )
+    not_applicable_reason = serializers.CharField(allow_null=True)
 
 
 class ExportAcceptedSerializer(serializers.Serializer):
@@ -315,3 +353,9 @@ class ExportJobSerializer(ExportAcceptedSerializer):
     kind = serializers.ChoiceField(choices=ExportKind.choices)
     error = serializers.CharField(allow_blank=True)
     download_url = serializers.URLField(allow_null=True)
+
+
+class EpisodeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Episode
+        fields = ["id", "onset", "ended", "version"]

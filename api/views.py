@@ -14,8 +14,9 @@ from rest_framework.views import APIView
 from accounts import access, signin, twofactor
 from audit.forms import AuditFilterForm
 from audit.services import client_ip
+from patients import episodes as episode_services
 from patients import services as patient_services
-from patients.models import Patient
+from patients.models import Episode, Patient
 from treatments import services as treatment_services
 from treatments.models import Drug, ScaleScore, Therapy, Trial
 from treatments.selectors import (
@@ -423,6 +424,53 @@ class ScoreDetail(RecordDetail):
                                         if_match=versions)
 
 
+class EpisodeList(PatientScopedView):
+    """A patient's depressive episodes; the current one is the latest without an end, and its
+    onset is the patient's `episode_start`."""
+
+    serializer_class = serializers.EpisodeSerializer
+    http_method_names = ["get", "post", "head", "options"]
+    capabilities = READ_WRITE
+    audit_name = "episodes"
+
+    @extend_schema(operation_id="patients_episodes_list",
+                   responses=serializers.EpisodeSerializer(many=True))
+    def get(self, request, patient_id):
+        return Response(serializers.EpisodeSerializer(self.scope.episodes(), many=True).data)
+
+    @extend_schema(responses={201: serializers.EpisodeSerializer})
+    def post(self, request, patient_id):
+        serializer = serializers.EpisodeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        episode = episode_services.episode_create(
+            scope=self.scope, episode=Episode(**serializer.validated_data)
+        )
+        return Response(serializers.EpisodeSerializer(episode).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class EpisodeDetail(RecordDetail):
+    serializer_class = serializers.EpisodeSerializer
+    audit_name = "episode"
+
+    def find(self, pk):
+        return self.scope.episode(pk)
+
+    def update(self, record, changes, versions):
+        return episode_services.episode_update(scope=self.scope, episode=record,
+                                               changes=changes, if_match=versions)
+
+    @extend_schema(request=serializers.DeletionSerializer, parameters=[OpenApiParameter(
+        "reason", str, description="Why the episode is removed (optional; kept when given).")])
+    def delete(self, request, patient_id, pk):
+        # An episode entered in error: the reason is optional here, kept when given.
+        episode_services.episode_delete(
+            scope=self.scope, episode=self.find(pk), reason=deletion_reason(request) or "",
+            if_match=if_match(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class TrdStatus(PatientScopedView):
     serializer_class = serializers.TrdStatusSerializer
     http_method_names = ["get", "head", "options"]
@@ -438,7 +486,15 @@ class TrdStatus(PatientScopedView):
             history.evaluation, context={"measured": history.measured}
         ).data
         _, stages = patient_warnings_and_staging(history)
-        return Response({**body, **serializers.StagingSerializer(stages).data})
+        reason = self.scope.patient.trd_not_applicable_reason
+        staged = serializers.StagingSerializer(stages).data
+        if reason is not None:  # outside the definition: nothing to stage either
+            staged = {"maudsley": None, "thase_rush_stage": 0}
+        return Response({
+            **body, **staged,
+            "meets_trd": body["meets_trd"] and reason is None,
+            "applicable": reason is None, "not_applicable_reason": reason,
+        })
 
 
 class PatientOptions(PatientScopedView):

@@ -2,7 +2,7 @@ from django import forms
 
 from trdtracker.validators import today
 
-from .models import Patient
+from .models import Episode, Patient
 
 
 class DateInput(forms.DateInput):
@@ -46,12 +46,30 @@ class VersionedForm(forms.ModelForm):
 class PatientForm(VersionedForm):
     class Meta:
         model = Patient
-        fields = ["identifier", "date_of_birth", "episode_start", "baseline_severity",
-                  "suicide_risk_flag", "notes"]
+        fields = ["identifier", "date_of_birth", "diagnosis", "psychotic_features",
+                  "episode_start", "baseline_severity", "suicide_risk_flag", "notes"]
         widgets = {
             "date_of_birth": DateInput(),
             "episode_start": DateInput(),
             "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["diagnosis"].required = False  # "not recorded" when left out
+
+    def clean_diagnosis(self):
+        return self.cleaned_data.get("diagnosis") or Patient._meta.get_field("diagnosis").default
+
+
+class EpisodeForm(VersionedForm):
+    class Meta:
+        model = Episode
+        fields = ["onset", "ended"]
+        widgets = {"onset": DateInput(), "ended": DateInput()}
+        help_texts = {
+            "ended": "Leave empty for the current episode. A new open episode ends the open one "
+                     "the day before its onset.",
         }
 
 

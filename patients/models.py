@@ -1,4 +1,6 @@
 
+from datetime import date
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Min, Q
@@ -6,6 +8,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 
 from trdtracker.validators import today, validate_recorded_date
+from treatments import diagnosis as diagnoses
 
 
 class PatientQuerySet(models.QuerySet):
@@ -43,6 +46,14 @@ class Patient(models.Model):
         help_text="Onset of the current depressive episode, when known.",
     )
     notes = models.TextField(blank=True)
+    diagnosis = models.CharField(
+        max_length=20, choices=diagnoses.CHOICES, default=diagnoses.UNKNOWN,
+        help_text="The TRD definition applies to major depressive disorder only.",
+    )
+    psychotic_features = models.BooleanField(
+        "psychotic features", default=False,
+        help_text="In the current episode; shown beside the TRD status and used in staging.",
+    )
     baseline_severity = models.CharField(
         "severity at the start of the episode",
         max_length=20,
@@ -107,6 +118,10 @@ class Patient(models.Model):
     def trd_meets(self) -> bool:
         return self.trd_meets_on is not None and self.trd_meets_on <= today()
 
+    @property
+    def trd_not_applicable_reason(self) -> str | None:
+        return diagnoses.not_applicable_reason(self.diagnosis)
+
     def clean(self):
         if self.identifier:
             self.identifier = self.identifier.strip()
@@ -135,3 +150,67 @@ class Patient(models.Model):
             raise ValidationError(
                 {"date_of_birth": f"Cannot be after the first recorded treatment ({earliest})."}
             )
+
+
+class EpisodeQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(deleted_at__isnull=True)
+
+
+class Episode(models.Model):
+    """A depressive episode of the patient. The current episode is the latest without an end;
+    its onset is kept on the patient as `episode_start` (patients.episodes keeps them in step),
+    which is what the TRD rule and the staging read."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="episodes")
+    onset = models.DateField(validators=[validate_recorded_date])
+    ended = models.DateField(null=True, blank=True, validators=[validate_recorded_date])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = EpisodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["onset", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended__isnull=True) | Q(ended__gte=models.F("onset")),
+                name="episode_ends_after_onset",
+                violation_error_message="An episode cannot end before its onset.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"episode from {self.onset}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended is None
+
+    def clean(self):
+        errors = {}
+        if self.onset and self.ended and self.ended < self.onset:
+            errors["ended"] = "Cannot be before the onset."
+        patient = self.patient if self.patient_id else None
+        if patient and self.onset and self.onset < patient.date_of_birth:
+            errors["onset"] = "Cannot be before the date of birth."
+        if patient and self.onset and not errors:
+            others = Episode.objects.active().filter(patient=patient)
+            if self.pk:
+                others = others.exclude(pk=self.pk)
+            for other in others:
+                if other.ended is None and self.ended is None and other.onset < self.onset:
+                    continue  # a new current episode: patients.episodes ends the open one
+                other_end = other.ended or date.max
+                this_end = self.ended or date.max
+                if self.onset <= other_end and other.onset <= this_end:
+                    errors["onset"] = (
+                        f"Overlaps the episode from {other.onset:%Y-%m-%d}"
+                        f"{' (still open)' if other.ended is None else f' to {other.ended:%Y-%m-%d}'}:"
+                        " end that one first."
+                    )
+                    break
+        if errors:
+            raise ValidationError(errors)

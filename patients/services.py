@@ -12,13 +12,16 @@ from audit.services import (
 )
 from treatments.services import refresh_trd_summary
 
+from . import episodes
 from .models import Patient
 from .versioning import lock
 
 PATIENT_FIELDS = (
-    "identifier", "date_of_birth", "episode_start", "baseline_severity", "suicide_risk_flag",
-    "notes",
+    "identifier", "date_of_birth", "episode_start", "diagnosis", "psychotic_features",
+    "baseline_severity", "suicide_risk_flag", "notes",
 )
+# Changes that alter what the TRD rule concludes (the stored summary is re-evaluated).
+TRD_FIELDS = {"episode_start", "diagnosis"}
 
 
 def patient_state(patient: Patient) -> dict:
@@ -36,6 +39,8 @@ def patient_create(*, scope, patient: Patient) -> Patient:
         actor=scope.user, practice_id=practice.pk, action=Action.CREATE, obj=patient,
         patient_id=patient.pk, ip=scope.ip, details={"changes": model_changes({}, patient_state(patient))},
     )
+    if patient.episode_start:
+        episodes.set_current_onset(scope=scope, patient=patient, onset=patient.episode_start)
     refresh_trd_summary(patient)
     return patient
 
@@ -59,6 +64,8 @@ def patient_update(*, scope, changes: dict, if_match: set[int] | None = None) ->
         patient_id=patient.pk, ip=scope.ip, details={"changes": diff},
     )
     if "episode_start" in diff:
+        episodes.set_current_onset(scope=scope, patient=patient, onset=patient.episode_start)
+    if TRD_FIELDS & set(diff):
         refresh_trd_summary(patient)
     return patient
 

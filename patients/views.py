@@ -12,10 +12,10 @@ from treatments.selectors import (
 )
 from treatments.timeline import build_timeline
 
-from . import services
-from .forms import PatientForm, PatientSearchForm
+from . import episodes, services
+from .forms import EpisodeForm, PatientForm, PatientSearchForm
 from .history import describe, record_names
-from .models import Patient
+from .models import Episode, Patient
 from .removal import confirm_removal
 from .versioning import StaleVersion
 
@@ -114,4 +114,47 @@ def patient_delete(request, scope):
         remove=lambda reason: services.patient_delete(scope=scope, reason=reason),
         done_url=reverse("patients:patient-list"),
         done_message=f"Patient {patient.identifier} removed (kept in the audit trail).",
+    )
+
+
+@access.patient_view(access.EDIT_CLINICAL, page="episode-create")
+@form_recovery.restorable
+def episode_create(request, scope):
+    patient = scope.patient
+    form = EpisodeForm(request.POST or None, instance=Episode(patient=patient))
+    if request.method == "POST" and form.is_valid():
+        episodes.episode_create(scope=scope, episode=form.instance)
+        messages.success(request, "Episode recorded.")
+        return redirect(f"{patient.get_absolute_url()}#episodes")
+    return render(request, "patients/episode_form.html", {"form": form, "patient": patient})
+
+
+@access.patient_view(access.EDIT_CLINICAL, page="episode-update")
+@form_recovery.restorable
+def episode_update(request, scope, pk):
+    patient, episode = scope.patient, scope.episode(pk)
+    form = EpisodeForm(request.POST or None, instance=episode)
+    if request.method == "POST" and form.is_valid():
+        try:
+            episodes.episode_update(scope=scope, episode=episode, changes=form.changes(),
+                                    if_match=form.if_match())
+        except StaleVersion as stale:
+            form = form.after_conflict(stale)
+        else:
+            messages.success(request, "Episode saved.")
+            return redirect(f"{patient.get_absolute_url()}#episodes")
+    return render(request, "patients/episode_form.html",
+                  {"form": form, "patient": patient, "episode": episode})
+
+
+@access.patient_view(access.EDIT_CLINICAL, page="episode-delete")
+def episode_delete(request, scope, pk):
+    patient, episode = scope.patient, scope.episode(pk)
+    return confirm_removal(
+        request, what=f"the episode from {episode.onset:%Y-%m-%d}",
+        cancel_url=f"{patient.get_absolute_url()}#episodes",
+        remove=lambda reason: episodes.episode_delete(scope=scope, episode=episode,
+                                                      reason=reason),
+        done_url=f"{patient.get_absolute_url()}#episodes",
+        done_message="Episode removed (kept in the audit trail).",
     )

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from patients.models import Patient
 from trdtracker.validators import today
-from treatments import trd
+from treatments import catalog, trd
 from treatments.models import DoseChange, Drug, Outcome, Trial
 
 CACHE_SECONDS = 5 * 60
@@ -136,7 +136,8 @@ def median_adequate_days_by_class(trials, as_of: date) -> list[dict]:
     return result
 
 
-TRIAL_COLUMNS = ("id", "drug_id", "start_date", "end_date", "dose_mg", "adherence", "outcome")
+TRIAL_COLUMNS = ("id", "drug_id", "start_date", "end_date", "dose_mg", "adherence", "outcome",
+                 "formulation")
 
 
 def _trial_facts(trials, drugs: dict[int, trd.DrugFacts]):
@@ -157,9 +158,12 @@ def _trial_facts(trials, drugs: dict[int, trd.DrugFacts]):
             .values_list("trial_id", "date", "dose_mg")
         ):
             changes.setdefault(trial_id, []).append(trd.DoseChange(day, dose))
-        for pk, drug_id, start, end, dose, adherence, outcome in chunk:
+        for pk, drug_id, start, end, dose, adherence, outcome, formulation in chunk:
+            drug = catalog.with_formulation(drugs[drug_id], formulation)
+            if not drug.is_antidepressant:
+                continue  # a formulation that is not an antidepressant (oral selegiline)
             yield trd.TrialFacts(
-                id=pk, drug=drugs[drug_id], start_date=start, end_date=end, dose_mg=dose,
+                id=pk, drug=drug, start_date=start, end_date=end, dose_mg=dose,
                 dose_changes=tuple(changes.get(pk, ())), adherence=adherence, outcome=outcome,
             )
 

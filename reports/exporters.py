@@ -21,7 +21,7 @@ from audit.forms import AuditFilterForm
 from audit.models import AuditEvent
 from patients.models import Patient
 from trdtracker.validators import today
-from treatments import trd
+from treatments import catalog, trd
 from treatments.models import DoseChange, Drug, Therapy, Trial
 from treatments.selectors import evaluate_patient_trials, in_batches
 from treatments.staging import is_failed_bilateral_ect
@@ -125,7 +125,7 @@ class PatientRow(NamedTuple):
 TRIAL_COLUMNS = (
     "id", "patient_id", "patient__identifier", "patient__date_of_birth",
     "patient__episode_start", "drug_id", "start_date", "end_date", "dose_mg", "adherence",
-    "outcome",
+    "outcome", "formulation",
 )
 
 
@@ -151,12 +151,13 @@ def trial_rows(job, progress):
         ):
             changes.setdefault(trial_id, []).append(trd.DoseChange(day, dose))
         for (trial_id, patient_id, identifier, born, episode_start, drug_id, start, end,
-             dose, adherence, outcome) in batch:
+             dose, adherence, outcome, formulation) in batch:
             drug = drugs[drug_id]
             trial_changes = changes.get(trial_id, ())
             evaluation = trd.evaluate_trial(
                 trd.TrialFacts(
-                    id=trial_id, drug=drug_facts[drug_id], start_date=start, end_date=end,
+                    id=trial_id, drug=catalog.with_formulation(drug_facts[drug_id], formulation),
+                    start_date=start, end_date=end,
                     dose_mg=dose, dose_changes=tuple(trial_changes), adherence=adherence,
                     outcome=outcome,
                 ),
@@ -241,9 +242,12 @@ def _status_matches(job, evaluation) -> bool:
     return not wanted or evaluation.meets_trd == (wanted == "meets")
 
 
-def failed_bilateral_ect(therapies) -> bool:
-    """A course of ECT recorded as bilateral (in its detail) without response."""
-    return any(is_failed_bilateral_ect(t.kind, t.detail, t.outcome) for t in therapies)
+def failed_bilateral_ect(therapies, episode_start=None) -> bool:
+    """A failed bitemporal or bifrontal ECT course in the current episode (as the staging)."""
+    return any(
+        is_failed_bilateral_ect(t.kind, t.ect_placement, t.outcome)
+        for t in therapies if episode_start is None or t.start_date >= episode_start
+    )
 
 
 def register_rows(job, progress):
@@ -264,7 +268,8 @@ def register_rows(job, progress):
             _yes_no(evaluation.meets_trd), evaluation.failed_adequate_trial_count,
             thase_rush_stage(
                 counting_classes,
-                failed_bilateral_ect=failed_bilateral_ect(patient.export_therapies),
+                failed_bilateral_ect=failed_bilateral_ect(patient.export_therapies,
+                                                          patient.episode_start),
             ),
             "; ".join(evaluation.counting_drugs),
             last.drug.name if last else "", last.start_date if last else None,

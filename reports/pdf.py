@@ -513,6 +513,37 @@ def staging_section(stages) -> list:
     maudsley = [
         para("Staging of treatment resistance", "h2"),
         para("Maudsley Staging Method", "h3"),
+    ]
+    if msm is None:
+        maudsley.append(para("<b>Not staged</b>: no trial counts toward TRD yet."))
+    else:
+        maudsley += msm_table(msm)
+    maudsley.append(para("Fekadu et al. 2009 (J Clin Psychiatry 70:177–184); table as in "
+                         "Fekadu, Donocik &amp; Cleare, BMC Psychiatry 2018 (Table 3). Failed "
+                         "antidepressants are the different drugs counting toward TRD above; "
+                         "augmentation (14 days or more) and ECT count inside the current "
+                         "episode only.", "muted"))
+    classes = list(stages.failed_classes)
+    if stages.failed_bilateral_ect:
+        classes.append("bilateral (bitemporal or bifrontal) ECT, failed course")
+    story = [KeepTogether(maudsley), KeepTogether([
+        para("Thase–Rush stage", "h3"),
+        para(f"<b>Stage {stages.stage_name}</b>: "
+             + (f"classes with a failed adequate trial: {text(', '.join(classes))}."
+                if stages.failed_classes else "no adequate trial has failed"
+                + (" (a failed bilateral ECT course is recorded)."
+                   if stages.failed_bilateral_ect else "."))),
+        para("I: one class failed; II: a second, different class; III: plus a TCA; IV: plus an "
+             "MAOI; V: plus a failed course of bilateral (bitemporal or bifrontal) ECT. "
+             "Classes: SSRI, SNRI, TCA (incl. tetracyclic), MAOI (irreversible), and each "
+             "other mechanism its own class (NDRI, NaSSA, SARI, RIMA ...). Thase &amp; Rush "
+             "1997; augmentation is ignored.", "muted"),
+    ])]
+    return story
+
+
+def msm_table(msm) -> list:
+    story = [
         para(f"<b>{msm.score} of 15: {msm.band}</b> (mild 3–6, moderate 7–10, severe 11–15)"
              + (" — <b>a lower bound</b>: inputs marked ASSUMED are unknown and take their "
                 "lowest category." if msm.lower_bound else "")),
@@ -521,9 +552,7 @@ def staging_section(stages) -> list:
     rows = [header_row("Input", "Value", "Points")]
     for key, item in msm.inputs.items():
         value = item.category
-        if key == "duration" and item.value is not None:
-            value = f"{item.value} completed month{'s' if item.value != 1 else ''}: {value}"
-        elif key == "failed_antidepressants":
+        if key == "failed_antidepressants":
             value = f"{item.value}: {value}"
         value = text(value)
         if item.assumed:
@@ -534,26 +563,9 @@ def staging_section(stages) -> list:
                      para(f"<b>{item.points}</b>", "right")])
     rows.append([para("<b>Total</b>", "cell"), para(text(msm.band), "cell"),
                  para(f"<b>{msm.score}</b>", "right")])
-    maudsley.append(grid_table(rows, [52 * mm, FRAME_WIDTH - 70 * mm, 18 * mm], style=[
+    story.append(grid_table(rows, [52 * mm, FRAME_WIDTH - 70 * mm, 18 * mm], style=[
         ("LINEABOVE", (0, -1), (-1, -1), 1, INK),
     ]))
-    maudsley.append(para("Fekadu et al., BMC Psychiatry 2018 (Table 3). Failed antidepressants are "
-                      "the different drugs counting toward TRD above.", "muted"))
-    classes = list(stages.failed_classes)
-    if stages.failed_bilateral_ect:
-        classes.append("bilateral ECT (failed course)")
-    story = [KeepTogether(maudsley), KeepTogether([
-        para("Thase–Rush stage", "h3"),
-        para(f"<b>Stage {stages.stage_name}</b>: "
-             + (f"classes with a failed adequate trial: {text(', '.join(classes))}."
-                if stages.failed_classes else "no adequate trial has failed"
-                + (" (a failed bilateral ECT course is recorded)."
-                   if stages.failed_bilateral_ect else "."))),
-        para("I: one class failed; II: a second, different class; III: plus a TCA; IV: plus an "
-             "MAOI; V: plus a failed course of bilateral ECT. Classes: SSRI, SNRI, TCA (incl. "
-             "tetracyclic), MAOI (incl. RIMA), other. Thase &amp; Rush 1997; augmentation is "
-             "ignored.", "muted"),
-    ])]
     return story
 
 

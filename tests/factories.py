@@ -86,6 +86,8 @@ class TherapyFactory(factory.django.DjangoModelFactory):
     start_date = factory.LazyFunction(lambda: today() - timedelta(days=30))
     end_date = None
     outcome = "ongoing"
+    # As Therapy.clean() leaves it: an ECT course's placement is "unknown" when not given.
+    ect_placement = factory.LazyAttribute(lambda t: "unknown" if t.kind == "ect" else "")
 
 
 class ScaleScoreFactory(factory.django.DjangoModelFactory):

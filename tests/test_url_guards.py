@@ -13,6 +13,7 @@ from accounts import access
 from accounts.models import Role
 from api.permissions import DeclaredAccess
 from audit.models import AuditEvent
+from patients.models import Episode
 from tests.factories import ScaleScoreFactory, TherapyFactory, TrialFactory, drug, member
 from trdtracker.validators import today
 
@@ -122,7 +123,7 @@ PATIENT_URLS = [
 
 
 def test_the_patient_urls_are_the_ones_expected():
-    assert len(PATIENT_URLS) == 27, PATIENT_URLS
+    assert len(PATIENT_URLS) == 32, PATIENT_URLS
 
 
 def concrete(route: str, patient, records) -> str:
@@ -130,7 +131,8 @@ def concrete(route: str, patient, records) -> str:
     score's for a sub-record."""
     if "<int:patient_id>" not in route:
         return "/" + route.replace("<int:pk>", str(patient.pk))
-    kind = next((kind for kind in ("trial", "medicine", "score", "therap") if kind in route), None)
+    kind = next((kind for kind in ("trial", "medicine", "score", "therap", "episode")
+                 if kind in route), None)
     sub = records[kind].pk if kind else None
     return "/" + route.replace("<int:patient_id>", str(patient.pk)).replace("<int:pk>", str(sub))
 
@@ -147,7 +149,8 @@ def records(patient):
                               date=start + timedelta(days=55))
     medicine = TrialFactory(patient=patient, drug=drug("lithium"), dose_mg=600)
     return {"trial": trial, "medicine": medicine, "score": score,
-            "therap": TherapyFactory(patient=patient)}
+            "therap": TherapyFactory(patient=patient),
+            "episode": Episode.objects.create(patient=patient, onset=start)}
 
 
 @pytest.mark.parametrize(("route", "name"), PATIENT_URLS, ids=[n for _, n in PATIENT_URLS])

@@ -1,17 +1,23 @@
 """The drug catalog: reading the data file and resolving what a clinician types."""
 
 import csv
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 
-DRUGS_FILE = Path(__file__).parent / "data" / "drugs.csv"
+DATA_DIR = Path(__file__).parent / "data"
+DRUGS_FILE = DATA_DIR / "drugs.csv"
+FORMULATIONS_FILE = DATA_DIR / "formulations.csv"
+COMBINATIONS_FILE = DATA_DIR / "combinations.csv"
+
+
+def _number(text: str) -> Decimal | None:
+    return Decimal(text) if text.strip() else None
 
 
 def read_catalog(path: Path = DRUGS_FILE) -> list[dict]:
-    def number(text):
-        return Decimal(text) if text.strip() else None
-
     with path.open(newline="", encoding="utf-8") as handle:
         return [
             {
@@ -19,8 +25,8 @@ def read_catalog(path: Path = DRUGS_FILE) -> list[dict]:
                 "drug_class": row["drug_class"].strip(),
                 "is_antidepressant": row["is_antidepressant"].strip() == "true",
                 "is_augmentation_agent": row["is_augmentation_agent"].strip() == "true",
-                "min_adequate_dose_mg": number(row["min_adequate_mg_per_day"]),
-                "max_dose_mg": number(row["usual_max_mg_per_day"]),
+                "min_adequate_dose_mg": _number(row["min_adequate_mg_per_day"]),
+                "max_dose_mg": _number(row["usual_max_mg_per_day"]),
                 "brand_names": [b.strip() for b in row["brand_names"].split(";") if b.strip()],
                 "min_dose_source": row["min_dose_source"].strip(),
                 "max_dose_source": row["max_dose_source"].strip(),
@@ -36,6 +42,131 @@ def sync_catalog(drug_model, path: Path = DRUGS_FILE, using: str = "default") ->
     for row in rows:
         drug_model.objects.using(using).update_or_create(name=row.pop("name"), defaults=row)
     return len(rows)
+
+
+@dataclass(frozen=True)
+class Formulation:
+    """A form of a drug whose figures differ from the catalog's standard ones (a weekly
+    capsule, a controlled-release tablet, a patch), or that is not an antidepressant at all
+    (oral selegiline). `dose_unit` is how its dose is entered: "mg/week" for a weekly capsule."""
+
+    drug: str
+    key: str
+    label: str
+    is_antidepressant: bool
+    min_adequate_dose_mg: Decimal | None
+    max_dose_mg: Decimal | None
+    dose_unit: str
+    min_dose_source: str
+    max_dose_source: str
+    note: str = ""
+
+
+def read_formulations(path: Path = FORMULATIONS_FILE) -> tuple[Formulation, ...]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return tuple(
+            Formulation(
+                drug=row["drug"].strip().lower(),
+                key=row["formulation"].strip(),
+                label=row["label"].strip(),
+                is_antidepressant=row["is_antidepressant"].strip() == "true",
+                min_adequate_dose_mg=_number(row["min_adequate_dose_mg"]),
+                max_dose_mg=_number(row["max_dose_mg"]),
+                dose_unit=row["dose_unit"].strip(),
+                min_dose_source=row["min_dose_source"].strip(),
+                max_dose_source=row["max_dose_source"].strip(),
+                note=row["note"].strip(),
+            )
+            for row in csv.DictReader(handle)
+        )
+
+
+@cache
+def formulations() -> tuple[Formulation, ...]:
+    """The formulations of the data file (read once per process)."""
+    return read_formulations()
+
+
+def formulations_of(drug_name: str) -> list[Formulation]:
+    """The formulations a trial of `drug_name` may name, in file order (none for most drugs)."""
+    return [form for form in formulations() if form.drug == drug_name]
+
+
+def formulation(drug_name: str, key: str) -> Formulation | None:
+    """The formulation `key` of the drug, or None (the standard form, or no such formulation)."""
+    return next((form for form in formulations_of(drug_name) if form.key == key), None)
+
+
+def with_formulation(drug_facts, key: str):
+    """The drug's facts (trd.DrugFacts) for a trial of formulation `key`: its minimum adequate
+    dose and antidepressant status; unchanged for the standard form ("") or an unknown key.
+    For code that builds the rule's facts without a Trial row (exports, the dashboard)."""
+    form = formulation(drug_facts.name, key) if key else None
+    if form is None:
+        return drug_facts
+    return dataclasses.replace(
+        drug_facts,
+        is_antidepressant=form.is_antidepressant,
+        min_adequate_dose_mg=form.min_adequate_dose_mg,
+    )
+
+
+def formulation_choices() -> list[tuple[str, str]]:
+    """Every formulation key with a label naming its drug, for a select ("" is the standard)."""
+    return [(form.key, f"{form.drug}: {form.label}") for form in formulations()]
+
+
+@dataclass(frozen=True)
+class Combination:
+    """A brand that holds several drugs (Symbyax: olanzapine + fluoxetine)."""
+
+    brand: str
+    components: tuple[str, ...]  # generic names, as in drugs.csv
+    note: str = ""
+
+    def partners_of(self, name: str) -> tuple[str, ...]:
+        return tuple(other for other in self.components if other != name)
+
+    def describe(self) -> str:
+        return f"{self.brand} is {' + '.join(self.components)}"
+
+
+def read_combinations(path: Path = COMBINATIONS_FILE) -> tuple[Combination, ...]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return tuple(
+            Combination(
+                brand=row["brand"].strip(),
+                components=tuple(
+                    part.strip().lower() for part in row["components"].split(";") if part.strip()
+                ),
+                note=row["note"].strip(),
+            )
+            for row in csv.DictReader(handle)
+        )
+
+
+@cache
+def combinations() -> tuple[Combination, ...]:
+    """The combination brands of the data file (read once per process)."""
+    return read_combinations()
+
+
+def find_combination(text: str) -> Combination | None:
+    """The combination brand named exactly (case-insensitively) by `text`, or None."""
+    wanted = normalise(text)
+    return next((c for c in combinations() if normalise(c.brand) == wanted), None)
+
+
+def resolve_components(text: str) -> list:
+    """The catalog drugs of the combination brand named by `text`, in the brand's order;
+    empty when `text` names no combination brand."""
+    from .models import Drug
+
+    combination = find_combination(text)
+    if combination is None:
+        return []
+    drugs = {drug.name: drug for drug in Drug.objects.filter(name__in=combination.components)}
+    return [drugs[name] for name in combination.components if name in drugs]
 
 
 def normalise(text: str) -> str:
@@ -80,10 +211,36 @@ class DrugMatch:
     drug: object
     rank: int  # EXACT, PREFIX or SUBSTRING
     matched: str  # the generic or brand name that matched, as written in the catalog
+    # The other components when `matched` is a combination brand holding this drug.
+    with_drugs: tuple[str, ...] = field(default=())
 
     @property
     def by_brand(self) -> bool:
         return self.matched != self.drug.name
+
+    @property
+    def by_combination(self) -> bool:
+        return bool(self.with_drugs)
+
+    @property
+    def label(self) -> str:
+        """How the match reads in a list: "Zoloft → sertraline",
+        "Symbyax → fluoxetine (with olanzapine)"."""
+        if not self.by_brand:
+            return self.drug.name
+        partners = f" (with {' + '.join(self.with_drugs)})" if self.with_drugs else ""
+        return f"{self.matched} → {self.drug.name}{partners}"
+
+
+def _rank(wanted: str, name: str) -> int | None:
+    candidate = normalise(name)
+    if candidate == wanted:
+        return EXACT
+    if candidate.startswith(wanted):
+        return PREFIX
+    if wanted in candidate:
+        return SUBSTRING
+    return None
 
 
 def match_drug(wanted: str, drug) -> DrugMatch | None:
@@ -91,17 +248,21 @@ def match_drug(wanted: str, drug) -> DrugMatch | None:
     rank, the generic name winning a tie."""
     best = None
     for name in (drug.name, *drug.brand_names):
-        candidate = normalise(name)
-        if candidate == wanted:
-            rank = EXACT
-        elif candidate.startswith(wanted):
-            rank = PREFIX
-        elif wanted in candidate:
-            rank = SUBSTRING
-        else:
-            continue
-        if best is None or rank < best.rank:
+        rank = _rank(wanted, name)
+        if rank is not None and (best is None or rank < best.rank):
             best = DrugMatch(drug, rank, name)
+    return best
+
+
+def match_combination(wanted: str, drug) -> DrugMatch | None:
+    """How `wanted` matches a combination brand holding the drug (Symbyax for fluoxetine)."""
+    best = None
+    for combination in combinations():
+        if drug.name not in combination.components:
+            continue
+        rank = _rank(wanted, combination.brand)
+        if rank is not None and (best is None or rank < best.rank):
+            best = DrugMatch(drug, rank, combination.brand, combination.partners_of(drug.name))
     return best
 
 
@@ -113,20 +274,31 @@ def search_drugs(text: str, drugs) -> list[DrugMatch]:
     `drugs` are any values with `name`, `brand_names` and `is_antidepressant` (Drug rows or the
     data file's rows). static/js/drug_picker.js applies these same rules in the browser.
     Empty text matches every drug as a prefix, so it lists the whole catalog in order.
+    A combination brand (treatments/data/combinations.csv) lists each of its components, the
+    match naming the others ("Symbyax → fluoxetine (with olanzapine)"); a drug's own names win
+    over a combination brand of the same rank.
     """
     wanted = normalise(text)
-    matches = [match for drug in drugs if (match := match_drug(wanted, drug)) is not None]
+    matches = []
+    for drug in drugs:
+        own = match_drug(wanted, drug)
+        combined = match_combination(wanted, drug) if wanted else None
+        if combined is not None and (own is None or combined.rank < own.rank):
+            own = combined
+        if own is not None:
+            matches.append(own)
     return sorted(matches, key=lambda m: (m.rank, commonness(m.drug), m.drug.name))
 
 
 def resolve_drug(text: str):
     """The catalog drug named exactly by a generic or brand name, case-insensitively, or None:
-    the first exact match of `search_drugs`."""
+    the first exact match of `search_drugs`. A combination brand names several drugs, so it
+    resolves to none here (see `resolve_components`)."""
     from .models import Drug
 
     if not normalise(text):
         return None
-    matches = search_drugs(text, Drug.objects.all())
+    matches = [m for m in search_drugs(text, Drug.objects.all()) if not m.by_combination]
     if matches and matches[0].rank == EXACT:
         return matches[0].drug
     return None
@@ -145,7 +317,12 @@ def picker_entry(drug) -> dict:
     return {
         "id": str(drug.pk),
         "name": drug.name,
-        "brands": list(drug.brand_names),
+        # Combination brands holding the drug, named with their partners, so that typing
+        # "Symbyax" offers each component (never picked by an exact match: see resolve_drug).
+        "brands": list(drug.brand_names) + [
+            f"{c.brand} (with {' + '.join(c.partners_of(drug.name))})"
+            for c in combinations() if drug.name in c.components
+        ],
         "drug_class": drug.drug_class,
         "is_antidepressant": drug.is_antidepressant,
         "dose_hint": drug.dose_hint(),

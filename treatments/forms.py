@@ -2,16 +2,29 @@ from django import forms
 
 from patients.forms import DateInput, VersionedForm
 
-from . import scales
-from .models import DoseChange, Drug, Outcome, ScaleScore, Therapy, Trial
+from . import catalog, scales
+from .models import DoseChange, Drug, EctPlacement, Outcome, ScaleScore, Therapy, TherapyKind, Trial
 from .widgets import DrugChoiceField
 
 
+def _formulation_choices():
+    return [("", "Standard"), *catalog.formulation_choices()]
+
+
 class TrialForm(VersionedForm):
+    # Which formulations belong to which drug is the model's rule (Trial.clean); the script
+    # static/js/formulation.js offers only the chosen drug's.
+    formulation = forms.ChoiceField(
+        choices=_formulation_choices, required=False,
+        help_text="Only fluoxetine (weekly), paroxetine (CR) and selegiline (patch or oral) "
+                  "have forms with their own figures.",
+        widget=forms.Select(attrs={"data-formulation-select": ""}),
+    )
+
     class Meta:
         model = Trial
-        fields = ["drug", "start_date", "end_date", "dose_mg", "adherence", "outcome",
-                  "reason_stopped", "notes"]
+        fields = ["drug", "formulation", "start_date", "end_date", "dose_mg", "adherence",
+                  "outcome", "reason_stopped", "notes"]
         field_classes = {"drug": DrugChoiceField}
         widgets = {
             "start_date": DateInput(),
@@ -32,6 +45,19 @@ class TrialForm(VersionedForm):
 
     def dose_hints(self) -> dict[str, str]:
         return {str(drug.pk): drug.dose_hint() for drug in self.drugs}
+
+    def formulation_options(self) -> dict[str, list[dict]]:
+        """For static/js/formulation.js: each drug with formulations, its keys and dose hints."""
+        options = {}
+        for drug in self.drugs:
+            forms_of_drug = catalog.formulations_of(drug.name)
+            if forms_of_drug:
+                options[str(drug.pk)] = [
+                    {"key": form.key,
+                     "hint": Trial(drug=drug, formulation=form.key).dose_hint()}
+                    for form in forms_of_drug
+                ]
+        return options
 
 
 class MedicineForm(VersionedForm):
@@ -114,15 +140,34 @@ class TherapyForm(VersionedForm):
         self.fields["kind"].choices = [("", "Choose a therapy…")] + list(
             self.fields["kind"].choices
         )[1:]
+        self.fields["kind"].widget.attrs["data-therapy-kind"] = ""
+        self.fields["ect_placement"].choices = list(EctPlacement.choices)
+        if not self.instance.ect_placement:
+            self.initial["ect_placement"] = EctPlacement.UNKNOWN
 
     class Meta:
         model = Therapy
-        fields = ["kind", "detail", "start_date", "end_date", "outcome", "notes"]
+        fields = ["kind", "detail", "start_date", "end_date", "outcome", "ect_placement",
+                  "ect_sessions", "notes"]
         widgets = {
             "start_date": DateInput(),
             "end_date": DateInput(),
             "notes": forms.Textarea(attrs={"rows": 2}),
+            "ect_sessions": forms.NumberInput(attrs={"min": "1", "step": "1"}),
         }
+        labels = {"ect_placement": "Electrode placement", "ect_sessions": "Number of sessions"}
+        help_texts = {
+            "ect_placement": "Bitemporal and bifrontal are bilateral placements.",
+            "ect_sessions": "Optional.",
+        }
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") and data["kind"] != TherapyKind.ECT:
+            # The ECT fields are hidden for other therapies: whatever they hold does not apply.
+            data["ect_placement"] = ""
+            data["ect_sessions"] = None
+        return data
 
 
 # Short paraphrases of the PHQ-9 questions (Kroenke et al. 2001), for the item selects.

@@ -1,15 +1,17 @@
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from trdtracker.validators import today, validate_recorded_date
 
-from . import scales, trd
+from . import catalog, scales, trd
 
 DOSE_SANITY_LIMIT_MG = Decimal("100000")
 MAX_DOSE_FACTOR = 10
+MAX_ECT_SESSIONS = 500  # a bound against typing errors, not a clinical limit
 
 
 class Drug(models.Model):
@@ -82,6 +84,13 @@ class TherapyKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class EctPlacement(models.TextChoices):
+    RIGHT_UNILATERAL = "right_unilateral", "Right unilateral"
+    BITEMPORAL = "bitemporal", "Bitemporal (bilateral)"
+    BIFRONTAL = "bifrontal", "Bifrontal (bilateral)"
+    UNKNOWN = "unknown", "Not known"
+
+
 class ClinicalRecordQuerySet(models.QuerySet):
     def active(self):
         return self.filter(deleted_at__isnull=True)
@@ -110,6 +119,12 @@ class Trial(models.Model):
     adherence = models.CharField(max_length=10, choices=Adherence.choices, default=Adherence.UNKNOWN)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.UNKNOWN)
     reason_stopped = models.CharField(max_length=200, blank=True)
+    # A key of treatments/data/formulations.csv for this drug ("weekly", "cr", "transdermal",
+    # "oral"); empty for the standard form, whose figures are the catalog's.
+    formulation = models.CharField(
+        max_length=20, blank=True, default="",
+        help_text="Only for drugs whose forms have their own figures; standard otherwise.",
+    )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -141,13 +156,74 @@ class Trial(models.Model):
         patient = self.patient if self.patient_id else None
         if patient and self.start_date and self.start_date < patient.date_of_birth:
             errors["start_date"] = "Cannot be before the patient's date of birth."
-        if self.drug_id and self.dose_mg is not None and self.dose_mg > self.drug.dose_limit_mg:
+        if self.formulation and self.drug_id and self.formulation_facts is None:
+            offered = catalog.formulations_of(self.drug.name)
+            errors["formulation"] = (
+                f"{self.formulation!r} is not a formulation of {self.drug.name}: "
+                + (f"choose {', '.join(repr(f.key) for f in offered)} or leave it standard."
+                   if offered else "leave it as the standard formulation.")
+            )
+        elif self.drug_id and self.dose_mg is not None and self.dose_mg > self.dose_limit_mg:
             errors["dose_mg"] = (
-                f"{trd.format_dose(self.dose_mg)} mg/day is more than {MAX_DOSE_FACTOR}× the usual "
-                f"maximum for {self.drug.name}; check the unit (mg per day)."
+                f"{trd.format_dose(self.dose_mg)} {self.dose_unit} is more than {MAX_DOSE_FACTOR}× "
+                f"the usual maximum for {self.drug_label}; check the unit ({self.dose_unit})."
             )
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def formulation_facts(self) -> catalog.Formulation | None:
+        """The trial's formulation from the data file; None for the standard form (or a key
+        that does not belong to the drug, which clean() refuses)."""
+        if not self.formulation or not self.drug_id:
+            return None
+        return catalog.formulation(self.drug.name, self.formulation)
+
+    @property
+    def drug_label(self) -> str:
+        """The drug, with its formulation when one is named: "fluoxetine (weekly capsule …)"."""
+        form = self.formulation_facts
+        return f"{self.drug.name} ({form.label})" if form else self.drug.name
+
+    @property
+    def dose_unit(self) -> str:
+        form = self.formulation_facts
+        return form.dose_unit if form else "mg/day"
+
+    @property
+    def min_adequate_dose_mg(self) -> Decimal | None:
+        form = self.formulation_facts
+        return form.min_adequate_dose_mg if form else self.drug.min_adequate_dose_mg
+
+    @property
+    def max_dose_mg(self) -> Decimal | None:
+        """The usual maximum for this trial's formulation (None when the data file gives none
+        for it: the standard form's maximum does not apply to another form)."""
+        form = self.formulation_facts
+        return form.max_dose_mg if form else self.drug.max_dose_mg
+
+    @property
+    def dose_limit_mg(self) -> Decimal:
+        """Above this a dose is refused as a likely unit error: 10× the usual maximum of the
+        formulation, else of the drug's standard form."""
+        maximum = self.max_dose_mg if self.max_dose_mg is not None else self.drug.max_dose_mg
+        return DOSE_SANITY_LIMIT_MG if maximum is None else maximum * MAX_DOSE_FACTOR
+
+    def dose_hint(self) -> str:
+        form = self.formulation_facts
+        if form is None:
+            return self.drug.dose_hint()
+        if not form.is_antidepressant:
+            return f"{form.label}: not counted as an antidepressant trial"
+        if form.min_adequate_dose_mg is None:
+            return f"{form.label}: no published minimum adequate dose"
+        return f"{form.label}: adequate ≥ {trd.format_dose(form.min_adequate_dose_mg)} {form.dose_unit}"
+
+    def drug_facts(self) -> trd.DrugFacts:
+        """The drug as the TRD rule sees it for this trial: the formulation's minimum adequate
+        dose and antidepressant status when a formulation is named (oral selegiline is not an
+        antidepressant trial; the weekly fluoxetine capsule is adequate at 90 mg a week)."""
+        return catalog.with_formulation(self.drug.facts(), self.formulation)
 
     @property
     def has_ended(self) -> bool:
@@ -158,7 +234,7 @@ class Trial(models.Model):
         changes = self.dose_changes.all() if dose_changes is None else dose_changes
         return trd.TrialFacts(
             id=self.pk,
-            drug=self.drug.facts(),
+            drug=self.drug_facts(),
             start_date=self.start_date,
             end_date=self.end_date,
             dose_mg=self.dose_mg,
@@ -204,10 +280,10 @@ def validate_dose_changes(trial: Trial, changes: list[tuple]) -> dict[int, str]:
             )
         elif date in seen:
             errors[index] = "Only one dose change per day."
-        elif trial.drug_id and dose_mg > trial.drug.dose_limit_mg:
+        elif trial.drug_id and dose_mg > trial.dose_limit_mg:
             errors[index] = (
-                f"{trd.format_dose(dose_mg)} mg/day is more than {MAX_DOSE_FACTOR}× the usual "
-                f"maximum for {trial.drug.name}."
+                f"{trd.format_dose(dose_mg)} {trial.dose_unit} is more than {MAX_DOSE_FACTOR}× the "
+                f"usual maximum for {trial.drug_label}."
             )
         seen.add(date)
     return errors
@@ -226,6 +302,16 @@ class Therapy(models.Model):
     start_date = models.DateField(validators=[validate_recorded_date])
     end_date = models.DateField(null=True, blank=True, validators=[validate_recorded_date])
     outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.UNKNOWN)
+    # ECT only (blank for every other therapy): where the electrodes were placed (bitemporal
+    # and bifrontal are bilateral) and how many sessions the course had.
+    ect_placement = models.CharField(
+        "ECT electrode placement", max_length=20, choices=EctPlacement.choices, blank=True,
+        default="",
+    )
+    ect_sessions = models.PositiveSmallIntegerField(
+        "ECT sessions", null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_ECT_SESSIONS)],
+    )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -256,6 +342,22 @@ class Therapy(models.Model):
             raise ValidationError(
                 {"start_date": "Cannot be before the patient's date of birth."}
             )
+        self.clean_ect_fields()
+
+    def clean_ect_fields(self):
+        """An ECT course always has a placement ("not known" when none was given); every other
+        therapy has neither a placement nor a session count."""
+        if self.kind == TherapyKind.ECT:
+            if not self.ect_placement:
+                self.ect_placement = EctPlacement.UNKNOWN
+            return
+        errors = {}
+        if self.ect_placement:
+            errors["ect_placement"] = "Only for ECT: leave it empty for this therapy."
+        if self.ect_sessions is not None:
+            errors["ect_sessions"] = "Only for ECT: leave it empty for this therapy."
+        if errors:
+            raise ValidationError(errors)
 
 
 

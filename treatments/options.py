@@ -81,6 +81,36 @@ _FIELDS: tuple[str, ...] = (
     "already_tried_when",
 )
 _TRIED_FIELDS: frozenset[str] = frozenset({"therapy_kinds", "drugs", "drug_classes"})
+_CAUTION_FIELDS: frozenset[str] = frozenset({"text", "sources", "suicide_risk", "out_of_date"})
+_OUT_OF_DATE_FIELDS: frozenset[str] = frozenset({"fact", "reference"})
+
+
+@dataclass(frozen=True)
+class OutOfDate:
+    """What has changed since a source's statement, in our words, and where that is said."""
+
+    fact: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class Caution:
+    """What a source says about an option: reported, never an order."""
+
+    text: str
+    sources: tuple[str, ...]
+    suicide_risk: bool = False  # the statement linking the option to suicide risk
+    out_of_date: OutOfDate | None = None
+
+    def render(self) -> str:
+        """One line: the statement, its sources, and what is out of date beside it."""
+        line = f"{self.text} ({'; '.join(self.sources)})"
+        if self.suicide_risk:
+            line = f"Suicide risk: {line}"
+        if self.out_of_date is not None:
+            fact = self.out_of_date.fact
+            line += f" Out of date: {fact[0].upper()}{fact[1:]} ({self.out_of_date.reference})."
+        return line
 
 
 @dataclass(frozen=True)
@@ -90,12 +120,13 @@ class Option:
     category: str
     summary: str
     considered_when: str
-    cautions: tuple[str, ...]
+    cautions: tuple[str, ...]  # each caution rendered as one line (Caution.render)
     sources: tuple[str, ...]
     suicide_risk_related: bool
     tried_therapy_kinds: frozenset[str]
     tried_drugs: frozenset[str]
     tried_drug_classes: frozenset[str]
+    caution_notes: tuple[Caution, ...] = ()
 
     def is_already_tried(
         self,
@@ -141,6 +172,35 @@ def _strings(value: Any, field: str, where: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
+def _parse_caution(value: Any, sources: tuple[str, ...], where: str) -> Caution:
+    if not isinstance(value, dict):
+        raise _error(where, "each caution must be a mapping with 'text' and 'sources'")
+    unknown = sorted(set(value) - _CAUTION_FIELDS)
+    if unknown:
+        raise _error(where, f"unknown caution field(s): {', '.join(map(str, unknown))}")
+    if "text" not in value:
+        raise _error(where, "a caution is missing 'text'")
+    text = _text(value, "text", where)
+    cited = _strings(value.get("sources"), "caution sources", where)
+    if not cited:
+        raise _error(where, f"the caution {text[:40]!r} must cite its source")
+    stray = [source for source in cited if source not in sources]
+    if stray:
+        raise _error(where, f"a caution cites {stray}, which the option's 'sources' do not list")
+    suicide_risk = value.get("suicide_risk", False)
+    if not isinstance(suicide_risk, bool):
+        raise _error(where, "a caution's 'suicide_risk' must be true or false")
+    out_of_date = value.get("out_of_date")
+    if out_of_date is not None:
+        if not isinstance(out_of_date, dict) or set(out_of_date) != _OUT_OF_DATE_FIELDS:
+            raise _error(where, "'out_of_date' must give exactly 'fact' and 'reference'")
+        out_of_date = OutOfDate(
+            fact=_text(out_of_date, "fact", where),
+            reference=_text(out_of_date, "reference", where),
+        )
+    return Caution(text=text, sources=cited, suicide_risk=suicide_risk, out_of_date=out_of_date)
+
+
 def _parse_option(entry: Any, index: int) -> Option:
     where = f"option #{index + 1}"
     if not isinstance(entry, dict):
@@ -174,6 +234,17 @@ def _parse_option(entry: Any, index: int) -> Option:
     if not isinstance(suicide_risk_related, bool):
         raise _error(where, "'suicide_risk_related' must be true or false")
 
+    raw_cautions = entry["cautions"] or []
+    if not isinstance(raw_cautions, list):
+        raise _error(where, "'cautions' must be a list")
+    cautions = tuple(_parse_caution(c, sources, where) for c in raw_cautions)
+    if suicide_risk_related != any(c.suicide_risk for c in cautions):
+        raise _error(
+            where,
+            "an option linked to suicide risk needs a caution marked 'suicide_risk' saying "
+            "why, with its source (and only such an option may have one)",
+        )
+
     tried = entry["already_tried_when"]
     if tried is None:
         tried = {}
@@ -198,12 +269,13 @@ def _parse_option(entry: Any, index: int) -> Option:
         category=category,
         summary=_text(entry, "summary", where),
         considered_when=_text(entry, "considered_when", where),
-        cautions=_strings(entry["cautions"], "cautions", where),
+        cautions=tuple(c.render() for c in cautions),
         sources=sources,
         suicide_risk_related=suicide_risk_related,
         tried_therapy_kinds=frozenset(therapy_kinds),
         tried_drugs=frozenset(d.casefold() for d in drugs),
         tried_drug_classes=frozenset(drug_classes),
+        caution_notes=cautions,
     )
 
 

@@ -4,6 +4,14 @@ Pure Python. Figures from the project's clinical reference (shared/reference/REA
 PHQ-9 bands Kroenke et al. 2001, remission < 5 (ICSI); HAM-D-17 bands Zimmerman et al. 2013,
 remission <= 7 (conventional cut-off); MADRS bands Snaith et al. 1986, remission <= 10
 (SAINT trial, MADRS < 11).
+
+HAM-D-17 item ranges: the clinical reference gives only the 0-52 total, so they are the
+instrument's own (Hamilton M. "A rating scale for depression", J Neurol Neurosurg Psychiatry
+1960;23:56-62, in its standard 17-item form): nine items are rated 0-4 (1 depressed mood,
+2 guilt, 3 suicide, 7 work and activities, 8 retardation, 9 agitation, 10 psychic anxiety,
+11 somatic anxiety, 15 hypochondriasis) and eight 0-2 (4-6 early, middle and late insomnia,
+12 gastrointestinal and 13 general somatic symptoms, 14 genital symptoms, 16 loss of weight,
+17 insight): 9 x 4 + 8 x 2 = 52, the total range.
 """
 
 from dataclasses import dataclass
@@ -31,6 +39,11 @@ class Scale:
     bands: tuple[Band, ...]
     remission_max: int  # remission when total <= remission_max
     source: str
+    item_maxima: tuple[int, ...] = ()  # per item, when the items differ (else item_max each)
+
+    def item_range_max(self, number: int) -> int:
+        """The highest score of item `number` (1-based)."""
+        return self.item_maxima[number - 1] if self.item_maxima else self.item_max
 
 
 SCALES = {
@@ -44,7 +57,9 @@ SCALES = {
         HAMD17, "HAM-D-17", 52, 17, 4, False,
         (Band(0, 7, "normal"), Band(8, 13, "mild"), Band(14, 18, "moderate"),
          Band(19, 22, "severe"), Band(23, 52, "very severe")),
-        7, "Zimmerman et al. 2013; remission <= 7 (conventional cut-off)",
+        7, "Zimmerman et al. 2013; remission <= 7 (conventional cut-off); item ranges Hamilton 1960",
+        # Items 1-17 (Hamilton 1960, standard 17-item form; see the module docstring).
+        (4, 4, 4, 2, 2, 2, 4, 4, 4, 4, 4, 2, 2, 2, 4, 2, 2),
     ),
     MADRS: Scale(
         MADRS, "MADRS", 60, 10, 6, False,
@@ -79,8 +94,15 @@ def validate(code: str, total, items) -> dict[str, str]:
     if items:
         if len(items) != scale.item_count:
             errors["items"] = f"{scale.name} has {scale.item_count} items, not {len(items)}."
-        elif any(not _is_int(item) or not 0 <= item <= scale.item_max for item in items):
-            errors["items"] = f"Each {scale.name} item is scored 0–{scale.item_max}."
+        else:
+            for number, item in enumerate(items, start=1):
+                highest = scale.item_range_max(number)
+                if not _is_int(item) or not 0 <= item <= highest:
+                    errors["items"] = (
+                        f"{scale.name} item {number} is scored 0–{highest}." if scale.item_maxima
+                        else f"Each {scale.name} item is scored 0–{highest}."
+                    )
+                    break
     elif scale.items_required:
         errors["items"] = f"All {scale.item_count} {scale.name} items are needed."
     if total is None:

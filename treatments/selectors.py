@@ -88,14 +88,18 @@ def suicide_risk(patient, scores) -> SuicideRisk | None:
     )
 
 
-def measured_outcomes(trials, scores, as_of: date) -> dict:
-    """{trial id: MeasuredOutcome or None} for `trials`, from the patient's `scores`."""
+def measurements(trials, scores, as_of: date) -> dict:
+    """{trial id: measured.Measurement} for `trials`: the outcome, or why there is none."""
     return {
-        trial.pk: measured.measured_outcome(
-            scores, start=trial.start_date, end=trial.end_date, as_of=as_of
-        )
+        trial.pk: measured.measure(scores, start=trial.start_date, end=trial.end_date,
+                                   as_of=as_of)
         for trial in trials
     }
+
+
+def measured_outcomes(trials, scores, as_of: date) -> dict:
+    """{trial id: MeasuredOutcome or None} for `trials`, from the patient's `scores`."""
+    return {pk: found.outcome for pk, found in measurements(trials, scores, as_of).items()}
 
 
 def evaluate_patient_trials(patient, trials, as_of: date | None = None) -> trd.TrdEvaluation:
@@ -117,7 +121,9 @@ class PatientHistory:
     options: list
     scores: list = field(default_factory=list)
     measured: dict = field(default_factory=dict)  # trial id -> MeasuredOutcome | None
+    measurements: dict = field(default_factory=dict)  # trial id -> measured.Measurement
     suicide_risk: SuicideRisk | None = None
+    episodes: list = field(default_factory=list)  # active, oldest first
 
     def trial_evaluations(self):
         by_id = {e.trial.id: e for e in self.evaluation.trials}
@@ -132,13 +138,27 @@ class PatientHistory:
         return rows
 
     def antidepressant_rows(self):
-        """The trial table's rows: antidepressant trials only."""
-        return [row for row in self.trial_rows() if row[0].drug.is_antidepressant]
+        """The trial table's rows, antidepressant trials only: trial_rows' four items and the
+        measured.Measurement (which says "too early" apart from "no scores")."""
+        return [(*row, self.measurements.get(row[0].pk)) for row in self.trial_rows()
+                if row[0].drug.is_antidepressant]
 
     def other_medicines(self):
         """Augmentation agents and other medicines (interaction partners such as the pill,
         valproate or rifampin): recorded beside the trials, never weighed as trials."""
         return [trial for trial in self.trials if not trial.drug.is_antidepressant]
+
+    def episode_groups(self):
+        """[(episode, its trials, is current)], newest first: a trial belongs to the episode
+        during which it started (current = the latest open one)."""
+        current = max((e for e in self.episodes if e.ended is None),
+                      key=lambda e: (e.onset, e.pk), default=None)
+        groups = []
+        for episode in sorted(self.episodes, key=lambda e: (e.onset, e.pk), reverse=True):
+            end = episode.ended or date.max
+            inside = [t for t in self.trials if episode.onset <= t.start_date <= end]
+            groups.append((episode, inside, episode is current))
+        return groups
 
     def trials_not_counting(self):
         """The antidepressant trials that do not count toward TRD, with their reasons."""
@@ -150,7 +170,9 @@ def patient_history(patient, as_of: date | None = None) -> PatientHistory:
     trials = list(active_trials([patient.pk]))
     therapies = list(active_therapies(patient))
     scores = list(active_scores(patient))
+    episodes = list(patient.episodes.active())
     evaluation = evaluate_patient_trials(patient, trials, as_of)
+    found = measurements(trials, scores, evaluation.as_of)
     return PatientHistory(
         patient=patient,
         trials=trials,
@@ -158,8 +180,10 @@ def patient_history(patient, as_of: date | None = None) -> PatientHistory:
         evaluation=evaluation,
         options=patient_options(trials, therapies),
         scores=scores,
-        measured=measured_outcomes(trials, scores, evaluation.as_of),
+        measured={pk: measurement.outcome for pk, measurement in found.items()},
+        measurements=found,
         suicide_risk=suicide_risk(patient, scores),
+        episodes=episodes,
     )
 
 
@@ -184,6 +208,7 @@ def patient_warnings_and_staging(
         [item.trial for item in evaluation.trials],
         as_of=evaluation.as_of,
         max_dose_mg={trial.drug.name: trial.drug.max_dose_mg for trial in history.trials},
+        max_dose_sources={trial.drug.name: trial.drug.max_dose_source for trial in history.trials},
     )
     stages = staging.stage(
         evaluation,
@@ -191,9 +216,14 @@ def patient_warnings_and_staging(
         baseline_severity=patient.baseline_severity,
         scores=[staging.ScoreFacts(s.scale, s.date, s.total) for s in history.scores],
         therapies=[
-            staging.TherapyFacts(t.kind, t.start_date, t.detail, t.outcome)
+            staging.TherapyFacts(
+                t.kind, t.start_date, t.detail, t.outcome,
+                ect_placement=getattr(t, "ect_placement", "") or "",
+                ect_sessions=getattr(t, "ect_sessions", None),
+            )
             for t in history.therapies
         ],
+        psychotic_features=bool(getattr(patient, "psychotic_features", False)),
     )
     return found, stages
 

@@ -15,13 +15,14 @@ from audit.services import (
 from patients.versioning import lock
 from trdtracker.validators import today
 
-from . import scales, trd
+from . import diagnosis, scales, trd
 from .models import DoseChange, ScaleScore, Therapy, Trial, validate_dose_changes
 from .selectors import active_trials, in_batches
 
-TRIAL_FIELDS = ("drug", "start_date", "end_date", "dose_mg", "adherence", "outcome",
-                "reason_stopped", "notes")
-THERAPY_FIELDS = ("kind", "detail", "start_date", "end_date", "outcome", "notes")
+TRIAL_FIELDS = ("drug", "formulation", "start_date", "end_date", "dose_mg", "adherence",
+                "outcome", "reason_stopped", "notes")
+THERAPY_FIELDS = ("kind", "detail", "start_date", "end_date", "outcome", "ect_placement",
+                  "ect_sessions", "notes")
 SCORE_FIELDS = ("scale", "date", "total")
 
 
@@ -258,7 +259,8 @@ SUMMARY_FIELDS = ["trd_evaluated_on", "trd_count_steps", "trd_one_failed_on", "t
 
 
 def _summary(patient, trials, since) -> dict:
-    steps = trd.count_steps(
+    # Outside the definition (bipolar depression, another diagnosis) nothing counts toward it.
+    steps = [] if diagnosis.not_applicable_reason(patient.diagnosis) else trd.count_steps(
         [trial.facts() for trial in trials], since=since, episode_start=patient.episode_start
     )
     return {

@@ -4,37 +4,50 @@ Pure Python, no Django: the ORM layer converts model instances into the frozen
 dataclasses below and calls :func:`evaluate`. Everything here is deterministic
 and depends only on its arguments (no ``date.today()``).
 
-The rule, evaluated for one patient as of a date:
+The rule, evaluated for one patient as of a date. It is causal: nothing dated after the
+as-of date changes the answer for that date.
 
-1. A trial runs from its start date to its end date, or to the as-of date while it
-   has no end date. Trials starting after the as-of date are ignored.
-2. The dose is the starting dose from the start date, then each dose change's dose
-   from that change's date on. Days at adequate dose are the calendar days on which
-   the dose was at or above the drug's minimum adequate dose.
+1. (a) A trial runs from its start date to the earlier of its end date and the as-of date:
+   days after the as-of date never count. Trials starting after the as-of date are ignored.
+   A trial without an end date, or ending after the as-of date, is *ongoing* as of that date
+   (its reasons say "ongoing", never "ended").
+2. (c) The dose is the starting dose from the start date, then each dose change's dose from
+   that change's date on. A change dated on the start date replaces the starting dose; a
+   change dated before the start is ignored (the starting dose stands until the first change
+   on or after the start). Days at adequate dose are the calendar days ``[start, end)`` on
+   which the dose was at or above the drug's minimum adequate dose.
 3. A trial is adequate when the drug is an antidepressant, it has at least
    ``MIN_ADEQUATE_DAYS`` days at an adequate dose and adherence is not poor.
-4. A trial counts toward TRD when it is adequate, its outcome is in
-   ``COUNTING_OUTCOMES`` and (with an episode start) it ended on or after the
-   start of the current episode.
+4. (b) A trial counts toward TRD when it is adequate, its recorded outcome is in
+   ``COUNTING_OUTCOMES`` and, with an episode start, at least ``MIN_ADEQUATE_DAYS`` of its
+   days at an adequate dose fall on or after the start of the current episode (without an
+   episode start every trial is considered). A trial ending on the episode's first day has
+   none of its days in the episode.
 5. The patient meets TRD when the counting trials cover at least
    ``MIN_FAILED_TRIALS`` different drugs.
+6. Two counting trials of different drugs that were both at an adequate dose on the same
+   days for at least ``COMBINATION_NOTE_DAYS`` days each carry a note naming the other: some
+   definitions count such a combination as one trial. The note informs; the count (5) is
+   unchanged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 MIN_ADEQUATE_WEEKS = 6
 MIN_ADEQUATE_DAYS = MIN_ADEQUATE_WEEKS * 7  # 42
 MIN_FAILED_TRIALS = 2  # different drugs required
+COMBINATION_NOTE_DAYS = 28  # days both at an adequate dose before the combination is noted
 COUNTING_OUTCOMES = frozenset({"no_response", "partial_response"})
 
 POOR_ADHERENCE = "poor"
 
 __all__ = [
+    "COMBINATION_NOTE_DAYS",
     "COUNTING_OUTCOMES",
     "MIN_ADEQUATE_DAYS",
     "MIN_ADEQUATE_WEEKS",
@@ -107,6 +120,10 @@ class TrialEvaluation:
     adequate: bool
     counts_toward_trd: bool
     reasons: tuple[str, ...]  # empty when the trial counts
+    # Days at adequate dose on or after the episode start (all of them without one).
+    days_in_episode: int = 0
+    ongoing: bool = False  # no end date, or one after the as-of date (rule 1)
+    notes: tuple[str, ...] = ()  # what the clinician should know; never changes the count
 
 
 @dataclass(frozen=True)
@@ -127,7 +144,13 @@ def format_dose(value: Decimal | int | float) -> str:
 
 
 def _trial_end(trial: TrialFacts, as_of: date) -> date:
-    return trial.end_date if trial.end_date is not None else as_of
+    """Rule 1 (a): the earlier of the end date and the as-of date, never before the start."""
+    end = as_of if trial.end_date is None else min(trial.end_date, as_of)
+    return max(end, trial.start_date)
+
+
+def _is_ongoing(trial: TrialFacts, as_of: date) -> bool:
+    return trial.end_date is None or trial.end_date > as_of
 
 
 def _is_adequate_dose(dose: Decimal, minimum: Decimal | None) -> bool:
@@ -138,15 +161,16 @@ def _segments(trial: TrialFacts, end: date) -> tuple[tuple[DoseSegment, ...], De
     """Split the trial's run into constant-dose segments.
 
     Returns the non-empty segments and the dose in effect on the start date (the
-    starting dose, or a change dated on/before the start date that replaces it).
+    starting dose, or a change dated on the start date that replaces it).
     """
     minimum = trial.drug.min_adequate_dose_mg
-    # (effective date, dose); changes on or before the start date replace the
-    # starting dose. sorted() is stable, so same-day changes keep input order and
-    # the last one wins.
+    # (effective date, dose). Rule 2 (c): changes dated before the start are ignored; a change
+    # on the start date replaces the starting dose. sorted() is stable, so same-day changes
+    # keep input order and the last one wins.
     points: list[tuple[date, Decimal]] = [(trial.start_date, trial.dose_mg)]
     for change in sorted(trial.dose_changes, key=lambda c: c.date):
-        points.append((max(change.date, trial.start_date), change.dose_mg))
+        if change.date >= trial.start_date:
+            points.append((change.date, change.dose_mg))
 
     start_dose = trial.dose_mg
     for when, dose in points:
@@ -170,6 +194,15 @@ def _segments(trial: TrialFacts, end: date) -> tuple[tuple[DoseSegment, ...], De
     return tuple(segments), start_dose
 
 
+def _adequate_days_from(segments: tuple[DoseSegment, ...], since: date | None) -> int:
+    """Days at an adequate dose on or after ``since`` (all of them when ``since`` is None)."""
+    return sum(
+        (seg.end - (seg.start if since is None else max(seg.start, since))).days
+        for seg in segments
+        if seg.adequate and (since is None or seg.end > since)
+    )
+
+
 def _outcome_label(outcome: str) -> str:
     return outcome.replace("_", " ")
 
@@ -177,17 +210,22 @@ def _outcome_label(outcome: str) -> str:
 def evaluate_trial(
     trial: TrialFacts, *, as_of: date, episode_start: date | None = None
 ) -> TrialEvaluation:
-    """Evaluate one trial as of ``as_of`` (see the module docstring for the rule)."""
+    """Evaluate one trial as of ``as_of`` (see the module docstring for the rule).
+
+    ``notes`` stay empty here: they compare trials, so :func:`evaluate` adds them.
+    """
     drug = trial.drug
     end = _trial_end(trial, as_of)
+    ongoing = _is_ongoing(trial, as_of)
     segments, start_dose = _segments(trial, end)
-    days = sum(seg.days for seg in segments if seg.adequate)
+    days = _adequate_days_from(segments, None)
+    days_in_episode = _adequate_days_from(segments, episode_start)
 
     enough_days = days >= MIN_ADEQUATE_DAYS
     poor_adherence = trial.adherence == POOR_ADHERENCE
     adequate = drug.is_antidepressant and enough_days and not poor_adherence
     outcome_counts = trial.outcome in COUNTING_OUTCOMES
-    in_episode = episode_start is None or end >= episode_start
+    in_episode = days_in_episode >= MIN_ADEQUATE_DAYS
     counts = adequate and outcome_counts and in_episode
 
     reasons: list[str] = []
@@ -205,10 +243,10 @@ def evaluate_trial(
             if not outcome_counts:
                 reasons.append(f"outcome: {_outcome_label(trial.outcome)}")
             if episode_start is not None and not in_episode:
-                reasons.append(
-                    f"before the current episode (ended {end.isoformat()}, "
-                    f"episode began {episode_start.isoformat()})"
-                )
+                reason = _episode_reason(end, ongoing, episode_start, days_in_episode,
+                                         enough_days)
+                if reason:
+                    reasons.append(reason)
 
     return TrialEvaluation(
         trial=trial,
@@ -218,6 +256,24 @@ def evaluate_trial(
         adequate=adequate,
         counts_toward_trd=counts,
         reasons=tuple(reasons),
+        days_in_episode=days_in_episode,
+        ongoing=ongoing,
+    )
+
+
+def _episode_reason(
+    end: date, ongoing: bool, episode_start: date, days_in_episode: int, enough_days: bool
+) -> str | None:
+    """Why the episode keeps an otherwise long enough trial out (rule 4 (b)), if it does."""
+    if end <= episode_start:
+        # Rule 1 (d): an ongoing trial has not ended; say so.
+        run = f"ongoing on {end.isoformat()}" if ongoing else f"ended {end.isoformat()}"
+        return f"before the current episode ({run}, episode began {episode_start.isoformat()})"
+    if not enough_days:
+        return None  # the dose reason already says the trial is too short
+    return (
+        f"only {days_in_episode} of the {MIN_ADEQUATE_DAYS} required days at an adequate dose "
+        f"fell in the current episode (from {episode_start.isoformat()})"
     )
 
 
@@ -230,7 +286,8 @@ def _dose_reason(
     drug = trial.drug
     minimum = drug.min_adequate_dose_mg
     if minimum is None:
-        return f"no minimum adequate dose is recorded for {drug.name}"
+        return (f"no published minimum adequate dose for {drug.name}: the trial cannot be "
+                "judged adequate")
     highest = max((seg.dose_mg for seg in segments), default=start_dose)
     if highest < minimum:
         return (
@@ -238,6 +295,37 @@ def _dose_reason(
             f"{format_dose(minimum)} mg/day for {drug.name}"
         )
     return f"only {days} of the {MIN_ADEQUATE_DAYS} required days at an adequate dose"
+
+
+def _days_together(first: TrialEvaluation, second: TrialEvaluation) -> int:
+    """Days on which both trials were at an adequate dose."""
+    return sum(
+        max(0, (min(a.end, b.end) - max(a.start, b.start)).days)
+        for a in first.segments if a.adequate
+        for b in second.segments if b.adequate
+    )
+
+
+def _with_combination_notes(
+    evaluations: tuple[TrialEvaluation, ...],
+) -> tuple[TrialEvaluation, ...]:
+    """Rule 6: note every pair of counting trials of different drugs taken together."""
+    notes: dict[int, list[str]] = {}
+    counting = [(i, ev) for i, ev in enumerate(evaluations) if ev.counts_toward_trd]
+    for i, first in counting:
+        for j, second in counting:
+            if i == j or first.trial.drug.name == second.trial.drug.name:
+                continue
+            together = _days_together(first, second)
+            if together >= COMBINATION_NOTE_DAYS:
+                notes.setdefault(i, []).append(
+                    f"taken together with {second.trial.drug.name} for {together} days "
+                    "(a combination; some definitions count it as one trial)"
+                )
+    return tuple(
+        replace(ev, notes=tuple(notes[i])) if i in notes else ev
+        for i, ev in enumerate(evaluations)
+    )
 
 
 def _order_key(trial: TrialFacts) -> tuple[date, bool, int]:
@@ -263,9 +351,9 @@ def evaluate(
 ) -> TrdEvaluation:
     """Evaluate a patient's trials as of ``as_of``; trials starting later are ignored."""
     considered = sorted((t for t in trials if t.start_date <= as_of), key=_order_key)
-    evaluations = tuple(
+    evaluations = _with_combination_notes(tuple(
         evaluate_trial(t, as_of=as_of, episode_start=episode_start) for t in considered
-    )
+    ))
     counting_drugs = tuple(
         sorted({ev.trial.drug.name for ev in evaluations if ev.counts_toward_trd})
     )
@@ -293,10 +381,12 @@ def count_steps(
     """How the failed-adequate-trial count grows as days pass with this history.
 
     ``((since, n0), (d1, n1), ...)``: the count on ``since``, then each later day on which it
-    rises (an open trial reaches ``MIN_ADEQUATE_DAYS`` at an adequate dose, or a trial dated in
-    the future begins), up to ``horizon_days`` ahead. With the history fixed the count never
-    falls as days pass (days at adequate dose only accumulate, and trials only join), so each
-    rise is found by bisection. Stored with the patient, it lets lists tell the status on any
+    rises (a trial still running on ``since`` reaches ``MIN_ADEQUATE_DAYS`` at an adequate dose
+    in the episode, or a trial dated in the future begins), up to ``horizon_days`` ahead. It is
+    :func:`evaluate`'s count on every day, so it follows the causal rule. With the history
+    fixed the count never falls as days pass (days at adequate dose, in the episode or not,
+    only accumulate up to the as-of date, and trials only join), so each rise is found by
+    bisection. Stored with the patient, it lets lists tell the status on any
     day in SQL without re-evaluating (and so without writing) on read.
     """
     trials = tuple(trials)

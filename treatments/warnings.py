@@ -6,8 +6,9 @@ shared/reference/README.md sections 6a and 6b, and the source documents).
 
 Dates, as in the TRD rule (treatments/trd.py):
 
-- A trial runs from its start date to its end date, or to the as-of date while it has no
-  end date; trials starting after the as-of date are ignored.
+- A trial runs from its start date to the earlier of its end date and the as-of date
+  (nothing after the as-of date is known on that date); trials starting after the as-of
+  date are ignored.
 - Two trials overlap when they share at least one calendar day (both ends inclusive):
   a trial that starts on the day another ends overlaps it by one day.
 - The gap of a switch is ``next.start_date - previous.end``, in days. A washout of
@@ -17,26 +18,38 @@ Dates, as in the TRD rule (treatments/trd.py):
 The rules:
 
 ``maoi_serotonergic_overlap`` (high)
-    An MAOI (catalog classes ``MAOI`` and ``RIMA``) overlapping another serotonergic
-    antidepressant: the classes in :data:`SEROTONERGIC_CLASSES`, or a different MAOI/RIMA.
-    NICE NG222 rec 1.9.9 names SSRIs, SNRIs and TCAs; the SPS switching guide covers
-    "SSRI, tricyclic or related antidepressants" (hence tetracyclics, SARIs and the
-    serotonin modulators, which act on serotonin reuptake or receptors) and any switch
-    between MAOIs. NaSSA, NDRI, NRI and melatonergic drugs are not in the set: the
-    reference names no washout or contraindication for them.
+    An MAOI (catalog classes ``MAOI`` and ``RIMA``) overlapping a serotonergic
+    antidepressant (the classes in :data:`SEROTONERGIC_CLASSES`): risk of serotonin
+    syndrome. NICE NG222 rec 1.9.9 names SSRIs, SNRIs and TCAs; the SPS switching guide
+    covers "SSRI, tricyclic or related antidepressants" (hence tetracyclics, SARIs and the
+    serotonin modulators, which act on serotonin reuptake or receptors).
+``maoi_hypertensive_overlap`` (high)
+    An MAOI overlapping another MAOI or RIMA, or one of :data:`MAOI_HYPERTENSIVE_PARTNERS`
+    (bupropion, mirtazapine, methylphenidate, and any drug of the NDRI or stimulant
+    classes): the main risk is a hypertensive crisis (reference section 6b, from the
+    Wellbutrin, Remeron and Ritalin US labels). For two MAOIs, hypertensive crisis is the
+    main risk (serotonin syndrome is possible too); for mirtazapine the Remeron label
+    gives serotonin syndrome as its reason, so the message names both.
 ``maoi_washout_too_short`` (high)
     A switch (no overlap) closer than the reference's washout (section 6b):
     fluoxetine → irreversible MAOI 5 weeks; fluoxetine → moclobemide (RIMA) 4 weeks;
-    another serotonergic antidepressant → MAOI/RIMA 2 weeks (≈5 half-lives); irreversible
-    MAOI → any other antidepressant 2 weeks. The reference gives no figure for switching
-    away from a RIMA, so no washout is checked there (an overlap is still flagged).
-    Every earlier trial is checked, not only the one just before.
+    vortioxetine → MAOI/RIMA 21 days (Trintellix US label); another serotonergic
+    antidepressant, bupropion or mirtazapine → MAOI/RIMA 2 weeks (≈5 half-lives; the
+    Wellbutrin and Remeron labels give 14 days); irreversible MAOI → any other
+    antidepressant, or methylphenidate, 2 weeks (Ritalin US label for methylphenidate).
+    The reference gives no figure for switching away from a RIMA, so no washout is
+    checked there (an overlap is still flagged). Every earlier trial is checked, not only
+    the one just before.
 ``lamotrigine_interaction`` (high for valproate, moderate for the inducers and
     contraceptives, info for folic acid)
     Lamotrigine overlapping a co-medication named by the Lamictal label (Table 13) or by
-    the source document "What Causes Treatment Resistant Depression".
+    the source document "What Causes Treatment Resistant Depression"; primidone with
+    phenobarbital (reference section 6a).
 ``dose_above_maximum`` (moderate)
-    The starting dose or any dose change strictly above the catalog's usual maximum.
+    The starting dose or any dose change strictly above the catalog's usual maximum,
+    dated from the trial's start up to the earlier of its end and the as-of date: a dose
+    change after the as-of date is not known yet on that date. The warning cites the
+    catalog's source for that maximum.
 ``same_class_overlap`` (moderate)
     Two different antidepressants of the same catalog class overlapping. Pairs of MAOIs
     are already reported as ``maoi_serotonergic_overlap`` and not repeated here.
@@ -58,14 +71,16 @@ INFO = "info"
 SEVERITY_ORDER = {HIGH: 0, MODERATE: 1, INFO: 2}
 
 MAOI_SEROTONERGIC_OVERLAP = "maoi_serotonergic_overlap"
+MAOI_HYPERTENSIVE_OVERLAP = "maoi_hypertensive_overlap"
 MAOI_WASHOUT_TOO_SHORT = "maoi_washout_too_short"
 LAMOTRIGINE_INTERACTION = "lamotrigine_interaction"
 DOSE_ABOVE_MAXIMUM = "dose_above_maximum"
 SAME_CLASS_OVERLAP = "same_class_overlap"
 CODE_ORDER = {
     code: rank
-    for rank, code in enumerate((MAOI_SEROTONERGIC_OVERLAP, MAOI_WASHOUT_TOO_SHORT,
-                                 LAMOTRIGINE_INTERACTION, DOSE_ABOVE_MAXIMUM, SAME_CLASS_OVERLAP))
+    for rank, code in enumerate((MAOI_SEROTONERGIC_OVERLAP, MAOI_HYPERTENSIVE_OVERLAP,
+                                 MAOI_WASHOUT_TOO_SHORT, LAMOTRIGINE_INTERACTION,
+                                 DOSE_ABOVE_MAXIMUM, SAME_CLASS_OVERLAP))
 }
 
 IRREVERSIBLE_MAOI = "MAOI"
@@ -75,7 +90,9 @@ SEROTONERGIC_CLASSES = frozenset(
     {"SSRI", "SNRI", "TCA", "Tetracyclic", "SARI", "Serotonin modulator"}
 )
 FLUOXETINE = "fluoxetine"
+VORTIOXETINE = "vortioxetine"
 LAMOTRIGINE = "lamotrigine"
+METHYLPHENIDATE = "methylphenidate"
 
 # Short citations, named as in the clinical reference and the source documents.
 NICE_NG222 = "NICE NG222 rec 1.9.9"
@@ -86,11 +103,42 @@ PSYCHIATRIENET = "psychiatrienet.nl switch wiki"
 ANNUAIRE29 = "annuaire29.org summary"
 LAMICTAL_LABEL = "Lamictal label (table 13)"
 SEED_001 = "What Causes Treatment Resistant Depression"
+TRINTELLIX_LABEL = "Trintellix US label (contraindications)"
+WELLBUTRIN_LABEL = "Wellbutrin US label (contraindications)"
+REMERON_LABEL = "Remeron US label (contraindications)"
+RITALIN_LABEL = "Ritalin US label (contraindications)"
+CATALOG_MAXIMUM = "Drug catalog (usual maximum daily dose)"
 
 WASHOUT_FLUOXETINE_TO_MAOI = 35  # 5 weeks
 WASHOUT_FLUOXETINE_TO_RIMA = 28  # 4 weeks
+WASHOUT_VORTIOXETINE_TO_MAOI = 21  # Trintellix label
 WASHOUT_SEROTONERGIC_TO_MAOI = 14  # 2 weeks, about 5 half-lives
 WASHOUT_FROM_MAOI = 14  # 2 weeks for MAO to regenerate
+
+HYPERTENSIVE_CRISIS = "hypertensive crisis"
+SEROTONIN_SYNDROME = "serotonin syndrome"
+
+
+@dataclass(frozen=True)
+class MaoiPartner:
+    risk: str
+    sources: tuple[str, ...]
+    washout_to_maoi: int | None = None  # days after stopping it before an MAOI
+
+
+# Non-serotonergic partners an MAOI must not overlap (reference section 6b), by name or class.
+MAOI_HYPERTENSIVE_PARTNERS = {
+    "bupropion": MaoiPartner(HYPERTENSIVE_CRISIS, (WELLBUTRIN_LABEL,), 14),
+    "mirtazapine": MaoiPartner(
+        f"{HYPERTENSIVE_CRISIS}, and {SEROTONIN_SYNDROME} (the reason its label gives)",
+        (REMERON_LABEL,), 14,
+    ),
+    METHYLPHENIDATE: MaoiPartner(HYPERTENSIVE_CRISIS, (RITALIN_LABEL,)),
+}
+MAOI_HYPERTENSIVE_CLASSES = {
+    "NDRI": MaoiPartner(HYPERTENSIVE_CRISIS, (WELLBUTRIN_LABEL,), 14),
+    "Stimulant": MaoiPartner(HYPERTENSIVE_CRISIS, (RITALIN_LABEL,)),
+}
 
 
 @dataclass(frozen=True)
@@ -120,6 +168,10 @@ LAMOTRIGINE_PARTNERS = {
     "phenobarbital": LamotriginePartner(
         "lowers lamotrigine levels by about 40%", MODERATE, (LAMICTAL_LABEL, SEED_001)
     ),
+    "primidone": LamotriginePartner(
+        "lowers lamotrigine levels by about 40% (as phenobarbital, which it becomes)",
+        MODERATE, (LAMICTAL_LABEL,),
+    ),
     "rifampin": LamotriginePartner(
         "lowers lamotrigine exposure by about 40%", MODERATE, (LAMICTAL_LABEL, SEED_001)
     ),
@@ -131,6 +183,7 @@ LAMOTRIGINE_PARTNERS = {
 __all__ = [
     "LAMOTRIGINE_PARTNERS",
     "MAOI_CLASSES",
+    "MAOI_HYPERTENSIVE_PARTNERS",
     "SEROTONERGIC_CLASSES",
     "HistoryWarning",
     "history_warnings",
@@ -149,7 +202,8 @@ class HistoryWarning:
 @dataclass(frozen=True)
 class _Span:
     trial: TrialFacts
-    end: date
+    end: date  # the earlier of the end date and the as-of date
+    ongoing: bool = False  # no end date, or one after the as-of date
 
     @property
     def name(self) -> str:
@@ -170,7 +224,7 @@ class _Span:
         )
 
     def label(self) -> str:
-        until = self.trial.end_date.isoformat() if self.trial.end_date else "ongoing"
+        until = "ongoing" if self.ongoing else self.end.isoformat()
         return f"{self.name} ({self.trial.start_date.isoformat()} → {until})"
 
 
@@ -193,34 +247,66 @@ def _days(count: int) -> str:
     return f"{count} day" if count == 1 else f"{count} days"
 
 
+def _hypertensive_partner(span: _Span) -> MaoiPartner | None:
+    return MAOI_HYPERTENSIVE_PARTNERS.get(span.name) or MAOI_HYPERTENSIVE_CLASSES.get(
+        span.drug_class
+    )
+
+
 def _maoi_overlap(a: _Span, b: _Span, days: int) -> HistoryWarning | None:
     if not (a.is_maoi or b.is_maoi) or a.name == b.name:
         return None
-    if not (a.is_serotonergic and b.is_serotonergic):
-        return None
-    return HistoryWarning(
-        code=MAOI_SEROTONERGIC_OVERLAP,
-        severity=HIGH,
-        message=(
-            f"{a.label()} and {b.label()} overlap by {_days(days)}: an MAOI with another "
-            "serotonergic antidepressant is contraindicated (serotonin syndrome)."
-        ),
-        trial_ids=_ids(a, b),
-        sources=(NICE_NG222, SPS_SWITCHING),
-    )
+    overlap = f"{a.label()} and {b.label()} overlap by {_days(days)}"
+    if a.is_maoi and b.is_maoi:
+        return HistoryWarning(
+            code=MAOI_HYPERTENSIVE_OVERLAP,
+            severity=HIGH,
+            message=(f"{overlap}: two MAOIs together are contraindicated; the main risk is a "
+                     f"{HYPERTENSIVE_CRISIS} ({SEROTONIN_SYNDROME} is possible too)."),
+            trial_ids=_ids(a, b),
+            sources=(SPS_SWITCHING,),
+        )
+    maoi, other = (a, b) if a.is_maoi else (b, a)
+    partner = _hypertensive_partner(other)
+    if partner is not None:
+        return HistoryWarning(
+            code=MAOI_HYPERTENSIVE_OVERLAP,
+            severity=HIGH,
+            message=(f"{overlap}: an MAOI with {other.name} is contraindicated; "
+                     f"risk: {partner.risk}."),
+            trial_ids=_ids(a, b),
+            sources=partner.sources,
+        )
+    if other.is_serotonergic:
+        return HistoryWarning(
+            code=MAOI_SEROTONERGIC_OVERLAP,
+            severity=HIGH,
+            message=(f"{overlap}: an MAOI with a serotonergic antidepressant is "
+                     f"contraindicated ({SEROTONIN_SYNDROME})."),
+            trial_ids=_ids(a, b),
+            sources=(NICE_NG222, SPS_SWITCHING),
+        )
+    return None
 
 
 def _washout(before: _Span, after: _Span) -> tuple[int, tuple[str, ...]] | None:
     """The washout (days, sources) the reference asks for between two trials, if any."""
     if before.name == after.name:
         return None
+    if before.drug_class == IRREVERSIBLE_MAOI and after.name == METHYLPHENIDATE:
+        return WASHOUT_FROM_MAOI, (RITALIN_LABEL,)
     if not (before.trial.drug.is_antidepressant and after.trial.drug.is_antidepressant):
         return None
     needed: list[tuple[int, tuple[str, ...]]] = []
     if before.drug_class == IRREVERSIBLE_MAOI:
         needed.append((WASHOUT_FROM_MAOI, (ONTARIO_FORMULARY, ALPF_PHARMACOLOGY, SPS_SWITCHING)))
+    partner = _hypertensive_partner(before)
+    if after.is_maoi and partner is not None and partner.washout_to_maoi:
+        needed.append((partner.washout_to_maoi, partner.sources))
     if after.is_maoi and before.is_serotonergic and not before.is_maoi:
-        if before.name == FLUOXETINE and after.drug_class == IRREVERSIBLE_MAOI:
+        if before.name == VORTIOXETINE:
+            needed.append((WASHOUT_VORTIOXETINE_TO_MAOI, (TRINTELLIX_LABEL,)))
+        elif before.name == FLUOXETINE and after.drug_class == IRREVERSIBLE_MAOI:
             needed.append(
                 (WASHOUT_FLUOXETINE_TO_MAOI, (ONTARIO_FORMULARY, ALPF_PHARMACOLOGY))
             )
@@ -282,7 +368,7 @@ def _same_class(a: _Span, b: _Span, days: int) -> HistoryWarning | None:
     if not (a.trial.drug.is_antidepressant and b.trial.drug.is_antidepressant):
         return None
     if a.is_maoi and b.is_maoi:
-        return None  # reported as maoi_serotonergic_overlap
+        return None  # reported as maoi_hypertensive_overlap
     return HistoryWarning(
         code=SAME_CLASS_OVERLAP,
         severity=MODERATE,
@@ -295,11 +381,16 @@ def _same_class(a: _Span, b: _Span, days: int) -> HistoryWarning | None:
     )
 
 
-def _dose_above_maximum(span: _Span, maximum: Decimal | None) -> HistoryWarning | None:
+def _dose_above_maximum(
+    span: _Span, maximum: Decimal | None, source: str, as_of: date
+) -> HistoryWarning | None:
     if maximum is None:
         return None
     trial = span.trial
-    doses = [(trial.start_date, trial.dose_mg)] + [(c.date, c.dose_mg) for c in trial.dose_changes]
+    last = min(span.end, as_of)
+    doses = [(trial.start_date, trial.dose_mg)] + [
+        (c.date, c.dose_mg) for c in trial.dose_changes if trial.start_date <= c.date <= last
+    ]
     above = [(when, dose) for when, dose in doses if dose > maximum]
     if not above:
         return None
@@ -312,7 +403,7 @@ def _dose_above_maximum(span: _Span, maximum: Decimal | None) -> HistoryWarning 
             f"usual maximum of {format_dose(maximum)} mg/day."
         ),
         trial_ids=_ids(span),
-        sources=("Drug catalog (usual maximum daily dose)",),
+        sources=(f"{CATALOG_MAXIMUM}: {source}" if source else CATALOG_MAXIMUM,),
     )
 
 
@@ -321,16 +412,23 @@ def history_warnings(
     *,
     as_of: date,
     max_dose_mg: Mapping[str, Decimal | None] | None = None,
+    max_dose_sources: Mapping[str, str] | None = None,
 ) -> list[HistoryWarning]:
     """All warnings for ``trials`` as of ``as_of``: most severe first, then by code (in
     the order of the module docstring), then by the trials' start dates.
 
-    ``max_dose_mg`` maps a drug name to the catalog's usual maximum daily dose.
+    ``max_dose_mg`` maps a drug name to the catalog's usual maximum daily dose and
+    ``max_dose_sources`` to the source of that figure (cited by the warning).
     """
     maxima = max_dose_mg or {}
+    max_sources = max_dose_sources or {}
     spans = sorted(
         (
-            _Span(t, t.end_date if t.end_date is not None else as_of)
+            _Span(
+                t,
+                min(t.end_date or as_of, as_of),
+                ongoing=t.end_date is None or t.end_date > as_of,
+            )
             for t in trials
             if t.start_date <= as_of
         ),
@@ -338,7 +436,9 @@ def history_warnings(
     )
     found: list[HistoryWarning | None] = []
     for span in spans:
-        found.append(_dose_above_maximum(span, maxima.get(span.name)))
+        found.append(_dose_above_maximum(
+            span, maxima.get(span.name), max_sources.get(span.name, ""), as_of
+        ))
     for first, second in combinations(spans, 2):
         a, b = _ordered(first, second)
         days = _overlap_days(a, b)

@@ -106,14 +106,17 @@ def test_updates_record_old_and_new_for_changed_fields_only(as_clinician, patien
     as_clinician.patch(patient_url(patient.pk), {"notes": "moved"}, format="json")
     as_clinician.patch(trial_url(patient.pk, trial.pk), {"adherence": "partial"},
                        format="json")
-    as_clinician.patch(therapy_url(patient.pk, therapy.pk), {"kind": "tms"}, format="json")
+    # An ECT course turned into TMS: its placement, ECT only, is cleared with it.
+    as_clinician.patch(therapy_url(patient.pk, therapy.pk), {"kind": "tms", "ect_placement": ""},
+                       format="json")
 
     updates = events(action="update")
     assert [e.object_type for e in updates] == ["patient", "trial", "therapy"]
     assert all(e.patient_id == patient.pk for e in updates)
     assert updates[0].details["changes"] == {"notes": [None, "moved"]}
     assert updates[1].details["changes"] == {"adherence": ["good", "partial"]}
-    assert updates[2].details["changes"] == {"kind": ["ect", "tms"]}
+    assert updates[2].details["changes"] == {"kind": ["ect", "tms"],
+                                             "ect_placement": ["unknown", None]}
 
 
 def test_deletes_write_delete_events(as_clinician, patient, records):

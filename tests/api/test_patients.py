@@ -84,7 +84,7 @@ def test_it_creates_a_patient_in_the_clinicians_practice(as_clinician, clinician
     assert created.date_of_birth == date(1975, 3, 4)
     assert created.deleted_at is None
 
-    (event,) = events(action="create", patient_id=created.pk)
+    (event,) = events(action="create", patient_id=created.pk, object_type="patient")
     assert event.actor == "clinician"
     assert event.practice_id == practice.pk
     assert event.details["changes"]["identifier"] == [None, "MRN-NEW"]

@@ -216,13 +216,25 @@ def test_each_trial_reports_its_measured_outcome_or_null(as_clinician, patient):
 def test_the_measured_outcome_follows_the_as_of_date(as_clinician, patient):
     trial = post_trial(as_clinician, patient.pk, start_date=day(0), end_date=day(60))
     post_score(as_clinician, patient.pk, scale="madrs", date=day(0), total=30)
-    post_score(as_clinician, patient.pk, scale="madrs", date=day(20), total=24)
+    post_score(as_clinician, patient.pk, scale="madrs", date=day(28), total=24)
     post_score(as_clinician, patient.pk, scale="madrs", date=day(50), total=9)
 
     assert trd_trials(as_clinician, patient, day(30))[trial["id"]]["measured_outcome"] == (
         "no_response"
     )
     assert trd_trials(as_clinician, patient)[trial["id"]]["measured_outcome"] == "remission"
+
+
+@pytest.mark.parametrize(("end_day", "expected"), [(27, None), (28, "no_response")],
+                         ids=["day_27_too_early_is_null", "day_28_is_measured"])
+def test_the_measured_outcome_is_null_until_the_end_score_is_28_days_in(
+    as_clinician, patient, end_day, expected
+):
+    trial = post_trial(as_clinician, patient.pk, start_date=day(0), end_date=day(60))
+    post_score(as_clinician, patient.pk, scale="hamd17", date=day(0), total=20)
+    post_score(as_clinician, patient.pk, scale="hamd17", date=day(end_day), total=21)
+
+    assert trd_trials(as_clinician, patient)[trial["id"]]["measured_outcome"] == expected
 
 
 def test_the_schema_documents_the_scores_endpoint_and_the_measured_outcome(as_clinician):

@@ -189,6 +189,56 @@ def test_an_ongoing_trial_is_counted_up_to_as_of(as_clinician, patient):
     assert rows[ongoing["id"]]["adequate"] is True
 
 
+@pytest.mark.parametrize(("as_of", "expected_days", "counts"), [(41, 41, False), (42, 42, True)],
+                         ids=["as_of_41_days_in", "as_of_42_days_in"])
+def test_clause_a_an_ended_trial_counts_only_its_days_up_to_as_of(
+    as_clinician, patient, as_of, expected_days, counts
+):
+    ended = adequate_trial(as_clinician, patient, "sertraline", days=90, outcome="no_response")
+
+    row = by_id(trd(as_clinician, patient, as_of=day(as_of)))[ended["id"]]
+
+    assert row["days_at_adequate_dose"] == expected_days
+    assert row["counts_toward_trd"] is counts
+
+
+@pytest.mark.parametrize(("onset", "counts"), [(18, True), (19, False)],
+                         ids=["42_days_in_the_episode", "41_days_in_the_episode"])
+def test_clause_b_a_trial_needs_42_adequate_days_in_the_current_episode(
+    as_clinician, patient, onset, counts
+):
+    spanning = adequate_trial(as_clinician, patient, "sertraline", days=60)
+    as_clinician.patch(patient_url(patient.pk), {"episode_start": day(onset)}, format="json")
+
+    row = by_id(trd(as_clinician, patient))[spanning["id"]]
+
+    assert row["counts_toward_trd"] is counts
+    assert row["reasons"] == ([] if counts else [
+        "only 41 of the 42 required days at an adequate dose fell in the current episode "
+        f"(from {day(19)})"
+    ])
+
+
+def test_counting_trials_taken_together_carry_a_combination_note(as_clinician, patient):
+    first = adequate_trial(as_clinician, patient, "sertraline", days=70)
+    second = adequate_trial(as_clinician, patient, "venlafaxine", start=42, dose=150)
+    alone = adequate_trial(as_clinician, patient, "fluoxetine", start=200, dose=20)
+
+    body = trd(as_clinician, patient)
+    rows = by_id(body)
+
+    assert rows[first["id"]]["notes"] == [
+        "taken together with venlafaxine for 28 days (a combination; some definitions count "
+        "it as one trial)"
+    ]
+    assert rows[second["id"]]["notes"] == [
+        "taken together with sertraline for 28 days (a combination; some definitions count "
+        "it as one trial)"
+    ]
+    assert rows[alone["id"]]["notes"] == []
+    assert body["failed_adequate_trial_count"] == 3  # the note leaves the count alone
+
+
 def test_a_deleted_trial_no_longer_counts(as_clinician, patient):
     adequate_trial(as_clinician, patient, "sertraline")
     second = adequate_trial(as_clinician, patient, "fluoxetine", start=60, dose=20)
@@ -325,12 +375,15 @@ def test_it_lists_the_17_options_in_order_none_tried_yet(as_clinician, patient):
         assert item["sources"] and set(item["sources"]) <= SOURCE_TITLES
 
 
-def test_only_ketamine_esketamine_is_marked_as_linked_to_suicide_risk(as_clinician, patient):
+def test_lithium_and_ketamine_esketamine_are_marked_as_linked_to_suicide_risk(
+    as_clinician, patient
+):
     items = as_clinician.get(options_url(patient.pk)).json()
 
-    assert [item["key"] for item in items if item["suicide_risk_related"]] == [
-        "ketamine_esketamine"
-    ]
+    flagged = {item["key"]: item for item in items if item["suicide_risk_related"]}
+    assert set(flagged) == {"augmentation", "ketamine_esketamine"}
+    assert any(c.startswith("Suicide risk: ") and "lithium" in c
+               for c in flagged["augmentation"]["cautions"])
 
 
 def test_an_ect_therapy_marks_ect_as_already_tried(as_clinician, patient):

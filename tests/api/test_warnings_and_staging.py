@@ -81,6 +81,21 @@ def test_every_kind_of_warning_comes_through_most_severe_first(as_clinician, pat
                                   "What Causes Treatment Resistant Depression"]
 
 
+@pytest.mark.parametrize("partner", ["bupropion", "mirtazapine", "methylphenidate"])
+def test_an_maoi_overlapping_a_noradrenergic_drug_or_stimulant_names_hypertensive_crisis(
+    as_clinician, patient, partner
+):
+    maoi = trial(as_clinician, patient, "phenelzine", 0, 60, 45)
+    other = trial(as_clinician, patient, partner, 30, 90, 10 if partner == "methylphenidate"
+                  else 150 if partner == "bupropion" else 15)
+
+    (warning,) = get_warnings(as_clinician, patient)
+
+    assert (warning["code"], warning["severity"]) == ("maoi_hypertensive_overlap", "high")
+    assert warning["trial_ids"] == [maoi["id"], other["id"]]
+    assert "hypertensive crisis" in warning["message"] and warning["sources"]
+
+
 def test_warnings_are_derived_on_read_and_follow_edits(as_clinician, patient):
     trial(as_clinician, patient, "sertraline", 0, 60, 100)
     maoi = trial(as_clinician, patient, "phenelzine", 30, 120, 45)
@@ -149,13 +164,24 @@ def test_a_missing_patient_is_404(as_clinician):
 # --------------------------------------------------------------------------------------
 
 
-def test_an_unknown_history_gives_the_lowest_score_with_the_unknowns_marked_assumed(
-    as_clinician, patient
-):
+@pytest.mark.parametrize("outcome", [None, "response"], ids=["no-trial", "a-responder"])
+def test_msm_is_null_without_a_trial_counting_toward_trd(as_clinician, patient, outcome):
+    if outcome:
+        trial(as_clinician, patient, "sertraline", 0, 60, 100, outcome=outcome)
+
     body = trd(as_clinician, patient)
 
+    assert body["maudsley"] is None
     assert body["thase_rush_stage"] == 0
-    msm = body["maudsley"]
+
+
+def test_one_failed_trial_with_an_unknown_history_is_staged_with_the_unknowns_assumed(
+    as_clinician, patient
+):
+    trial(as_clinician, patient, "sertraline", 0, 60, 100)
+
+    msm = trd(as_clinician, patient)["maudsley"]
+
     assert (msm["score"], msm["band"]) == (3, "mild")
     inputs = msm["inputs"]
     assert set(inputs) == {"duration", "severity", "failed_antidepressants", "augmentation", "ect"}
@@ -165,12 +191,37 @@ def test_an_unknown_history_gives_the_lowest_score_with_the_unknowns_marked_assu
     }
     assert inputs["duration"]["value"] is None and inputs["severity"]["value"] is None
     assert inputs["failed_antidepressants"] == {
-        "value": 0, "category": "1–2 medications", "points": 1, "assumed": False,
-        "note": "no failed antidepressant: the table starts at 1–2, scored 1",
+        "value": 1, "category": "1–2 medications", "points": 1, "assumed": False,
+        "note": "sertraline",
     }
 
 
-def test_a_full_history_stages_as_thase_rush_v_and_msm_moderate(as_clinician, patient):
+def full_history(client, patient, **ect):
+    patient.episode_start = DAY0
+    patient.baseline_severity = "severe"
+    patient.save()
+    trial(client, patient, "sertraline", 0, 42, 50, outcome="no_response")
+    trial(client, patient, "venlafaxine", 50, 92, 150, outcome="partial_response")
+    trial(client, patient, "amitriptyline", 100, 142, 150, outcome="no_response")
+    trial(client, patient, "phenelzine", 200, 242, 45, outcome="no_response")
+    trial(client, patient, "lithium", 250, 300, 600, outcome="no_response")
+    post_therapy(client, patient.pk, start_date=day(300), end_date=day(330), **ect)
+    return trd(client, patient, as_of=day(400))  # 2024-02-06: 13 completed months
+
+
+def test_bilateral_in_the_ects_free_text_is_not_read_for_stage_v(as_clinician, patient):
+    body = full_history(as_clinician, patient)  # detail "bilateral, 12 sessions"
+
+    assert body["thase_rush_stage"] == 4
+    assert body["maudsley"]["inputs"]["ect"]["value"] is True  # ECT in the episode, any kind
+
+
+def test_a_failed_bifrontal_ect_course_makes_stage_v(as_clinician, patient):
+    assert full_history(as_clinician, patient, ect_placement="bifrontal")[
+        "thase_rush_stage"] == 5
+
+
+def test_a_full_history_stages_as_thase_rush_iv_and_msm_moderate(as_clinician, patient):
     patient.episode_start = DAY0
     patient.baseline_severity = "severe"
     patient.save()
@@ -183,7 +234,7 @@ def test_a_full_history_stages_as_thase_rush_v_and_msm_moderate(as_clinician, pa
 
     body = trd(as_clinician, patient, as_of=day(400))  # 2024-02-06: 13 completed months
 
-    assert body["thase_rush_stage"] == 5
+    assert body["thase_rush_stage"] == 4  # the ECT has no bitemporal/bifrontal placement
     msm = body["maudsley"]
     points = {key: (item["value"], item["points"]) for key, item in msm["inputs"].items()}
     assert points == {
@@ -209,6 +260,7 @@ def test_without_an_entry_severity_comes_from_the_first_four_weeks_of_scores(
 ):
     patient.episode_start = DAY0
     patient.save()
+    trial(as_clinician, patient, "sertraline", 0, 60, 100)
     ScaleScore.objects.create(patient=patient, scale="phq9", date=DAY0 + timedelta(days=5),
                               total=17, items=[2, 2, 2, 2, 2, 2, 2, 3, 0])
     ScaleScore.objects.create(patient=patient, scale="phq9", date=DAY0 + timedelta(days=40),

@@ -156,6 +156,25 @@ def test_the_patient_page_shows_the_banner_reasons_timeline_and_options(
 
 
 @pytest.mark.django_db
+def test_the_assessment_cell_shows_a_combination_note_on_both_counting_trials(
+    clinician, patient, login
+):
+    start = today() - timedelta(days=200)
+    TrialFactory(patient=patient, drug=drug("sertraline"), start_date=start,
+                 end_date=start + timedelta(days=70))
+    TrialFactory(patient=patient, drug=drug("venlafaxine"), dose_mg=150,
+                 start_date=start + timedelta(days=42), end_date=start + timedelta(days=84))
+    page = login(clinician).get(patient.get_absolute_url()).content.decode()
+    table = page.split('id="trial-table"')[1].split("</table>")[0]
+
+    assert table.count("counts toward TRD") == 2
+    assert table.count('class="trial-assessment-notes') == 2
+    assert "taken together with venlafaxine for 28 days (a combination; some definitions " \
+           "count it as one trial)" in table
+    assert "taken together with sertraline for 28 days" in table
+
+
+@pytest.mark.django_db
 def test_viewing_a_patient_is_audited(clinician, patient, login):
     login(clinician).get(patient.get_absolute_url())
     event = AuditEvent.objects.get(action="view", patient_id=patient.pk)

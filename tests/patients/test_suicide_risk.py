@@ -78,10 +78,11 @@ def test_with_risk_the_options_the_sources_link_to_suicide_risk_are_highlighted(
     phq9(patient, item9=1)
     html = page_of(login(clinician), patient)
     ketamine = html.split('data-option="ketamine_esketamine"')[0].rsplit("<div", 1)[1]
+    lithium = html.split('data-option="augmentation"')[0].rsplit("<div", 1)[1]
     ect = html.split('data-option="ect"')[0].rsplit("<div", 1)[1]
 
-    assert "option-risk" in ketamine and "option-risk" not in ect
-    assert html.count("linked to suicide risk in the sources") == 1
+    assert "option-risk" in ketamine and "option-risk" in lithium and "option-risk" not in ect
+    assert html.count("linked to suicide risk in the sources") == 2  # ketamine and lithium
     assert "not a recommendation" in html  # still for discussion only
 
 

@@ -21,10 +21,15 @@ CASES = [
     (["SSRI", "SNRI", "TCA", "MAOI"], True, "V"),
     (["SSRI", "SNRI", "MAOI"], True, "II"),  # ECT without the TCA stage changes nothing
     (["SSRI", "", " "], False, "I"),
+    (["NDRI", "NaSSA"], False, "II"),  # each other mechanism is a class of its own
+    (["SSRI", "SNRI", "TCA", "RIMA"], False, "III"),  # a RIMA is not the stage IV MAOI
+    (["SSRI", "SNRI", "Tetracyclic", "MAOI"], True, "V"),
 ]
 
 
-@pytest.mark.parametrize(("classes", "ect", "stage"), CASES)
+@pytest.mark.parametrize(("classes", "ect", "stage"), CASES,
+                         ids=lambda value: "+".join(value) or "none"
+                         if isinstance(value, list) else None)
 def test_it_stages_failed_classes(classes, ect, stage):
     assert thase_rush_stage(classes, failed_bilateral_ect=ect) == stage
 

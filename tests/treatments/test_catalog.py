@@ -21,7 +21,8 @@ NOT_ANTIDEPRESSANTS = {
     "lithium", "aripiprazole", "brexpiprazole", "quetiapine", "olanzapine", "cariprazine",
     "liothyronine", "lamotrigine", "methylphenidate", "modafinil", "valproate",
     "carbamazepine", "phenytoin", "phenobarbital", "rifampin", "folic acid",
-    "estrogen-containing contraceptive",
+    "estrogen-containing contraceptive", "buspirone", "pramipexole", "levothyroxine",
+    "primidone", "dextromethorphan", "perphenazine", "chlordiazepoxide",
 }
 
 

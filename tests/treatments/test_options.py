@@ -127,9 +127,48 @@ def test_every_entry_lists_its_fields_in_the_agreed_order():
         assert list(entry) == fields, entry["key"]
 
 
-def test_only_ketamine_esketamine_is_suicide_risk_related():
-    flagged = [option.key for option in load_options() if option.suicide_risk_related]
-    assert flagged == ["ketamine_esketamine"]
+def test_lithium_and_ketamine_esketamine_are_linked_to_suicide_risk_each_with_its_source():
+    flagged = {option.key: option for option in load_options() if option.suicide_risk_related}
+    assert set(flagged) == {"augmentation", "ketamine_esketamine"}  # lithium is an add-on
+    lithium = [c for c in flagged["augmentation"].caution_notes if c.suicide_risk]
+    assert len(lithium) == 1 and "lithium" in lithium[0].text
+    assert lithium[0].sources == ("What Causes Treatment Resistant Depression",)
+    ketamine = [c for c in flagged["ketamine_esketamine"].caution_notes if c.suicide_risk]
+    assert {s for c in ketamine for s in c.sources} == {
+        "Causes and Treatment Options for TRD", "What Causes Treatment Resistant Depression",
+    }
+    assert all(c.render().startswith("Suicide risk: ") for c in lithium + ketamine)
+
+
+def test_every_caution_reports_a_source_among_the_options_own():
+    for option in load_options():
+        assert len(option.cautions) == len(option.caution_notes), option.key
+        for caution, line in zip(option.caution_notes, option.cautions, strict=True):
+            assert caution.sources and set(caution.sources) <= set(option.sources), option.key
+            assert f"({'; '.join(caution.sources)})" in line, line
+
+
+ORDERS = ("advise", "avoid", "use ", "test ", "review ", "do ", "don't", "stop ", "check ",
+          "tell ", "consider ", "take ", "patients should", "you should")
+
+
+def test_cautions_report_what_a_source_says_rather_than_give_orders():
+    for option in load_options():
+        for caution in option.caution_notes:
+            text = caution.text.lower()
+            assert text.startswith(("the source ", "the sources ")), caution.text
+            assert not any(f"; {order}" in text or f". {order}" in text for order in ORDERS), (
+                caution.text
+            )
+
+
+def test_the_out_of_date_esketamine_statement_carries_the_fact_and_its_reference():
+    by_key = _by_key()
+    [stale] = [c for c in by_key["ketamine_esketamine"].caution_notes if c.out_of_date]
+    assert "not approved" in stale.text
+    assert "2020" in stale.out_of_date.fact and "Spravato" in stale.out_of_date.reference
+    line = stale.render()
+    assert line.index("not approved") < line.index("Out of date: ") < line.index("Spravato")
 
 
 def test_the_key_cautions_from_the_documents_are_present():
@@ -299,6 +338,33 @@ def test_a_file_with_an_unknown_therapy_kind_raises_value_error(tmp_path):
     entries = _raw_entries()
     entries[5]["already_tried_when"] = {"therapy_kinds": ["electroshock"]}
     with pytest.raises(ValueError, match="therapy kind"):
+        load_options(_write(tmp_path, entries))
+
+
+def _ketamine_index(entries):
+    return next(i for i, e in enumerate(entries) if e["key"] == "ketamine_esketamine")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda e: e.update(cautions=["Plain text with no source."]), "mapping"),
+        (lambda e: e["cautions"][0].pop("sources"), "must cite its source"),
+        (lambda e: e["cautions"][0].update(sources=["Some Blog Post"]), "do not list"),
+        (lambda e: e.update(sources=["Causes and Treatment Options for TRD"]), "do not list"),
+        (lambda e: e["cautions"][0].update(colour="red"), "unknown caution field"),
+        (lambda e: [c.pop("suicide_risk", None) for c in e["cautions"]], "suicide risk"),
+        (lambda e: e.update(suicide_risk_related=False), "suicide risk"),
+        (lambda e: e["cautions"][1]["out_of_date"].pop("reference"), "reference"),
+    ],
+    ids=["plain-string", "no-source", "unknown-source", "source-not-the-options",
+         "unknown-field", "flag-without-a-reason", "reason-without-the-flag",
+         "out-of-date-without-reference"],
+)
+def test_a_malformed_caution_raises_value_error(tmp_path, change, message):
+    entries = _raw_entries()
+    change(entries[_ketamine_index(entries)])
+    with pytest.raises(ValueError, match=message):
         load_options(_write(tmp_path, entries))
 
 

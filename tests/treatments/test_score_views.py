@@ -158,6 +158,23 @@ def test_without_scores_the_measured_outcome_is_a_dash(clinician, patient, trial
     assert "—" in cell and "Use measured outcome" not in cell
 
 
+@pytest.mark.parametrize(("end_day", "too_early"), [(27, True), (28, False)],
+                         ids=["day_27_too_early", "day_28_measured"])
+def test_an_end_score_under_28_days_in_says_too_early_not_a_dash(
+    clinician, patient, trial, login, end_day, too_early
+):
+    ScaleScoreFactory(patient=patient, scale="hamd17", total=20, date=trial.start_date)
+    ScaleScoreFactory(patient=patient, scale="hamd17", total=21,
+                      date=trial.start_date + timedelta(days=end_day))
+    html = login(clinician).get(patient.get_absolute_url()).content.decode()
+    cell = html.split('class="measured-outcome"')[1].split("</td>")[0]
+
+    assert (f"too early (day {end_day} of 28)" in cell) is too_early
+    assert ("No response" in cell) is not too_early
+    if too_early:
+        assert "—" not in cell and "Use measured outcome" not in cell
+
+
 def test_an_auditor_sees_the_measured_outcome_without_the_button(auditor, patient, trial, login):
     scores_showing_response(patient, trial)
     html = login(auditor).get(patient.get_absolute_url()).content.decode()

@@ -201,10 +201,36 @@ DAYS_CASES = [
         True,
     ),
     ("a_trial_starting_on_as_of_has_no_days", trial(days=None), day(0), 0, False),
+    # Clause (a): an ended trial runs to the earlier of its end date and the as-of date.
+    ("clause_a_an_ended_trial_is_cut_at_an_earlier_as_of", trial(days=42), day(10), 10, False),
+    ("clause_a_as_of_before_the_end_41_days", trial(days=60), day(41), 41, False),
+    ("clause_a_as_of_before_the_end_42_days", trial(days=60), day(42), 42, True),
     (
-        "an_ended_trial_runs_to_its_end_even_after_as_of",
-        trial(days=42),
-        day(10),
+        "clause_a_a_rise_dated_after_as_of_gives_no_days",
+        trial(days=80, dose="25", changes=((30, "50"),)),
+        day(29),
+        0,
+        False,
+    ),
+    # Clause (c): a dose change dated before the start is ignored.
+    (
+        "clause_c_a_rise_dated_before_the_start_is_ignored",
+        trial(start=10, dose="25", changes=((5, "50"),)),
+        FAR_FUTURE,
+        0,
+        False,
+    ),
+    (
+        "clause_c_a_fall_dated_before_the_start_is_ignored",
+        trial(start=10, dose="50", changes=((5, "25"),)),
+        FAR_FUTURE,
+        42,
+        True,
+    ),
+    (
+        "clause_c_the_starting_dose_stands_until_the_first_change_on_or_after_the_start",
+        trial(start=10, days=62, dose="25", changes=((5, "100"), (30, "50"))),
+        FAR_FUTURE,
         42,
         True,
     ),
@@ -232,7 +258,8 @@ def test_it_counts_days_at_an_adequate_dose(
 END_CASES = [
     # (id, trial, as_of, expected end)
     ("an_ended_trial_runs_to_its_end_date", trial(days=50), FAR_FUTURE, day(50)),
-    ("an_ended_trial_ending_after_as_of_uses_its_end", trial(days=50), day(10), day(50)),
+    ("clause_a_an_ended_trial_ending_after_as_of_runs_to_as_of", trial(days=50), day(10), day(10)),
+    ("clause_a_an_ended_trial_ending_on_as_of_runs_to_it", trial(days=50), day(50), day(50)),
     ("an_open_trial_runs_to_as_of", trial(days=None), day(30), day(30)),
     ("a_trial_starting_on_as_of_runs_to_as_of", trial(days=None, start=5), day(5), day(5)),
 ]
@@ -294,6 +321,18 @@ SEGMENT_CASES = [
         [(0, 10, "25", False), (10, 30, "50", True)],
     ),
     ("a_trial_starting_on_as_of_has_no_segments", trial(days=None), day(0), []),
+    (
+        "clause_a_an_ended_trial_is_cut_at_an_earlier_as_of",
+        trial(days=62, dose="25", changes=((10, "50"),)),
+        day(30),
+        [(0, 10, "25", False), (10, 30, "50", True)],
+    ),
+    (
+        "clause_c_a_change_before_the_start_leaves_the_starting_dose",
+        trial(start=10, days=42, dose="25", changes=((3, "100"), (20, "50"))),
+        FAR_FUTURE,
+        [(10, 20, "25", False), (20, 52, "50", True)],
+    ),
     (
         "a_drug_without_a_minimum_has_no_adequate_segments",
         trial(AGOMELATINE, dose="25"),
@@ -410,45 +449,144 @@ def test_only_no_or_partial_response_counts(
     assert result.reasons == expected_reasons
 
 
+# Clause (b): at least 42 days at an adequate dose on or after the episode's onset.
 EPISODE_CASES = [
-    # (id, trial, as_of, episode_start, expected counts)
-    ("no_episode_start_counts", trial(days=42), FAR_FUTURE, None, True),
-    ("episode_began_before_the_end_counts", trial(days=42), FAR_FUTURE, day(41), True),
-    ("episode_began_before_the_start_counts", trial(start=10, days=42), FAR_FUTURE, day(0), True),
-    ("episode_began_on_the_end_date_counts", trial(days=42), FAR_FUTURE, day(42), True),
-    ("episode_began_after_the_end_does_not_count", trial(days=42), FAR_FUTURE, day(43), False),
-    ("open_trial_with_episode_before_as_of_counts", trial(days=None), day(60), day(50), True),
-    ("open_trial_with_episode_on_as_of_counts", trial(days=None), day(60), day(60), True),
-    ("open_trial_with_episode_after_as_of_does_not", trial(days=None), day(60), day(61), False),
+    # (id, trial, as_of, episode_start, expected days in the episode, expected reasons)
+    ("no_episode_start_considers_every_trial", trial(days=42), FAR_FUTURE, None, 42, ()),
+    ("episode_began_on_the_start_date_counts", trial(days=42), FAR_FUTURE, day(0), 42, ()),
     (
-        "ended_trial_ending_after_as_of_is_judged_by_its_end",
+        "episode_began_before_the_start_counts",
+        trial(start=10, days=42),
+        FAR_FUTURE,
+        day(0),
+        42,
+        (),
+    ),
+    ("42_days_inside_the_episode_count", trial(days=60), FAR_FUTURE, day(18), 42, ()),
+    (
+        "41_days_inside_the_episode_do_not_count",
+        trial(days=60),
+        FAR_FUTURE,
+        day(19),
+        41,
+        (
+            "only 41 of the 42 required days at an adequate dose fell in the current episode "
+            "(from 2024-01-20)",
+        ),
+    ),
+    (
+        "one_day_inside_the_episode_does_not_count",
         trial(days=42),
-        day(10),
+        FAR_FUTURE,
+        day(41),
+        1,
+        (
+            "only 1 of the 42 required days at an adequate dose fell in the current episode "
+            "(from 2024-02-11)",
+        ),
+    ),
+    (
+        "a_trial_ending_on_the_episodes_first_day_has_no_day_in_it",
+        trial(days=42),
+        FAR_FUTURE,
         day(42),
-        True,
+        0,
+        ("before the current episode (ended 2024-02-12, episode began 2024-02-12)",),
+    ),
+    (
+        "a_trial_ending_before_the_episode_does_not_count",
+        trial(days=42),
+        FAR_FUTURE,
+        day(43),
+        0,
+        ("before the current episode (ended 2024-02-12, episode began 2024-02-13)",),
+    ),
+    (
+        "only_days_at_an_adequate_dose_inside_the_episode_count",
+        trial(days=80, dose="50", changes=((50, "25"),)),
+        FAR_FUTURE,
+        day(10),
+        40,
+        (
+            "only 40 of the 42 required days at an adequate dose fell in the current episode "
+            "(from 2024-01-11)",
+        ),
+    ),
+    (
+        "a_rise_to_an_adequate_dose_inside_the_episode_counts_from_the_rise",
+        trial(days=80, dose="25", changes=((38, "50"),)),
+        FAR_FUTURE,
+        day(10),
+        42,
+        (),
+    ),
+    ("open_trial_with_42_days_in_the_episode_counts", trial(days=None), day(60), day(18), 42, ()),
+    (
+        "open_trial_with_41_days_in_the_episode_does_not_count_yet",
+        trial(days=None),
+        day(60),
+        day(19),
+        41,
+        (
+            "only 41 of the 42 required days at an adequate dose fell in the current episode "
+            "(from 2024-01-20)",
+        ),
+    ),
+    (
+        "clause_d_open_trial_with_episode_on_as_of_is_ongoing_not_ended",
+        trial(days=None),
+        day(60),
+        day(60),
+        0,
+        ("before the current episode (ongoing on 2024-03-01, episode began 2024-03-01)",),
+    ),
+    (
+        "clause_d_open_trial_with_episode_after_as_of_is_ongoing_not_ended",
+        trial(days=None),
+        day(60),
+        day(61),
+        0,
+        ("before the current episode (ongoing on 2024-03-01, episode began 2024-03-02)",),
+    ),
+    (
+        "clause_a_an_ended_trial_is_counted_in_the_episode_only_up_to_as_of",
+        trial(days=100),
+        day(60),
+        day(19),
+        41,
+        (
+            "only 41 of the 42 required days at an adequate dose fell in the current episode "
+            "(from 2024-01-20)",
+        ),
+    ),
+    (
+        "clause_a_and_d_a_trial_ending_after_as_of_is_ongoing_as_of_that_date",
+        trial(days=100),
+        day(60),
+        day(70),
+        0,
+        ("before the current episode (ongoing on 2024-03-01, episode began 2024-03-11)",),
     ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("facts", "as_of", "episode_start", "expected_counts"),
+    ("facts", "as_of", "episode_start", "expected_days", "expected_reasons"),
     [case[1:] for case in EPISODE_CASES],
     ids=[case[0] for case in EPISODE_CASES],
 )
-def test_a_trial_must_end_on_or_after_the_episode_start_to_count(
-    facts: TrialFacts, as_of: date, episode_start: date | None, expected_counts: bool
+def test_clause_b_a_trial_counts_with_42_adequate_days_in_the_current_episode(
+    facts: TrialFacts,
+    as_of: date,
+    episode_start: date | None,
+    expected_days: int,
+    expected_reasons: tuple[str, ...],
 ) -> None:
     result = evaluate_trial(facts, as_of=as_of, episode_start=episode_start)
     assert result.adequate is True  # the episode does not affect adequacy
-    assert result.counts_toward_trd is expected_counts
-    if expected_counts:
-        assert result.reasons == ()
-    else:
-        assert episode_start is not None
-        assert result.reasons == (
-            f"before the current episode (ended {result.end.isoformat()}, "
-            f"episode began {episode_start.isoformat()})",
-        )
+    assert result.days_in_episode == expected_days
+    assert result.counts_toward_trd is (expected_reasons == ())
+    assert result.reasons == expected_reasons
 
 
 def test_the_episode_reason_uses_iso_dates() -> None:
@@ -465,6 +603,35 @@ def test_the_episode_reason_uses_iso_dates() -> None:
     assert result.reasons == (
         "before the current episode (ended 2023-04-01, episode began 2024-01-10)",
     )
+
+
+ONGOING_CASES = [
+    # (id, trial, as_of, expected ongoing)
+    ("an_open_trial_is_ongoing", trial(days=None), day(60), True),
+    ("a_trial_ending_after_as_of_is_ongoing_as_of_that_date", trial(days=100), day(60), True),
+    ("a_trial_ending_on_as_of_has_ended", trial(days=60), day(60), False),
+    ("a_trial_ending_before_as_of_has_ended", trial(days=42), day(60), False),
+]
+
+
+@pytest.mark.parametrize(
+    ("facts", "as_of", "expected"),
+    [case[1:] for case in ONGOING_CASES],
+    ids=[case[0] for case in ONGOING_CASES],
+)
+def test_clause_d_an_ongoing_trials_episode_reason_never_says_ended(
+    facts: TrialFacts, as_of: date, expected: bool
+) -> None:
+    result = evaluate_trial(facts, as_of=as_of, episode_start=as_of + timedelta(days=5))
+    assert result.ongoing is expected
+    (reason,) = result.reasons
+    assert ("ongoing on" in reason) is expected
+    assert ("ended" in reason) is not expected
+
+
+def test_without_an_episode_start_every_adequate_day_is_in_the_episode() -> None:
+    result = evaluate_trial(trial(days=60, dose="25", changes=((10, "50"),)), as_of=FAR_FUTURE)
+    assert result.days_in_episode == result.days_at_adequate_dose == 50
 
 
 # --------------------------------------------------------------------------------------
@@ -757,10 +924,46 @@ PATIENT_CASES = [
         ("venlafaxine",),
     ),
     (
-        "a_trial_ending_on_the_episode_start_counts",
+        "clause_b_a_trial_ending_on_the_episode_start_does_not_count",
         [trial(SERTRALINE, id=1), trial(VENLAFAXINE, id=2, start=100, dose="150")],
         FAR_FUTURE,
         day(42),
+        False,
+        1,
+        ("venlafaxine",),
+    ),
+    (
+        "clause_b_a_trial_with_42_days_in_the_episode_counts",
+        [trial(SERTRALINE, id=1, days=60), trial(VENLAFAXINE, id=2, start=100, dose="150")],
+        FAR_FUTURE,
+        day(18),
+        True,
+        2,
+        ("sertraline", "venlafaxine"),
+    ),
+    (
+        "clause_b_a_trial_with_41_days_in_the_episode_does_not_count",
+        [trial(SERTRALINE, id=1, days=60), trial(VENLAFAXINE, id=2, start=100, dose="150")],
+        FAR_FUTURE,
+        day(19),
+        False,
+        1,
+        ("venlafaxine",),
+    ),
+    (
+        "clause_a_an_ended_trial_at_41_days_on_as_of_does_not_count_yet",
+        [trial(SERTRALINE, id=1), trial(VENLAFAXINE, id=2, start=100, days=60, dose="150")],
+        day(141),
+        None,
+        False,
+        1,
+        ("sertraline",),
+    ),
+    (
+        "clause_a_an_ended_trial_at_42_days_on_as_of_counts",
+        [trial(SERTRALINE, id=1), trial(VENLAFAXINE, id=2, start=100, days=60, dose="150")],
+        day(142),
+        None,
         True,
         2,
         ("sertraline", "venlafaxine"),
@@ -919,3 +1122,89 @@ SUMMARY_CASES = [
 )
 def test_it_summarises_the_result_in_one_sentence(trials: list[TrialFacts], expected: str) -> None:
     assert evaluate(trials, as_of=FAR_FUTURE).summary == expected
+
+
+# --------------------------------------------------------------------------------------
+# Rule 6: two counting trials taken together carry a note; the count is unchanged
+# --------------------------------------------------------------------------------------
+
+NOTE = "taken together with {} for {} days (a combination; some definitions count it as one trial)"
+
+COMBINATION_CASES = [
+    # (id, trials, expected notes per trial id)
+    (
+        "28_days_together_are_noted_on_both",
+        # sertraline days 0-70, venlafaxine days 42-84: together on days 42-69
+        [trial(SERTRALINE, id=1, days=70), trial(VENLAFAXINE, id=2, start=42, dose="150")],
+        {1: (NOTE.format("venlafaxine", 28),), 2: (NOTE.format("sertraline", 28),)},
+    ),
+    (
+        "27_days_together_are_not_noted",
+        [trial(SERTRALINE, id=1, days=70), trial(VENLAFAXINE, id=2, start=43, dose="150")],
+        {1: (), 2: ()},
+    ),
+    (
+        "only_days_both_at_an_adequate_dose_are_together",
+        # venlafaxine from day 30, but adequate only from day 43: 27 adequate days together
+        [
+            trial(SERTRALINE, id=1, days=70),
+            trial(VENLAFAXINE, id=2, start=30, days=60, dose="37.5", changes=((43, "150"),)),
+        ],
+        {1: (), 2: ()},
+    ),
+    (
+        "a_partner_that_does_not_count_is_not_noted",
+        [
+            trial(SERTRALINE, id=1, days=100),
+            trial(VENLAFAXINE, id=2, start=10, dose="150", outcome="response"),
+        ],
+        {1: (), 2: ()},
+    ),
+    (
+        "the_same_drug_twice_is_not_a_combination",
+        [trial(SERTRALINE, id=1, days=70), trial(SERTRALINE, id=2, start=10, days=60)],
+        {1: (), 2: ()},
+    ),
+    (
+        "each_partner_gets_its_own_note",
+        [
+            trial(SERTRALINE, id=1, days=100),
+            trial(VENLAFAXINE, id=2, start=0, days=50, dose="150"),
+            trial(MIRTAZAPINE, id=3, start=50, days=50, dose="30"),
+        ],
+        {
+            1: (NOTE.format("venlafaxine", 50), NOTE.format("mirtazapine", 50)),
+            2: (NOTE.format("sertraline", 50),),
+            3: (NOTE.format("sertraline", 50),),
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("trials", "expected_notes"),
+    [case[1:] for case in COMBINATION_CASES],
+    ids=[case[0] for case in COMBINATION_CASES],
+)
+def test_counting_trials_taken_together_for_28_days_are_noted(
+    trials: list[TrialFacts], expected_notes: dict[int, tuple[str, ...]]
+) -> None:
+    result = evaluate(trials, as_of=FAR_FUTURE)
+    assert {ev.trial.id: ev.notes for ev in result.trials} == expected_notes
+
+
+def test_a_combination_note_leaves_the_count_unchanged() -> None:
+    together = [trial(SERTRALINE, id=1, days=70), trial(VENLAFAXINE, id=2, start=42, dose="150")]
+    result = evaluate(together, as_of=FAR_FUTURE)
+    assert all(ev.notes for ev in result.trials)
+    assert all(ev.reasons == () and ev.counts_toward_trd for ev in result.trials)
+    assert result.failed_adequate_trial_count == 2
+    assert result.meets_trd is True
+
+
+def test_combination_days_stop_at_the_as_of_date() -> None:
+    together = [trial(SERTRALINE, id=1, days=100), trial(VENLAFAXINE, id=2, start=0, dose="150")]
+    # Both run from day 0; as of day 42 both have 42 days and have been together for 42.
+    assert evaluate(together, as_of=day(42)).trials[0].notes == (NOTE.format("venlafaxine", 42),)
+    # As of day 41 neither counts yet, so there is nothing to note.
+    assert all(ev.notes == () for ev in evaluate(together, as_of=day(41)).trials)

@@ -63,3 +63,48 @@ def test_a_count_that_never_rises_has_no_threshold_day():
 
     assert steps == ((day(10), 0),)
     assert first_day_with(steps, 1) is None
+
+
+CAUSAL_HISTORIES = {
+    "clause_a_a_closed_trial_still_running_on_since": (
+        [trial(VENLAFAXINE, id=1, dose="150"), trial(SERTRALINE, id=2, start=30, days=90)],
+        None,
+    ),
+    "clause_b_an_episode_starting_inside_an_open_trial": (
+        [trial(VENLAFAXINE, id=1, start=60, dose="150"), trial(SERTRALINE, id=2, days=None)],
+        day(50),
+    ),
+    "clause_b_a_trial_before_the_episode_never_counts": (
+        [trial(VENLAFAXINE, id=1, dose="150"), trial(SERTRALINE, id=2, start=60, days=None)],
+        day(45),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("history", "episode_start"), CAUSAL_HISTORIES.values(), ids=CAUSAL_HISTORIES.keys()
+)
+def test_the_steps_follow_the_causal_rule_on_every_day(history, episode_start):
+    since = day(40)
+    steps = count_steps(history, since=since, episode_start=episode_start)
+
+    for offset in range(0, 200):
+        on = since + timedelta(days=offset)
+        expected = evaluate(history, as_of=on, episode_start=episode_start)
+        assert count_on(steps, on) == expected.failed_adequate_trial_count, on
+
+
+def test_a_closed_trial_ending_after_since_is_a_step_when_it_reaches_42_days():
+    history, _ = CAUSAL_HISTORIES["clause_a_a_closed_trial_still_running_on_since"]
+    steps = count_steps(history, since=day(40))
+
+    assert steps == ((day(40), 0), (day(42), 1), (day(72), 2))
+
+
+def test_an_open_trial_counts_42_days_after_the_episode_start():
+    history, episode_start = CAUSAL_HISTORIES["clause_b_an_episode_starting_inside_an_open_trial"]
+    steps = count_steps(history, since=day(40), episode_start=episode_start)
+
+    # venlafaxine from day 60 reaches 42 days on day 102; sertraline, open from day 0, has its
+    # 42nd day in the episode (from day 50) on day 92.
+    assert steps == ((day(40), 0), (day(92), 1), (day(102), 2))

@@ -29,11 +29,13 @@ DRUGS = {
     "mianserin": ("NaSSA", True, False),
     "bupropion": ("NDRI", True, False),
     "lithium": ("Mood stabiliser", False, True),
+    "methylphenidate": ("Stimulant", False, True),
     "lamotrigine": ("Anticonvulsant / mood stabiliser", False, False),
     "valproate": ("Anticonvulsant / mood stabiliser", False, False),
     "carbamazepine": ("Anticonvulsant", False, False),
     "phenytoin": ("Anticonvulsant", False, False),
     "phenobarbital": ("Anticonvulsant (barbiturate)", False, False),
+    "primidone": ("Anticonvulsant (barbiturate)", False, False),
     "rifampin": ("Antibiotic (rifamycin)", False, False),
     "folic acid": ("Vitamin", False, False),
     "estrogen-containing contraceptive": ("Hormonal contraceptive", False, False),
@@ -62,32 +64,72 @@ def found(trials, as_of=AS_OF):
 
 
 OVERLAP = warnings.MAOI_SEROTONERGIC_OVERLAP
+HYPERTENSIVE = warnings.MAOI_HYPERTENSIVE_OVERLAP
 WASHOUT = warnings.MAOI_WASHOUT_TOO_SHORT
 LAMOTRIGINE = warnings.LAMOTRIGINE_INTERACTION
 DOSE = warnings.DOSE_ABOVE_MAXIMUM
 SAME = warnings.SAME_CLASS_OVERLAP
 
 MAOI_OVERLAP_CASES = [
-    # (partner, partner first?, expected warnings)
-    ("sertraline", True, [(OVERLAP, "high", (1, 2))]),
-    ("venlafaxine", True, [(OVERLAP, "high", (1, 2))]),
-    ("amitriptyline", True, [(OVERLAP, "high", (1, 2))]),
-    ("clomipramine", True, [(OVERLAP, "high", (1, 2))]),
-    ("maprotiline", True, [(OVERLAP, "high", (1, 2))]),
-    ("trazodone", True, [(OVERLAP, "high", (1, 2))]),
-    ("vortioxetine", True, [(OVERLAP, "high", (1, 2))]),
-    ("moclobemide", True, [(OVERLAP, "high", (1, 2))]),  # MAOI + RIMA
-    ("tranylcypromine", True, [(OVERLAP, "high", (1, 2))]),  # two MAOIs: not also same_class
-    ("mirtazapine", True, []),  # NaSSA: not in the serotonergic set
-    ("bupropion", True, []),
-    ("lithium", True, []),
+    # (partner, expected code or None, risk named in the message)
+    ("sertraline", OVERLAP, "serotonin syndrome"),
+    ("venlafaxine", OVERLAP, "serotonin syndrome"),
+    ("amitriptyline", OVERLAP, "serotonin syndrome"),
+    ("clomipramine", OVERLAP, "serotonin syndrome"),
+    ("maprotiline", OVERLAP, "serotonin syndrome"),
+    ("trazodone", OVERLAP, "serotonin syndrome"),
+    ("vortioxetine", OVERLAP, "serotonin syndrome"),
+    ("moclobemide", HYPERTENSIVE, "hypertensive crisis"),  # MAOI + RIMA
+    ("tranylcypromine", HYPERTENSIVE, "hypertensive crisis"),  # two MAOIs: not also same_class
+    ("bupropion", HYPERTENSIVE, "hypertensive crisis"),
+    ("mirtazapine", HYPERTENSIVE, "hypertensive crisis"),
+    ("methylphenidate", HYPERTENSIVE, "hypertensive crisis"),
+    ("mianserin", None, ""),  # a NaSSA the reference does not name
+    ("lithium", None, ""),
 ]
 
 
-@pytest.mark.parametrize(("partner", "first", "expected"), MAOI_OVERLAP_CASES)
-def test_an_maoi_overlapping_a_serotonergic_antidepressant_is_high(partner, first, expected):
+@pytest.mark.parametrize(("partner", "code", "risk"), MAOI_OVERLAP_CASES,
+                         ids=[case[0] for case in MAOI_OVERLAP_CASES])
+def test_an_maoi_overlapping_a_contraindicated_drug_is_high_with_the_reason(partner, code, risk):
     trials = [trial(1, partner, 0, 60), trial(2, "phenelzine", 30, 90)]
-    assert found(trials) == expected
+    result = warnings.history_warnings(trials, as_of=AS_OF)
+    if code is None:
+        assert result == []
+        return
+    [warning] = result
+    assert (warning.code, warning.severity, warning.trial_ids) == (code, "high", (1, 2))
+    assert risk in warning.message and warning.sources
+
+
+@pytest.mark.parametrize(
+    ("partner", "sources"),
+    [
+        ("bupropion", (warnings.WELLBUTRIN_LABEL,)),
+        ("mirtazapine", (warnings.REMERON_LABEL,)),
+        ("methylphenidate", (warnings.RITALIN_LABEL,)),
+        ("tranylcypromine", (warnings.SPS_SWITCHING,)),
+    ],
+    ids=["bupropion", "mirtazapine", "methylphenidate", "maoi-plus-maoi"],
+)
+def test_an_maoi_with_a_noradrenergic_drug_stimulant_or_other_maoi_names_hypertensive_crisis(
+    partner, sources
+):
+    [warning] = warnings.history_warnings(
+        [trial(1, "tranylcypromine" if partner != "tranylcypromine" else "phenelzine", 0, 60),
+         trial(2, partner, 30, 90)],
+        as_of=AS_OF,
+    )
+    assert warning.code == HYPERTENSIVE
+    assert "hypertensive crisis" in warning.message
+    assert warning.sources == sources
+
+
+def test_two_maois_say_hypertensive_crisis_is_the_main_risk():
+    [warning] = warnings.history_warnings(
+        [trial(1, "phenelzine", 0, 60), trial(2, "tranylcypromine", 30, 90)], as_of=AS_OF
+    )
+    assert "main risk is a hypertensive crisis" in warning.message
 
 
 def test_a_rima_overlapping_an_ssri_is_flagged_too():
@@ -125,6 +167,11 @@ WASHOUT_CASES = [
     # (first drug, second drug, washout in days)
     ("fluoxetine", "phenelzine", 35),  # 5 weeks after fluoxetine before an irreversible MAOI
     ("fluoxetine", "moclobemide", 28),  # 4 weeks fluoxetine -> moclobemide
+    ("vortioxetine", "phenelzine", 21),  # 21 days after vortioxetine (its label)
+    ("vortioxetine", "moclobemide", 21),
+    ("bupropion", "phenelzine", 14),  # the Wellbutrin label
+    ("mirtazapine", "phenelzine", 14),  # the Remeron label
+    ("phenelzine", "methylphenidate", 14),  # the Ritalin label
     ("sertraline", "phenelzine", 14),  # 2 weeks after another SSRI
     ("venlafaxine", "tranylcypromine", 14),  # ... or an SNRI
     ("amitriptyline", "phenelzine", 14),
@@ -138,8 +185,10 @@ WASHOUT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("before", "after", "washout"), WASHOUT_CASES)
-@pytest.mark.parametrize(("shortfall", "warned"), [(0, False), (1, True), (-1, False)])
+@pytest.mark.parametrize(("before", "after", "washout"), WASHOUT_CASES,
+                         ids=[f"{a}-to-{b}" for a, b, _ in WASHOUT_CASES])
+@pytest.mark.parametrize(("shortfall", "warned"), [(0, False), (1, True), (-1, False)],
+                         ids=["exactly", "one-day-short", "one-day-more"])
 def test_a_switch_needs_the_reference_washout(before, after, washout, shortfall, warned):
     """Gap exactly at the washout: no warning; one day short: warning."""
     end = 40
@@ -152,11 +201,12 @@ def test_a_switch_needs_the_reference_washout(before, after, washout, shortfall,
     ("before", "after"),
     [
         ("moclobemide", "sertraline"),  # the reference gives no figure after a RIMA
-        ("mirtazapine", "phenelzine"),  # nor before an MAOI after a NaSSA
-        ("bupropion", "phenelzine"),
+        ("mianserin", "phenelzine"),  # nor for a NaSSA other than mirtazapine
         ("sertraline", "venlafaxine"),  # no MAOI involved
         ("lithium", "phenelzine"),  # not an antidepressant
+        ("methylphenidate", "phenelzine"),  # the label's 14 days run after an MAOI only
     ],
+    ids=["after-rima", "mianserin", "no-maoi", "lithium", "methylphenidate-first"],
 )
 def test_switches_without_a_reference_washout_raise_nothing(before, after):
     assert found([trial(1, before, 0, 40), trial(2, after, 41, 100)]) == []
@@ -165,10 +215,23 @@ def test_switches_without_a_reference_washout_raise_nothing(before, after):
 def test_the_washout_is_checked_against_every_earlier_trial_not_only_the_last():
     trials = [
         trial(1, "fluoxetine", 0, 40),
-        trial(2, "bupropion", 41, 60),
-        trial(3, "phenelzine", 70, 200),  # 30 days after fluoxetine, 10 after bupropion
+        trial(2, "mianserin", 41, 60),  # no washout named before an MAOI
+        trial(3, "phenelzine", 70, 200),  # 30 days after fluoxetine, 10 after mianserin
     ]
     assert found(trials) == [(WASHOUT, "high", (1, 3))]
+
+
+@pytest.mark.parametrize(("gap", "warned"), [(20, True), (21, False)],
+                         ids=["20-days", "21-days"])
+def test_vortioxetine_to_an_maoi_needs_21_days_citing_its_label(gap, warned):
+    result = warnings.history_warnings(
+        [trial(1, "vortioxetine", 0, 40), trial(2, "phenelzine", 40 + gap, 100)], as_of=AS_OF
+    )
+    assert [(w.code, w.sources) for w in result] == (
+        [(WASHOUT, (warnings.TRINTELLIX_LABEL,))] if warned else []
+    )
+    if warned:
+        assert "at least 21 days" in result[0].message
 
 
 def test_the_washout_message_gives_the_gap_and_the_period():
@@ -187,12 +250,14 @@ LAMOTRIGINE_CASES = [
     ("carbamazepine", "moderate", (warnings.LAMICTAL_LABEL,)),
     ("phenytoin", "moderate", (warnings.LAMICTAL_LABEL,)),
     ("phenobarbital", "moderate", (warnings.LAMICTAL_LABEL, warnings.SEED_001)),
+    ("primidone", "moderate", (warnings.LAMICTAL_LABEL,)),
     ("rifampin", "moderate", (warnings.LAMICTAL_LABEL, warnings.SEED_001)),
     ("folic acid", "info", (warnings.SEED_001,)),
 ]
 
 
-@pytest.mark.parametrize(("partner", "severity", "sources"), LAMOTRIGINE_CASES)
+@pytest.mark.parametrize(("partner", "severity", "sources"), LAMOTRIGINE_CASES,
+                         ids=[case[0] for case in LAMOTRIGINE_CASES])
 def test_lamotrigine_with_an_interacting_drug_is_flagged(partner, severity, sources):
     [warning] = warnings.history_warnings(
         [trial(1, "lamotrigine", 0, 100), trial(2, partner, 100, None)], as_of=AS_OF
@@ -221,11 +286,40 @@ DOSE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("dose", "changes", "warned"), DOSE_CASES)
+@pytest.mark.parametrize(("dose", "changes", "warned"), DOSE_CASES,
+                         ids=["at-maximum", "start-above", "change-at-maximum",
+                              "change-above", "change-just-above"])
 def test_a_dose_above_the_catalog_maximum_is_flagged(dose, changes, warned):
     trials = [trial(1, "sertraline", 0, 60, dose=dose, changes=changes)]
     expected = [(DOSE, "moderate", (1,))] if warned else []
     assert found(trials) == expected
+
+
+@pytest.mark.parametrize(
+    ("as_of_day", "warned"),
+    [(29, False), (30, True)],
+    ids=["as-of-before-the-change", "as-of-on-the-change"],
+)
+def test_a_dose_change_above_the_maximum_after_the_as_of_date_is_ignored(as_of_day, warned):
+    trials = [trial(1, "sertraline", 0, 60, dose="100", changes=((30, "300"),))]
+    expected = [(DOSE, "moderate", (1,))] if warned else []
+    assert found(trials, as_of=DAY0 + timedelta(days=as_of_day)) == expected
+
+
+def test_the_dose_warning_cites_the_catalogs_source_for_the_maximum():
+    [warning] = warnings.history_warnings(
+        [trial(1, "sertraline", 0, 60, dose="300")], as_of=AS_OF, max_dose_mg=MAX_DOSES,
+        max_dose_sources={"sertraline": "CANMAT-2023"},
+    )
+    assert warning.sources == ("Drug catalog (usual maximum daily dose): CANMAT-2023",)
+
+
+def test_an_overlap_after_the_as_of_date_is_not_known_yet():
+    trials = [trial(1, "sertraline", 0, 60), trial(2, "phenelzine", 30, 90)]
+    assert found(trials, as_of=DAY0 + timedelta(days=29)) == []  # the MAOI starts later
+    [warning] = warnings.history_warnings(trials, as_of=DAY0 + timedelta(days=30))
+    assert "overlap by 1 day" in warning.message  # to the as-of date, not to day 60
+    assert "sertraline (2024-01-01 → ongoing)" in warning.message
 
 
 def test_the_dose_warning_names_the_highest_dose_and_its_date():
