@@ -282,6 +282,8 @@ def trd_status(evaluation) -> list:
         rows = [header_row("Trial", "Counts?", "Why")]
         for item in evaluation.trials:
             trial = item.trial
+            if not trial.drug.is_antidepressant:
+                continue  # other medicines are listed apart, never weighed as trials
             end = f"{trial.end_date:%Y-%m-%d}" if trial.end_date else "ongoing"
             if item.counts_toward_trd:
                 why = (f"adequate: {item.days_at_adequate_dose} days at an adequate dose "
@@ -289,6 +291,8 @@ def trd_status(evaluation) -> list:
                        f"{trial.outcome.replace('_', ' ')}")
             else:
                 why = "; ".join(item.reasons)
+            if item.notes:
+                why += " — " + "; ".join(item.notes)
             rows.append([
                 para(f"<b>{text(trial.drug.name)}</b><br/>{trial.start_date:%Y-%m-%d} → {end}",
                      "cell"),
@@ -355,7 +359,7 @@ TRIAL_COLUMNS = (
 def trial_table(history) -> list:
     story = [para("Trials", "h2")]
     rows = [header_row(*(label for label, _ in TRIAL_COLUMNS))]
-    for trial, item, measured, disagrees in history.trial_rows():
+    for trial, item, measured, disagrees, measurement in history.antidepressant_rows():
         doses = (" → ".join(trd.format_dose(s.dose_mg) for s in item.segments)
                  if item and item.segments else trd.format_dose(trial.dose_mg))
         if item is None:
@@ -366,7 +370,12 @@ def trial_table(history) -> list:
             assessment = "Adequate; does not count"
         else:
             assessment = "Not adequate"
-        scored = text(measured.short) if measured else "–"
+        if measured:
+            scored = text(measured.short)
+        elif measurement is not None and measurement.explanation:
+            scored = text(measurement.explanation)  # e.g. "too early (day 7 of 28)"
+        else:
+            scored = "–"
         if disagrees:
             scored += " <b>(differs from recorded)</b>"
         end = f"{trial.end_date:%Y-%m-%d}" if trial.end_date else "ongoing"

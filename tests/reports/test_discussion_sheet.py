@@ -292,3 +292,13 @@ def test_a_patient_with_nothing_recorded_still_gets_a_sheet(run_export, printer,
     assert "No trials recorded." in text
     assert "No rating-scale scores recorded." in text
     assert f"Page {len(pages)} of {len(pages)}" in pages[-1]
+
+
+def test_other_medicines_are_not_weighed_as_trials_on_the_sheet(run_export, printer, demo):
+    text = flat(" ".join(pages_of(run_export(printer, kind="patient_pdf", patient=demo.pk))))
+    status = text.split("TRD status")[1].split("Current medicines")[0]
+    trials = text.split("Outcome recorded")[1].split("Timeline")[0]
+
+    assert "sertraline" in status and "lithium" not in status
+    assert "venlafaxine" in trials and "lithium" not in trials
+    assert "lithium" in text.split("Current medicines")[1]  # listed as a medicine
