@@ -288,8 +288,21 @@ class PatientScope:
     def episodes(self):
         return self.patient.episodes.active().order_by("onset", "id")
 
+    def discussions(self):
+        from treatments.selectors import active_discussions
+
+        return active_discussions(self.patient)
+
+    def discussion(self, pk):
+        return self._one(self.discussions(), pk, "discussion")
+
     def episode(self, pk):
         return self._one(self.episodes(), pk, "episode")
+
+    def self_report_links(self):
+        """The patient's self-report links, newest first (their tokens are not stored)."""
+        return self.patient.self_report_links.select_related("created_by").order_by(
+            "-created_at", "-id")
 
     def _one(self, queryset, pk, name):
         try:

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +18,7 @@ from knox.models import AuthToken
 
 from audit.models import Action, AuditEvent
 from audit.services import client_ip
+from treatments import self_report
 
 from . import access, ratelimit, services
 from .forms import InvitationAcceptForm, InvitationForm, MemberRolesForm, PracticeSettingsForm
@@ -393,11 +395,16 @@ def practice_settings(request):
     form = PracticeSettingsForm(_posted(request), instance=practice)
     if request.method == "POST" and form.is_valid():
         try:
-            practice = services.practice_update_settings(
-                admin=request.user, require_2fa=form.cleaned_data["require_2fa"],
-                session_idle_minutes=form.cleaned_data["session_idle_minutes"],
-                ip=client_ip(request),
-            )
+            with transaction.atomic():
+                practice = services.practice_update_settings(
+                    admin=request.user, require_2fa=form.cleaned_data["require_2fa"],
+                    session_idle_minutes=form.cleaned_data["session_idle_minutes"],
+                    ip=client_ip(request),
+                )
+                self_report.crisis_text_update(
+                    practice=practice, actor=request.user, ip=client_ip(request),
+                    text=form.cleaned_data["self_report_crisis_text"],
+                )
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -61,4 +61,5 @@ class PracticeSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Practice
-        fields = ["require_2fa", "session_idle_minutes"]
+        fields = ["require_2fa", "session_idle_minutes", "self_report_crisis_text"]
+        widgets = {"self_report_crisis_text": forms.Textarea(attrs={"rows": 3})}

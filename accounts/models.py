@@ -3,6 +3,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+# Names emergency services generically and promises nothing the practice has not configured.
+DEFAULT_CRISIS_TEXT = (
+    "If you are thinking about harming yourself or are in danger now, call your local "
+    "emergency number or go to the nearest emergency department."
+)
+
 
 class Practice(models.Model):
     """The tenant: every patient and every clinical record belongs to exactly one practice."""
@@ -20,12 +26,24 @@ class Practice(models.Model):
         validators=[MinValueValidator(5), MaxValueValidator(720)],
         help_text="Users are signed out after this many minutes without activity (5–720).",
     )
+    self_report_crisis_text = models.TextField(
+        "crisis text after a self-report",
+        blank=True,
+        max_length=1000,
+        help_text="Shown to a patient after they answer a self-report link. Leave blank for the "
+                  "default, which names emergency services only.",
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+    @property
+    def crisis_text(self) -> str:
+        """What a patient reads after a self-report: the practice's text, or the default."""
+        return self.self_report_crisis_text.strip() or DEFAULT_CRISIS_TEXT
 
 
 class Role(models.TextChoices):

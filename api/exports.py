@@ -105,6 +105,7 @@ class ExportDetail(APIView):
         job = access.get_job_for_user(request.user, pk)
         data = _status(request, job)
         data.pop("file_deleted")
+        data["sha256"] = job.sha256 or None
         return Response(data)
 
 

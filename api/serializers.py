@@ -8,7 +8,8 @@ from patients.models import Episode, Patient
 from reports.models import ExportKind, ExportStatus
 from treatments import measured, scales
 from treatments.catalog import find_combination, resolve_components, resolve_drug
-from treatments.models import Drug, ScaleScore, Therapy, Trial
+from treatments.models import Discussion, Drug, ScaleScore, Therapy, Trial
+from treatments.options import OPTION_KEYS
 
 
 def dose_field(**kwargs):
@@ -174,7 +175,8 @@ class ScoreSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ScaleScore
-        fields = ["id", "scale", "date", "total", "items", "version"]
+        # `source` (read-only): "clinician", or "self_report" for a patient's own answers.
+        fields = ["id", "scale", "date", "total", "items", "source", "version"]
 
     def to_internal_value(self, data):
         try:
@@ -251,6 +253,15 @@ class TrdEvaluationSerializer(serializers.Serializer):
     trials = TrialEvaluationSerializer(many=True)
 
 
+class DiscussionSummarySerializer(serializers.ModelSerializer):
+    """An option's latest discussion, as the options list shows it."""
+
+    class Meta:
+        model = Discussion
+        fields = ["id", "date", "decision", "note"]
+        read_only_fields = fields
+
+
 class OptionSerializer(serializers.Serializer):
     key = serializers.CharField(source="option.key")
     title = serializers.CharField(source="option.title")
@@ -261,6 +272,11 @@ class OptionSerializer(serializers.Serializer):
     already_tried = serializers.BooleanField()
     suicide_risk_related = serializers.BooleanField(source="option.suicide_risk_related")
     sources = serializers.ListField(source="option.sources", child=serializers.CharField())
+    last_discussion = DiscussionSummarySerializer(
+        allow_null=True, default=None,
+        help_text="The latest recorded discussion of this option with the patient (by date, "
+                  "then the later entry); null when none is recorded.",
+    )
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
@@ -353,9 +369,84 @@ class ExportJobSerializer(ExportAcceptedSerializer):
     kind = serializers.ChoiceField(choices=ExportKind.choices)
     error = serializers.CharField(allow_blank=True)
     download_url = serializers.URLField(allow_null=True)
+    sha256 = serializers.CharField(
+        allow_null=True, help_text="The SHA-256 (hex) of the finished file; null until done.")
 
 
 class EpisodeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Episode
         fields = ["id", "onset", "ended", "version"]
+
+
+class DiscussionSerializer(serializers.ModelSerializer):
+    """A discussion of one next-line option with the patient. `option_key` is a key of the
+    options list (GET .../options/ gives them); the model checks it."""
+
+    class Meta:
+        model = Discussion
+        fields = ["id", "option_key", "date", "decision", "note", "version"]
+        extra_kwargs = {
+            "option_key": {"help_text": "The option discussed: one of " + ", ".join(
+                f"`{key}`" for key in OPTION_KEYS) + "."},
+            "note": {"required": False},
+        }
+
+
+class SelfReportLinkRequestSerializer(serializers.Serializer):
+    scale = serializers.ChoiceField(choices=[scales.PHQ9], help_text="The scale to ask: phq9.")
+
+
+class SelfReportLinkCreatedSerializer(serializers.Serializer):
+    """The new link, with its address: the only time the address (its token) is given."""
+
+    id = serializers.IntegerField()
+    url = serializers.URLField(help_text="The public page the patient opens (single use).")
+    expires = serializers.DateTimeField()
+
+
+class SelfReportLinkSerializer(serializers.Serializer):
+    """A link as listed: never its token or address (only the token's hash is kept)."""
+
+    id = serializers.IntegerField()
+    scale = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    created_by = serializers.CharField(source="created_by.username")
+    expires = serializers.DateTimeField(source="expires_at")
+    used_at = serializers.DateTimeField(allow_null=True)
+    score = serializers.IntegerField(source="score_id", allow_null=True)
+
+
+class TrdCauseSerializer(serializers.Serializer):
+    object_type = serializers.CharField(
+        allow_null=True, help_text="The kind of record written (`trial`, `patient`, `episode`); "
+                                   "null for a change that came with time.")
+    object_id = serializers.IntegerField(allow_null=True)
+    action = serializers.CharField(
+        help_text="`create`, `update` or `delete` (a write); `time` (an open trial reached its "
+                  "adequate length, no write); `repair` (the nightly check corrected the "
+                  "stored summary); `recalculated` (a re-evaluation with no named write).")
+
+
+class TrdStatusChangeSerializer(serializers.Serializer):
+    """One change of the patient's TRD status (as of the day it took effect)."""
+
+    changed_at = serializers.DateTimeField()
+    effective_on = serializers.DateField()
+    meets_trd = serializers.BooleanField()
+    failed_adequate_trial_count = serializers.IntegerField()
+    applicable = serializers.BooleanField()
+    actor = serializers.SerializerMethodField()
+    cause = serializers.SerializerMethodField()
+    summary = serializers.CharField(source="cause_summary")
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_actor(self, change) -> str | None:
+        return change.actor or None
+
+    @extend_schema_field(TrdCauseSerializer)
+    def get_cause(self, change) -> dict:
+        object_id = change.cause_object_id
+        return {"object_type": change.cause_object_type or None,
+                "object_id": int(object_id) if object_id.isdigit() else None,
+                "action": change.cause_action}

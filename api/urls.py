@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import access
+from notifications import api as notification_views
 
 from . import exports, views
 from .permissions import DeclaredAccess
@@ -40,11 +41,23 @@ urlpatterns = [
          name="episode-list"),
     path("patients/<int:patient_id>/episodes/<int:pk>/", views.EpisodeDetail.as_view(),
          name="episode-detail"),
+    path("patients/<int:patient_id>/discussions/", views.DiscussionList.as_view(),
+         name="discussion-list"),
+    path("patients/<int:patient_id>/discussions/<int:pk>/", views.DiscussionDetail.as_view(),
+         name="discussion-detail"),
+    path("patients/<int:patient_id>/self-report-links/", views.SelfReportLinkList.as_view(),
+         name="self-report-link-list"),
     path("patients/<int:patient_id>/trd/", views.TrdStatus.as_view(), name="trd"),
+    path("patients/<int:patient_id>/trd/history/", views.TrdHistory.as_view(),
+         name="trd-history"),
     path("patients/<int:patient_id>/options/", views.PatientOptions.as_view(), name="options"),
     path("patients/<int:patient_id>/warnings/", views.PatientWarnings.as_view(),
          name="warnings"),
     path("audit-events/", views.AuditEventList.as_view(), name="audit-event-list"),
+    path("notifications/", notification_views.NotificationList.as_view(),
+         name="notification-list"),
+    path("notifications/<int:pk>/read/", notification_views.NotificationRead.as_view(),
+         name="notification-read"),
     path("exports/", exports.ExportList.as_view(), name="export-list"),
     path("exports/<int:pk>/", exports.ExportDetail.as_view(), name="export-detail"),
     path("exports/<int:pk>/download/", exports.ExportDownload.as_view(), name="export-download"),

@@ -17,8 +17,9 @@ from audit.services import client_ip
 from patients import episodes as episode_services
 from patients import services as patient_services
 from patients.models import Episode, Patient
+from treatments import self_report
 from treatments import services as treatment_services
-from treatments.models import Drug, ScaleScore, Therapy, Trial
+from treatments.models import Discussion, Drug, ScaleScore, Therapy, Trial
 from treatments.selectors import (
     patient_history,
     patient_warnings_and_staging,
@@ -424,6 +425,49 @@ class ScoreDetail(RecordDetail):
                                         if_match=versions)
 
 
+class DiscussionList(PatientScopedView):
+    """Discussions of the next-line options with the patient, oldest first: clinicians record
+    them, auditors read them."""
+
+    serializer_class = serializers.DiscussionSerializer
+    http_method_names = ["get", "post", "head", "options"]
+    capabilities = READ_WRITE
+    audit_name = "discussions"
+
+    @extend_schema(operation_id="patients_discussions_list",
+                   responses=serializers.DiscussionSerializer(many=True))
+    def get(self, request, patient_id):
+        return Response(
+            serializers.DiscussionSerializer(self.scope.discussions(), many=True).data
+        )
+
+    @extend_schema(responses={201: serializers.DiscussionSerializer})
+    def post(self, request, patient_id):
+        serializer = serializers.DiscussionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        discussion = treatment_services.discussion_create(
+            scope=self.scope, discussion=Discussion(**serializer.validated_data)
+        )
+        return Response(serializers.DiscussionSerializer(discussion).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class DiscussionDetail(RecordDetail):
+    serializer_class = serializers.DiscussionSerializer
+    audit_name = "discussion"
+
+    def find(self, pk):
+        return self.scope.discussion(pk)
+
+    def update(self, record, changes, versions):
+        return treatment_services.discussion_update(scope=self.scope, discussion=record,
+                                                    changes=changes, if_match=versions)
+
+    def remove(self, record, reason, versions):
+        treatment_services.discussion_delete(scope=self.scope, discussion=record,
+                                             reason=reason, if_match=versions)
+
+
 class EpisodeList(PatientScopedView):
     """A patient's depressive episodes; the current one is the latest without an end, and its
     onset is the patient's `episode_start`."""
@@ -447,6 +491,34 @@ class EpisodeList(PatientScopedView):
         )
         return Response(serializers.EpisodeSerializer(episode).data,
                         status=status.HTTP_201_CREATED)
+
+
+class SelfReportLinkList(PatientScopedView):
+    """A patient's single-use self-report links. POST makes one and answers its address once;
+    GET lists them without it (only the token's hash is stored)."""
+
+    serializer_class = serializers.SelfReportLinkSerializer
+    http_method_names = ["get", "post", "head", "options"]
+    capabilities = READ_WRITE
+    audit_name = "self-report-links"
+
+    @extend_schema(operation_id="patients_self_report_links_list",
+                   responses=serializers.SelfReportLinkSerializer(many=True))
+    def get(self, request, patient_id):
+        return Response(serializers.SelfReportLinkSerializer(
+            self.scope.self_report_links(), many=True).data)
+
+    @extend_schema(request=serializers.SelfReportLinkRequestSerializer,
+                   responses={201: serializers.SelfReportLinkCreatedSerializer})
+    def post(self, request, patient_id):
+        body = serializers.SelfReportLinkRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        link, token = self_report.link_create(scope=self.scope, scale=body.validated_data["scale"])
+        created = serializers.SelfReportLinkCreatedSerializer({
+            "id": link.pk, "url": request.build_absolute_uri(self_report.public_path(token)),
+            "expires": link.expires_at,
+        })
+        return Response(created.data, status=status.HTTP_201_CREATED)
 
 
 class EpisodeDetail(RecordDetail):
@@ -506,7 +578,9 @@ class PatientOptions(PatientScopedView):
     @extend_schema(responses=serializers.OptionSerializer(many=True))
     def get(self, request, patient_id):
         history = patient_history(self.scope.patient)
-        return Response(serializers.OptionSerializer(history.options, many=True).data)
+        return Response(
+            serializers.OptionSerializer(history.discussed_options(), many=True).data
+        )
 
 
 class PatientWarnings(PatientScopedView):
@@ -541,3 +615,18 @@ class AuditEventList(generics.ListAPIView):
         if not form.is_valid():
             raise ValidationError(form.errors)
         return form.filter(events, self.request.user.membership.practice_id)
+
+
+class TrdHistory(PatientScopedView):
+    """The TRD status's changes, oldest first: who or what changed it, and when."""
+
+    serializer_class = serializers.TrdStatusChangeSerializer
+    http_method_names = ["get", "head", "options"]
+    capabilities = READ
+    audit_name = "trd_history"
+
+    @extend_schema(operation_id="patients_trd_history_list",
+                   responses=serializers.TrdStatusChangeSerializer(many=True))
+    def get(self, request, patient_id):
+        changes = self.scope.patient.trd_changes.order_by("changed_at", "id")
+        return Response(serializers.TrdStatusChangeSerializer(changes, many=True).data)

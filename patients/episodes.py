@@ -17,7 +17,9 @@ from audit.models import Action
 from audit.services import deletion_details, json_safe, model_changes, record_event
 from treatments.services import refresh_trd_summary
 
+from . import trd_history
 from .models import Episode, Patient
+from .trd_history import Cause
 from .versioning import lock
 
 EPISODE_FIELDS = ("onset", "ended")
@@ -42,9 +44,19 @@ def _audit(scope, patient, episode, action, details):
                  patient_id=patient.pk, ip=scope.ip, details=details)
 
 
-def _sync_patient(scope, patient: Patient) -> None:
+def _cause(scope, episode: Episode, action: str, diff: dict | None = None) -> Cause:
+    """The episode write, for the TRD status history: "the episode start was set to ..."."""
+    if action == "update":
+        names = {"onset": "episode_start", "ended": "episode_end"}
+        return Cause(scope.user, "episode", episode.pk, action, trd_history.describe(
+            None, action, {names[field]: pair for field, pair in (diff or {}).items()}))
+    return Cause(scope.user, "episode", episode.pk, action,
+                 trd_history.describe(trd_history.episode_name(episode), action))
+
+
+def _sync_patient(scope, patient: Patient, cause: Cause | None = None) -> None:
     """Keep `episode_start` on the patient the current episode's onset (audited as a change of
-    the patient record), then re-evaluate the stored TRD summary."""
+    the patient record), then re-evaluate the stored TRD summary (`cause`: the episode write)."""
     current = current_episode(list(_active(patient)))
     onset = current.onset if current else None
     if patient.episode_start != onset:
@@ -54,7 +66,7 @@ def _sync_patient(scope, patient: Patient) -> None:
         patient.save(update_fields=["episode_start", "version", "updated_at"])
         _audit(scope, patient, patient, Action.UPDATE,
                {"changes": model_changes({"episode_start": before}, {"episode_start": onset})})
-    refresh_trd_summary(patient)
+    refresh_trd_summary(patient, cause)
 
 
 def _save(scope, patient, episode: Episode, action, before: dict) -> Episode:
@@ -88,7 +100,7 @@ def episode_create(*, scope, episode: Episode) -> Episode:
     if episode.onset and episode.ended is None:
         _end_open_episode_before(scope, patient, episode.onset)
     episode = _save(scope, patient, episode, Action.CREATE, {})
-    _sync_patient(scope, patient)
+    _sync_patient(scope, patient, _cause(scope, episode, "create"))
     return episode
 
 
@@ -101,7 +113,8 @@ def episode_update(*, scope, episode: Episode, changes: dict,
     for field, value in changes.items():
         setattr(episode, field, value)
     episode = _save(scope, patient, episode, Action.UPDATE, before)
-    _sync_patient(scope, patient)
+    _sync_patient(scope, patient, _cause(scope, episode, "update",
+                                         model_changes(before, episode_state(episode))))
     return episode
 
 
@@ -117,7 +130,7 @@ def episode_delete(*, scope, episode: Episode, reason: str = "",
     details = deletion_details(episode_state(episode), episode.deleted_at,
                                str(reason or "").strip()[:500])
     _audit(scope, patient, episode, Action.DELETE, details)
-    _sync_patient(scope, patient)
+    _sync_patient(scope, patient, _cause(scope, episode, "delete"))
 
 
 def set_current_onset(*, scope, patient: Patient, onset) -> None:

@@ -6,7 +6,16 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from treatments import scales
-from treatments.models import Adherence, Outcome, ScaleScore, Therapy, TherapyKind, Trial
+from treatments.models import (
+    Adherence,
+    Decision,
+    Discussion,
+    Outcome,
+    ScaleScore,
+    Therapy,
+    TherapyKind,
+    Trial,
+)
 
 from .models import Patient
 
@@ -18,16 +27,18 @@ FIELD_LABELS = {
     "dose_changes": "dose changes", "adherence": "adherence", "outcome": "outcome",
     "reason_stopped": "reason stopped", "kind": "therapy", "detail": "detail",
     "scale": "scale", "date": "date", "total": "total", "item_scores": "PHQ-9 items",
+    "option_key": "option", "decision": "decision", "onset": "onset", "ended": "ended",
 }
 CODED_VALUES = {
     "adherence": dict(Adherence.choices),
     "outcome": dict(Outcome.choices),
     "kind": dict(TherapyKind.choices),
     "scale": dict(scales.SCALE_CHOICES),
+    "decision": dict(Decision.choices),
     "baseline_severity": dict(Patient._meta.get_field("baseline_severity").choices),
 }
 RECORD_NOUNS = {"patient": "patient record", "trial": "trial", "therapy": "therapy",
-                "scalescore": "score"}
+                "scalescore": "score", "discussion": "discussion", "episode": "episode"}
 VERBS = {"create": "Added", "update": "Changed", "delete": "Removed"}
 HIDDEN_FIELDS = {"deleted_at"}
 
@@ -63,7 +74,8 @@ def readable_value(name: str, value) -> str:
         return str(CODED_VALUES[name].get(value, value))
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if name in {"date_of_birth", "episode_start", "start_date", "end_date", "date"}:
+    if name in {"date_of_birth", "episode_start", "start_date", "end_date", "date", "onset",
+                "ended"}:
         return readable_date(value)
     if name == "dose_mg":
         return f"{value} mg/day"
@@ -97,7 +109,7 @@ def describe(event, names: dict[tuple[str, str], str]) -> HistoryEntry:
 
 def record_names(patient) -> dict[tuple[str, str], str]:
     """How the history names each of the patient's records, removed ones included:
-    {(object_type, object_id): "sertraline from 2 Jan 2026"}. Three queries."""
+    {(object_type, object_id): "sertraline from 2 Jan 2026"}. Five queries."""
     names = {}
     for trial in Trial.objects.filter(patient=patient).select_related("drug").only(
         "pk", "start_date", "drug__name"
@@ -106,6 +118,11 @@ def record_names(patient) -> dict[tuple[str, str], str]:
     for therapy in Therapy.objects.filter(patient=patient).only("pk", "kind", "start_date"):
         names["therapy", str(therapy.pk)] = (
             f"{therapy.get_kind_display()} from {readable_date(therapy.start_date)}")
+    for discussion in Discussion.objects.filter(patient=patient).only("pk", "option_key", "date"):
+        names["discussion", str(discussion.pk)] = (
+            f"{discussion.option_key.replace('_', ' ')} on {readable_date(discussion.date)}")
+    for episode in patient.episodes.only("pk", "onset"):
+        names["episode", str(episode.pk)] = f"from {readable_date(episode.onset)}"
     for score in ScaleScore.objects.filter(patient=patient).only("pk", "scale", "date"):
         names["scalescore", str(score.pk)] = (
             f"{score.get_scale_display()} of {readable_date(score.date)}")

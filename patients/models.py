@@ -6,7 +6,9 @@ from django.db import models
 from django.db.models import Min, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
 
+from audit.models import ImmutableError
 from trdtracker.validators import today, validate_recorded_date
 from treatments import diagnosis as diagnoses
 
@@ -214,3 +216,43 @@ class Episode(models.Model):
                     break
         if errors:
             raise ValidationError(errors)
+
+
+class TrdStatusChange(models.Model):
+    """One change of the patient's TRD status (met or not, the count of failed adequate trials,
+    whether the definition applies), written once by the code that changed it
+    (patients.trd_history) and never changed: the actor, and the record and action that caused
+    it, in plain words. `actor` is empty (null in the API) for a change that came with time
+    (an open trial reaching six weeks at an adequate dose), recorded by the daily step with the
+    action "time"."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="trd_changes")
+    changed_at = models.DateTimeField(default=timezone.now)
+    effective_on = models.DateField(help_text="The day the status took effect.")
+    meets_trd = models.BooleanField()
+    failed_adequate_trial_count = models.PositiveSmallIntegerField()
+    applicable = models.BooleanField()
+    actor = models.CharField(max_length=150, blank=True)  # "" for a change time made
+    cause_object_type = models.CharField(max_length=50, blank=True)
+    cause_object_id = models.CharField(max_length=64, blank=True)
+    cause_action = models.CharField(max_length=20)
+    cause_summary = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        indexes = [models.Index(fields=["patient", "changed_at"], name="trd_change_patient_time")]
+
+    def __str__(self):
+        return f"TRD status of patient {self.patient_id} from {self.effective_on}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ImmutableError("A recorded TRD status change cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError("A recorded TRD status change cannot be deleted.")
+
+    @property
+    def status(self) -> tuple[bool, int, bool]:
+        return (self.meets_trd, self.failed_adequate_trial_count, self.applicable)

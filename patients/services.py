@@ -12,8 +12,9 @@ from audit.services import (
 )
 from treatments.services import refresh_trd_summary
 
-from . import episodes
+from . import episodes, trd_history
 from .models import Patient
+from .trd_history import Cause
 from .versioning import lock
 
 PATIENT_FIELDS = (
@@ -41,7 +42,8 @@ def patient_create(*, scope, patient: Patient) -> Patient:
     )
     if patient.episode_start:
         episodes.set_current_onset(scope=scope, patient=patient, onset=patient.episode_start)
-    refresh_trd_summary(patient)
+    refresh_trd_summary(patient, Cause(scope.user, "patient", patient.pk, "create",
+                                       trd_history.describe(None, "create")))
     return patient
 
 
@@ -66,7 +68,9 @@ def patient_update(*, scope, changes: dict, if_match: set[int] | None = None) ->
     if "episode_start" in diff:
         episodes.set_current_onset(scope=scope, patient=patient, onset=patient.episode_start)
     if TRD_FIELDS & set(diff):
-        refresh_trd_summary(patient)
+        trd_diff = {field: diff[field] for field in diff if field in TRD_FIELDS}
+        refresh_trd_summary(patient, Cause(scope.user, "patient", patient.pk, "update",
+                                           trd_history.describe(None, "update", trd_diff)))
     return patient
 
 

@@ -9,7 +9,6 @@ import csv
 import hashlib
 import hmac
 import json
-import uuid
 from datetime import date
 from typing import NamedTuple
 
@@ -205,7 +204,7 @@ def write_trials_xlsx(job, path, progress):
     book.save(path)
 
 
-# --- Patients (register, FHIR) --------------------------------------------------------------
+# --- Patients (register; FHIR in reports.fhir) --------------------------------------------------------------
 
 def patient_queryset(job):
     """The practice's patients the options select, with their active trials and therapies."""
@@ -281,79 +280,10 @@ def write_trd_register_csv(job, path, progress):
     write_csv(path, REGISTER_HEADER, register_rows(job, progress))
 
 
-FHIR_IDENTIFIER_SYSTEM = "urn:trdtracker:practice:{practice}:record-number"
-FHIR_PSEUDONYM_SYSTEM = "urn:trdtracker:export:{job}:pseudonym"
-STATEMENT_STATUS = {True: "active", False: "completed"}
-
-
-def _urn(*parts) -> str:
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, ':'.join(map(str, parts)))}"
-
-
-def fhir_entries(job, progress):
-    """Patient + MedicationStatement resources (FHIR R4) for the selected patients."""
-    identity = Identity(job)
-    options = job.options
-    patients = patient_queryset(job)
-    total = patients.count()
-    for patient in _chunked(patients.iterator(chunk_size=CHUNK_SIZE), total, progress):
-        trials = patient.export_trials
-        if options.get("trd_status"):
-            if not _status_matches(job, evaluate_patient_trials(patient, trials)):
-                continue
-        patient_url = _urn("trdtracker", job.secret, "patient", patient.pk)
-        if identity.deidentify:
-            resource_id = identity.pseudonym(patient.pk)
-            system = FHIR_PSEUDONYM_SYSTEM.format(job=job.pk)
-        else:
-            resource_id = f"patient-{patient.pk}"
-            system = FHIR_IDENTIFIER_SYSTEM.format(practice=patient.practice_id)
-        yield {
-            "fullUrl": patient_url,
-            "resource": {
-                "resourceType": "Patient",
-                "id": resource_id,
-                "identifier": [{"system": system, "value": identity.label(patient)}],
-                "birthDate": identity.birth(patient),
-            },
-        }
-        for trial in trials:
-            if options.get("since") and trial.start_date.isoformat() < options["since"]:
-                continue
-            if options.get("until") and trial.start_date.isoformat() > options["until"]:
-                continue
-            if options.get("drug_class") and trial.drug.drug_class != options["drug_class"]:
-                continue
-            url = _urn("trdtracker", job.secret, "trial", trial.pk)
-            yield {"fullUrl": url, "resource": medication_statement(trial, url, patient_url)}
-
-
-def medication_statement(trial, url: str, patient_url: str) -> dict:
-    period = {"start": trial.start_date.isoformat()}
-    if trial.end_date:
-        period["end"] = trial.end_date.isoformat()
-    dosages = [{"text": f"{_dose(trial.dose_mg)} mg/day from {trial.start_date}"}]
-    dosages += [{"text": f"{_dose(c.dose_mg)} mg/day from {c.date}"}
-                for c in trial.dose_changes.all()]
-    return {
-        "resourceType": "MedicationStatement",
-        "id": url.removeprefix("urn:uuid:"),
-        "status": STATEMENT_STATUS[trial.end_date is None],
-        "medicationCodeableConcept": {"text": trial.drug.name},
-        "subject": {"reference": patient_url},
-        "effectivePeriod": period,
-        "dosage": dosages,
-        "note": [{"text": f"Adherence: {trial.adherence}; outcome: {trial.outcome}"}],
-    }
-
-
 def write_fhir_bundle(job, path, progress):
-    """Stream the Bundle: entries are written one by one, never held together in memory."""
-    with open(path, "w", encoding="utf-8") as out:
-        out.write('{"resourceType": "Bundle", "type": "collection", "entry": [')
-        for index, entry in enumerate(fhir_entries(job, progress)):
-            out.write(("," if index else "") + "\n" + json.dumps(entry))
-        out.write("\n]}\n")
+    from .fhir import write_bundle
+
+    write_bundle(job, path, progress)
 
 
 # --- Audit trail --------------------------------------------------------------------------

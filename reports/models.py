@@ -53,6 +53,10 @@ class ExportJob(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
     file_deleted = models.BooleanField(default=False)
+    # The SHA-256 (hex) of the finished file, so a copy found later can be traced to its export
+    # (manage.py verify_export); empty until the job is done.
+    sha256 = models.CharField(max_length=64, blank=True, default="", db_index=True,
+                              editable=False)
     # Keys the de-identification pseudonyms: stable within one export, unlinkable across.
     secret = models.CharField(max_length=64, default=new_secret, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -578,10 +578,22 @@ def msm_table(msm) -> list:
     return story
 
 
-def options_section(history) -> list:
-    """Untried options in full, then the tried ones on one line each. Sources are numbered
-    once, in a key under the note, so each option cites them in a few characters."""
+def discussed(discussion, *, with_note: bool = True) -> str:
+    """"Discussed 2026-11-30: declined — note" (the note left out of a de-identified sheet:
+    free text may name the patient)."""
+    line = (f"<b>Discussed {discussion.date:%Y-%m-%d}:</b> "
+            f"{text(discussion.get_decision_display().lower())}")
+    if discussion.note and with_note:
+        line += f" — {text(discussion.note)}"
+    return line
+
+
+def options_section(history, *, with_notes: bool = True) -> list:
+    """Untried options in full, then the tried ones on one line each, each with its latest
+    discussion. Sources are numbered once, in a key under the note, so each option cites them
+    in a few characters."""
     flagged = history.suicide_risk is not None
+    latest = history.last_discussions()
     numbers: dict[str, int] = {}
     for item in history.options:
         for source in item.option.sources:
@@ -616,11 +628,15 @@ def options_section(history) -> list:
         if option.cautions:
             block.append(para("<b>Cautions:</b>", "small"))
             block.append(bullets([text(c) for c in option.cautions], "small"))
+        if option.key in latest:
+            block.append(para(discussed(latest[option.key], with_note=with_notes), "small"))
         block.append(Spacer(1, 2.5 * mm))
         story.append(KeepTogether(block))
     if tried:
         rows = [[para("<b>already tried</b>", "cell"),
-                 para(f"{text(option.title)}{linked(option)} {cited(option)}", "cell")]
+                 para(f"{text(option.title)}{linked(option)} {cited(option)}"
+                      + (f"<br/>{discussed(latest[option.key], with_note=with_notes)}"
+                         if option.key in latest else ""), "cell")]
                 for option in tried]
         story += [para("Already tried (from the record)", "h3"),
                   grid_table(rows, [24 * mm, FRAME_WIDTH - 24 * mm], header=False)]
@@ -658,7 +674,7 @@ def write_discussion_sheet(job, path, progress):
     story += score_trend(history)
     story += staging_section(stages)
     progress(2, 3)
-    story += options_section(history)
+    story += options_section(history, with_notes=not identity.deidentify)
 
     shown = f"Pseudonym {label} (de-identified)" if identity.deidentify else f"Patient {label}"
     furniture = page_furniture(

@@ -1,5 +1,6 @@
 """Export jobs: who may ask for which, running one from scratch, and expiring old files."""
 
+import hashlib
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -146,10 +147,24 @@ def export_run(job_id: int, attempt: int | None = None) -> ExportJob | None:
     return job
 
 
+HASH_CHUNK = 1024 * 1024
+
+
+def file_sha256(handle) -> str:
+    """The SHA-256 (hex) of an open binary file, read in chunks (exports can be large)."""
+    digest = hashlib.sha256()
+    while chunk := handle.read(HASH_CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _finish(job: ExportJob, attempt: int, path: Path, extension: str) -> None:
     """Save the complete file to storage, then, in one transaction, record which patients it
-    contains and mark the job done (a conditional update: a superseded attempt records nothing)."""
+    contains, record its fingerprint and mark the job done (a conditional update: a superseded
+    attempt records nothing)."""
     with open(path, "rb") as complete:
+        sha256 = file_sha256(complete)
+        complete.seek(0)
         name = f"{job.kind}-{job.pk}-{timezone.now():%Y%m%d-%H%M%S}.{extension}"
         job.file.save(name, File(complete), save=False)
     now = timezone.now()
@@ -162,9 +177,14 @@ def _finish(job: ExportJob, attempt: int, path: Path, extension: str) -> None:
                     details={"event": "contents", "kind": job.kind, "id": job.pk,
                              "patients": len(job.patients_included)},
                 )
+            record_event(
+                actor=job.created_by, practice_id=job.practice_id, action=Action.EXPORT,
+                obj=job, patient_id=job.patient_id if job.kind in PATIENT_KINDS else None,
+                details={"event": "finished", "kind": job.kind, "id": job.pk, "sha256": sha256},
+            )
             finished = _attempt(job.pk, attempt).update(
                 status=ExportStatus.DONE, progress=100, file=job.file.name, finished_at=now,
-                expires_at=now + RETENTION, heartbeat_at=now,
+                expires_at=now + RETENTION, heartbeat_at=now, sha256=sha256,
             )
             if not finished:
                 raise Superseded

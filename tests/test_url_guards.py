@@ -16,12 +16,14 @@ from audit.models import AuditEvent
 from patients.models import Episode
 from tests.factories import ScaleScoreFactory, TherapyFactory, TrialFactory, drug, member
 from trdtracker.validators import today
+from treatments.models import Discussion
 
 # Pages anyone may open, and pages any signed-in user may open: a new entry here is a decision.
 PUBLIC = {
     "login", "logout", "accounts:password-reset", "accounts:password-reset-done",
     "accounts:password-reset-confirm", "accounts:password-reset-complete",
     "accounts:invitation-accept", "api:token",
+    "self-report",  # a patient's single-use PHQ-9 link (treatments.self_report)
 }
 SIGNED_IN = {"home", "accounts:password-change", "twofactor:setup", "twofactor:verify",
              "twofactor:recovery-codes", "accounts:keep-alive"}
@@ -123,7 +125,9 @@ PATIENT_URLS = [
 
 
 def test_the_patient_urls_are_the_ones_expected():
-    assert len(PATIENT_URLS) == 32, PATIENT_URLS
+    assert len(PATIENT_URLS) == 39, PATIENT_URLS  # + discussions: API list, API detail, web add
+    # + the TRD status history (API)
+    # + self-report links: API list, web add, web e-mail
 
 
 def concrete(route: str, patient, records) -> str:
@@ -131,8 +135,8 @@ def concrete(route: str, patient, records) -> str:
     score's for a sub-record."""
     if "<int:patient_id>" not in route:
         return "/" + route.replace("<int:pk>", str(patient.pk))
-    kind = next((kind for kind in ("trial", "medicine", "score", "therap", "episode")
-                 if kind in route), None)
+    kind = next((kind for kind in ("trial", "medicine", "score", "therap", "episode",
+                                        "discussion") if kind in route), None)
     sub = records[kind].pk if kind else None
     return "/" + route.replace("<int:patient_id>", str(patient.pk)).replace("<int:pk>", str(sub))
 
@@ -150,7 +154,9 @@ def records(patient):
     medicine = TrialFactory(patient=patient, drug=drug("lithium"), dose_mg=600)
     return {"trial": trial, "medicine": medicine, "score": score,
             "therap": TherapyFactory(patient=patient),
-            "episode": Episode.objects.create(patient=patient, onset=start)}
+            "episode": Episode.objects.create(patient=patient, onset=start),
+            "discussion": Discussion.objects.create(patient=patient, option_key="ect",
+                                                    date=start, decision="considering")}
 
 
 @pytest.mark.parametrize(("route", "name"), PATIENT_URLS, ids=[n for _, n in PATIENT_URLS])

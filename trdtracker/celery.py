@@ -42,4 +42,10 @@ app.conf.beat_schedule = {
         "task": "reports.tasks.export_sweep_task",
         "schedule": 60.0,
     },
+    # Reviews due at 4, 6 and 8 weeks and patients without a recent score, for the practice's
+    # clinicians (once per event), and the optional e-mail digest (NOTIFICATION_DIGEST).
+    "create-notifications-daily": {
+        "task": "notifications.tasks.create_notifications_task",
+        "schedule": crontab(hour=6, minute=30),
+    },
 }

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "treatments",
     "reports",
     "api",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -125,6 +126,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
+                "notifications.context_processors.notifications",
             ],
         },
     },
@@ -290,6 +292,11 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH") or str(BASE_DIR / "sent-mail")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "TRD Tracker <noreply@localhost>")
+# Each clinician's daily e-mail of new reminders (counts only, no patient named); off by default.
+NOTIFICATION_DIGEST = env_bool("NOTIFICATION_DIGEST", False)
+
+# A patient's self-report link (treatments.self_report) works once, for this many days.
+SELF_REPORT_LINK_DAYS = env_int("SELF_REPORT_LINK_DAYS", 7)
 
 # Everything the pages load comes from this server: no CDN, no inline script or style.
 CONTENT_SECURITY_POLICY = {

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from accounts import auth_views
 from accounts.views import home
+from treatments.self_report_views import self_report_page
 
 handler404 = "trdtracker.errors.not_found"
 handler500 = "trdtracker.errors.server_error"
@@ -18,6 +19,8 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("reports/", include("reports.urls")),
     path("dashboard/", include("reports.dashboard_urls")),
+    path("notifications/", include("notifications.urls")),
     path("api/v1/", include("api.urls")),
+    path("r/<str:token>/", self_report_page, name="self-report"),
     path("admin/", admin.site.urls),
 ]

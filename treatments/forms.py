@@ -2,8 +2,19 @@ from django import forms
 
 from patients.forms import DateInput, VersionedForm
 
-from . import catalog, scales
-from .models import DoseChange, Drug, EctPlacement, Outcome, ScaleScore, Therapy, TherapyKind, Trial
+from . import catalog, options, scales
+from .models import (
+    Decision,
+    Discussion,
+    DoseChange,
+    Drug,
+    EctPlacement,
+    Outcome,
+    ScaleScore,
+    Therapy,
+    TherapyKind,
+    Trial,
+)
 from .widgets import DrugChoiceField
 
 
@@ -255,3 +266,29 @@ class ScoreForm(VersionedForm):
             self.instance.items = items
             data["total"] = scales.total_of(scale, total, items)  # copied to the instance
         return data
+
+
+def _option_choices():
+    return [("", "Choose an option…"), *((o.key, o.title) for o in options.load_options())]
+
+
+class DiscussionForm(forms.ModelForm):
+    """A discussion of one next-line option with the patient; which keys exist is the model's
+    rule (Discussion.clean), the list only offers them by title."""
+
+    option_key = forms.ChoiceField(label="Option discussed", choices=_option_choices)
+
+    class Meta:
+        model = Discussion
+        fields = ["option_key", "date", "decision", "note"]
+        widgets = {
+            "date": DateInput(),
+            "decision": forms.RadioSelect,
+            "note": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {"date": "Date discussed", "decision": "Where it stands"}
+        help_texts = {"note": "Optional: what was said, in a few words (up to 2,000 characters)."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].choices = list(Decision.choices)  # no empty radio button

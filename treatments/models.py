@@ -1,13 +1,14 @@
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from trdtracker.validators import today, validate_recorded_date
 
-from . import catalog, scales, trd
+from . import catalog, options, scales, trd
 
 DOSE_SANITY_LIMIT_MG = Decimal("100000")
 MAX_DOSE_FACTOR = 10
@@ -362,6 +363,11 @@ class Therapy(models.Model):
 
 
 
+class ScoreSource(models.TextChoices):
+    CLINICIAN = "clinician", "Clinician"
+    SELF_REPORT = "self_report", "Self-reported"
+
+
 class ScaleScore(models.Model):
     """One dated rating-scale score of a patient (PHQ-9, HAM-D-17, MADRS)."""
 
@@ -370,6 +376,12 @@ class ScaleScore(models.Model):
     date = models.DateField(validators=[validate_recorded_date])
     total = models.PositiveSmallIntegerField()
     items = models.JSONField(default=list, blank=True)
+    source = models.CharField(max_length=20, choices=ScoreSource.choices,
+                              default=ScoreSource.CLINICIAN, editable=False)
+    # PHQ-9's closing question (how difficult the problems made daily life), 0-3; not scored.
+    difficulty = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(3)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     # Raised by one with every stored change; a write names the version it read (If-Match).
@@ -401,3 +413,93 @@ class ScaleScore(models.Model):
         if self.scale != scales.PHQ9 or len(self.items or []) < scales.PHQ9_SUICIDE_ITEM:
             return None
         return self.items[scales.PHQ9_SUICIDE_ITEM - 1]
+
+
+class Decision(models.TextChoices):
+    CONSIDERING = "considering", "Considering"
+    CHOSEN = "chosen", "Chosen"
+    DECLINED = "declined", "Declined"
+    NOT_SUITABLE = "not_suitable", "Not suitable"
+
+
+DISCUSSION_NOTE_MAX_LENGTH = 2000
+
+
+class Discussion(models.Model):
+    """What was said about one next-line option with the patient, and where it stands then
+    (considering, chosen, declined, not suitable). The latest per option is shown beside it."""
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="discussions"
+    )
+    option_key = models.CharField(
+        "option", max_length=50,
+        help_text="A key of treatments/data/options.yaml, e.g. \"ect\" or \"augmentation\".",
+    )
+    date = models.DateField(validators=[validate_recorded_date])
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    note = models.TextField(
+        max_length=DISCUSSION_NOTE_MAX_LENGTH, blank=True,
+        validators=[MaxLengthValidator(DISCUSSION_NOTE_MAX_LENGTH)],
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        editable=False, related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    # Raised by one with every stored change; a write names the version it read (If-Match).
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = ClinicalRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["date", "id"]
+        indexes = [models.Index(fields=["patient", "date"], name="discussion_patient_date")]
+
+    def __str__(self):
+        return f"{self.option_key} on {self.date}: {self.get_decision_display()}"
+
+    def clean(self):
+        errors = {}
+        if self.option_key and self.option_key not in options.OPTION_KEYS:
+            errors["option_key"] = (
+                f"Unknown option {self.option_key!r}: use one of {', '.join(options.OPTION_KEYS)}."
+            )
+        patient = self.patient if self.patient_id else None
+        if patient and self.date and self.date < patient.date_of_birth:
+            errors["date"] = "Cannot be before the patient's date of birth."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def option_title(self) -> str:
+        titles = {option.key: option.title for option in options.load_options()}
+        return titles.get(self.option_key, self.option_key)
+
+
+class SelfReportLink(models.Model):
+    """A single-use link by which a patient answers a scale themselves (treatments.self_report).
+    Only the SHA-256 of its token is kept: the token is shown once, when the link is made."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT,
+                                related_name="self_report_links")
+    scale = models.CharField(max_length=10, choices=[(scales.PHQ9, "PHQ-9")], default=scales.PHQ9)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    score = models.OneToOneField(ScaleScore, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="self_report_link")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"self-report link #{self.pk}"
+
+    def is_open(self, now) -> bool:
+        return self.used_at is None and now < self.expires_at

@@ -12,7 +12,7 @@ from django.utils import timezone
 from trdtracker.validators import today
 
 from . import measured, options, scales, staging, trd, warnings, worklist
-from .models import DoseChange, ScaleScore, Therapy, Trial
+from .models import Discussion, DoseChange, ScaleScore, Therapy, Trial
 
 
 def in_batches(rows, size: int):
@@ -43,6 +43,18 @@ def active_therapies(patient):
 
 def active_scores(patient):
     return ScaleScore.objects.active().filter(patient=patient).order_by("date", "id")
+
+
+def active_discussions(patient):
+    return Discussion.objects.active().filter(patient=patient).order_by("date", "id")
+
+
+def latest_by_option(discussions) -> dict:
+    """{option key: its latest discussion} (by date, then by id: the later entry that day)."""
+    latest = {}
+    for discussion in sorted(discussions, key=lambda d: (d.date, d.pk or 0)):
+        latest[discussion.option_key] = discussion
+    return latest
 
 
 def with_latest_phq9_item9(patients):
@@ -111,6 +123,15 @@ def evaluate_patient_trials(patient, trials, as_of: date | None = None) -> trd.T
 
 
 @dataclass(frozen=True)
+class DiscussedOption:
+    """An option as the patient page lists it: tried or not, and its latest discussion."""
+
+    option: options.Option
+    already_tried: bool
+    last_discussion: Discussion | None
+
+
+@dataclass(frozen=True)
 class PatientHistory:
     """Everything the patient page shows, loaded once."""
 
@@ -124,6 +145,17 @@ class PatientHistory:
     measurements: dict = field(default_factory=dict)  # trial id -> measured.Measurement
     suicide_risk: SuicideRisk | None = None
     episodes: list = field(default_factory=list)  # active, oldest first
+    discussions: list = field(default_factory=list)  # active, oldest first
+
+    def last_discussions(self) -> dict:
+        """{option key: the latest discussion of that option} for the page, API and sheet."""
+        return latest_by_option(self.discussions)
+
+    def discussed_options(self) -> list["DiscussedOption"]:
+        """The options in discussion order, each with its latest discussion (or None)."""
+        latest = self.last_discussions()
+        return [DiscussedOption(item.option, item.already_tried, latest.get(item.option.key))
+                for item in self.options]
 
     def trial_evaluations(self):
         by_id = {e.trial.id: e for e in self.evaluation.trials}
@@ -171,6 +203,7 @@ def patient_history(patient, as_of: date | None = None) -> PatientHistory:
     therapies = list(active_therapies(patient))
     scores = list(active_scores(patient))
     episodes = list(patient.episodes.active())
+    discussions = list(active_discussions(patient))
     evaluation = evaluate_patient_trials(patient, trials, as_of)
     found = measurements(trials, scores, evaluation.as_of)
     return PatientHistory(
@@ -184,6 +217,7 @@ def patient_history(patient, as_of: date | None = None) -> PatientHistory:
         measurements=found,
         suicide_risk=suicide_risk(patient, scores),
         episodes=episodes,
+        discussions=discussions,
     )
 
 

@@ -12,11 +12,20 @@ from audit.services import (
     model_changes,
     record_event,
 )
+from patients import trd_history
+from patients.trd_history import Cause
 from patients.versioning import lock
 from trdtracker.validators import today
 
 from . import diagnosis, scales, trd
-from .models import DoseChange, ScaleScore, Therapy, Trial, validate_dose_changes
+from .models import (
+    Discussion,
+    DoseChange,
+    ScaleScore,
+    Therapy,
+    Trial,
+    validate_dose_changes,
+)
 from .selectors import active_trials, in_batches
 
 TRIAL_FIELDS = ("drug", "formulation", "start_date", "end_date", "dose_mg", "adherence",
@@ -100,6 +109,12 @@ def _remove(*, scope, patient, record, state, reason: str) -> None:
     )
 
 
+def _trial_cause(scope, trial: Trial, action: str, diff: dict | None = None) -> Cause:
+    """The trial write, for the TRD status history: "venlafaxine's outcome was set to ..."."""
+    return Cause(scope.user, "trial", trial.pk, action,
+                 trd_history.describe(trd_history.trial_name(trial), action, diff))
+
+
 @transaction.atomic
 def trial_create(*, scope, trial: Trial, dose_changes: list[tuple]) -> Trial:
     """Add a trial to the scope's patient (accounts.access.PatientScope: who, where from)."""
@@ -114,7 +129,7 @@ def trial_create(*, scope, trial: Trial, dose_changes: list[tuple]) -> Trial:
         patient_id=patient.pk, ip=scope.ip,
         details={"changes": model_changes({}, _trial_snapshot(trial, sorted(dose_changes)))},
     )
-    refresh_trd_summary(patient)
+    refresh_trd_summary(patient, _trial_cause(scope, trial, "create"))
     return trial
 
 
@@ -145,7 +160,7 @@ def trial_update(*, scope, trial: Trial, changes: dict, dose_changes: list[tuple
         actor=scope.user, practice_id=patient.practice_id, action=Action.UPDATE, obj=trial,
         patient_id=patient.pk, ip=scope.ip, details={"changes": diff},
     )
-    refresh_trd_summary(patient)
+    refresh_trd_summary(patient, _trial_cause(scope, trial, "update", diff))
     return trial
 
 
@@ -159,7 +174,7 @@ def trial_delete(*, scope, trial: Trial, reason: str, if_match: set[int] | None 
     patient = _lock_patient(scope.patient.pk)
     trial = lock(_trials_of(patient), trial.pk, if_match)
     _remove(scope=scope, patient=patient, record=trial, state=trial_state, reason=reason)
-    refresh_trd_summary(patient)
+    refresh_trd_summary(patient, _trial_cause(scope, trial, "delete"))
 
 
 @transaction.atomic
@@ -278,22 +293,26 @@ def _trials_by_patient(patients) -> dict[int, list]:
     return by_patient
 
 
-def refresh_trd_summary(patient) -> None:
+def refresh_trd_summary(patient, cause: Cause | None = None) -> None:
     """Store the patient's TRD summary: how the status stands today and when open trials will
-    change it. Called by every write to the history, under the lock on the patient row."""
-    refresh_trd_summaries([patient])
+    change it. Called by every write to the history, under the lock on the patient row, with
+    the write as `cause`: a change of the status today is recorded (patients.trd_history)."""
+    refresh_trd_summaries([patient], cause=cause)
 
 
-def refresh_trd_summaries(patients) -> None:
+def refresh_trd_summaries(patients, cause: Cause | None = None) -> None:
     patients = list(patients)
     if not patients:
         return
     by_patient = _trials_by_patient(patients)
     as_of = today()
+    before = {}
     for patient in patients:
+        before[patient.pk] = trd_history.stored_summary(patient)
         for field, value in _summary(patient, by_patient[patient.pk], as_of).items():
             setattr(patient, field, value)
     type(patients[0]).objects.bulk_update(patients, SUMMARY_FIELDS, batch_size=500)
+    trd_history.record_changes(patients, as_of=as_of, cause=cause, before=before)
 
 
 def _what_it_says(summary: dict, day) -> tuple:
@@ -302,18 +321,45 @@ def _what_it_says(summary: dict, day) -> tuple:
     return (trd.count_on(steps, day), tuple((d, n) for d, n in steps if d > day))
 
 
-def repair_trd_summaries(practice_id: int | None = None) -> dict:
+def _record_status_changes(patients, as_of, repaired_ids) -> None:
+    """Record, with no actor, each status today that differs from the latest recorded one:
+    time passed (action "time"), or the nightly check corrected the summary ("repair")."""
+    from patients.models import Patient
+
+    latest = trd_history.latest_changes(p.pk for p in patients)
+    for patient in patients:
+        last = latest.get(patient.pk)
+        previous = last.status if last else trd_history.EMPTY
+        applicable = patient.trd_not_applicable_reason is None
+        stored = trd_history.stored_summary(patient)
+        if patient.pk not in repaired_ids and (
+            stored is None or trd_history.status_on(stored, applicable, as_of) == previous
+        ):
+            continue
+        cause = trd_history.time_cause(patient)
+        if patient.pk in repaired_ids:
+            cause = Cause(None, "", "", "repair",
+                          "the nightly check corrected the stored TRD summary")
+        with transaction.atomic():
+            locked = lock(Patient.objects.all(), patient.pk)
+            trd_history.record_changes([locked], as_of=as_of, cause=cause)
+
+
+def repair_trd_summaries(practice_id: int | None = None, as_of=None) -> dict:
     """The nightly check: re-evaluate every patient and correct any stored summary that says
     something else from today on (a change that bypassed the services, an old summary); each
-    correction is an audit event. Summaries that agree are not written."""
+    correction is an audit event. Summaries that agree are not written. Then it records the
+    TRD status changes that time alone made (an open trial reaching six weeks), with no
+    actor; run again the same day, it records nothing new."""
     from patients.models import Patient
 
     patients = Patient.objects.active().order_by("pk")
     if practice_id is not None:
         patients = patients.filter(practice_id=practice_id)
-    as_of, checked, repaired = today(), 0, 0
+    as_of, checked, repaired = as_of or today(), 0, 0
     for chunk in in_batches(patients.iterator(chunk_size=1000), 1000):
         by_patient = _trials_by_patient(chunk)
+        repaired_ids = set()
         for patient in chunk:
             checked += 1
             fresh = _summary(patient, by_patient[patient.pk], as_of)
@@ -337,8 +383,61 @@ def repair_trd_summaries(practice_id: int | None = None) -> dict:
                     )},
                 )
             repaired += 1
+            repaired_ids.add(patient.pk)
+        _record_status_changes(chunk, as_of, repaired_ids)
     return {
         "checked": checked,
         "repaired": repaired,
         "meeting_trd": patients.meeting_trd(as_of).count(),
     }
+
+
+DISCUSSION_FIELDS = ("option_key", "date", "decision", "note")
+
+
+def discussion_state(discussion: Discussion) -> dict:
+    return _snapshot(discussion, DISCUSSION_FIELDS)
+
+
+def _discussions_of(patient):
+    return Discussion.objects.active().filter(patient=patient)
+
+
+@transaction.atomic
+def discussion_create(*, scope, discussion: Discussion) -> Discussion:
+    """Record a discussion of one option with the scope's patient (who recorded it: the
+    scope's user)."""
+    patient = scope.patient
+    discussion.patient = patient
+    if discussion.created_by_id is None and getattr(scope.user, "pk", None):
+        discussion.created_by = scope.user
+    discussion.full_clean()
+    discussion.save()
+    record_event(
+        actor=scope.user, practice_id=patient.practice_id, action=Action.CREATE, obj=discussion,
+        patient_id=patient.pk, ip=scope.ip,
+        details={"changes": model_changes({}, discussion_state(discussion))},
+    )
+    return discussion
+
+
+@transaction.atomic
+def discussion_update(*, scope, discussion: Discussion, changes: dict,
+                      if_match: set[int] | None = None) -> Discussion:
+    """As therapy_update: the current row, locked; an event and a new version only on a
+    change."""
+    patient = scope.patient
+    discussion = lock(_discussions_of(patient), discussion.pk, if_match)
+    discussion.patient = patient
+    return _save_changes(scope=scope, patient=patient, record=discussion, changes=changes,
+                         state=discussion_state)
+
+
+@transaction.atomic
+def discussion_delete(*, scope, discussion: Discussion, reason: str,
+                      if_match: set[int] | None = None) -> None:
+    reason = clean_deletion_reason(reason)
+    patient = scope.patient
+    discussion = lock(_discussions_of(patient), discussion.pk, if_match)
+    _remove(scope=scope, patient=patient, record=discussion, state=discussion_state,
+            reason=reason)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import self_report_views, views
 
 app_name = "treatments"
 urlpatterns = [
@@ -14,7 +14,11 @@ urlpatterns = [
     path("scores/new/", views.score_create, name="score-add"),
     path("scores/<int:pk>/edit/", views.score_update, name="score-edit"),
     path("scores/<int:pk>/delete/", views.score_delete, name="score-delete"),
+    path("self-report-links/new/", self_report_views.link_create, name="self-report-link-add"),
+    path("self-report-links/email/", self_report_views.link_email,
+         name="self-report-link-email"),
     path("therapies/new/", views.therapy_create, name="therapy-add"),
     path("therapies/<int:pk>/edit/", views.therapy_update, name="therapy-edit"),
     path("therapies/<int:pk>/delete/", views.therapy_delete, name="therapy-delete"),
+    path("discussions/new/", views.discussion_create, name="discussion-add"),
 ]

@@ -9,6 +9,7 @@ from trdtracker.validators import today
 
 from . import measured, services
 from .forms import (
+    DiscussionForm,
     DoseChangeFormSet,
     MedicineForm,
     ScoreForm,
@@ -16,7 +17,7 @@ from .forms import (
     TrialForm,
     dose_change_rows,
 )
-from .models import Outcome, ScaleScore, Therapy, Trial, validate_dose_changes
+from .models import Discussion, Outcome, ScaleScore, Therapy, Trial, validate_dose_changes
 
 
 def _save_trial(form, formset, save):
@@ -266,3 +267,19 @@ def score_delete(request, scope, pk):
         done_url=f"{patient.get_absolute_url()}#scores",
         done_message=f"{score.get_scale_display()} score removed (kept in the audit trail).",
     )
+
+
+@access.patient_view(access.EDIT_CLINICAL, page="discussion-create")
+@form_recovery.restorable
+def discussion_create(request, scope):
+    """Record a discussion of one option (?option=<key> preselects it) with the patient."""
+    patient = scope.patient
+    form = DiscussionForm(
+        request.POST or None, instance=Discussion(patient=patient),
+        initial={"option_key": request.GET.get("option", ""), "date": today()},
+    )
+    if request.method == "POST" and form.is_valid():
+        discussion = services.discussion_create(scope=scope, discussion=form.instance)
+        messages.success(request, f"Discussion of {discussion.option_title} recorded.")
+        return redirect(f"{patient.get_absolute_url()}#options")
+    return render(request, "treatments/discussion_form.html", {"patient": patient, "form": form})

@@ -229,7 +229,7 @@ def test_its_query_count_does_not_grow_with_the_patients(
     counts = []
     for count, first in ((2, 0), (18, 2)):
         busy_patients(practice, count, first)
-        with django_assert_max_num_queries(15) as queries:
+        with django_assert_max_num_queries(16) as queries:
             response = client.get(HOME)
         worklist = response.context["worklist"]
         assert len(worklist.patients) == count + first

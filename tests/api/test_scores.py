@@ -18,7 +18,7 @@ from .helpers import (
 )
 
 PHQ9_ITEMS = [2, 2, 1, 2, 1, 1, 1, 1, 1]  # 12, item 9 = 1
-FIELDS = {"id", "scale", "date", "total", "items", "version"}
+FIELDS = {"id", "scale", "date", "total", "items", "source", "version"}
 
 
 def scores_url(patient_id) -> str:

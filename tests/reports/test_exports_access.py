@@ -38,7 +38,7 @@ def test_clinicians_may_export_one_patient(post, api, clinician, patient, histor
     body = response.json()
     assert body["status"] == "pending" and body["progress"] == 0
     detail = api(clinician).get(f"{API_EXPORTS}{body['id']}/").json()
-    assert set(detail) == {"id", "kind", "status", "progress", "error", "download_url"}
+    assert set(detail) == {"id", "kind", "status", "progress", "error", "download_url", "sha256"}
     assert (detail["kind"], detail["status"], detail["progress"]) == (kind, "done", 100)
     assert detail["download_url"] == f"http://testserver{API_EXPORTS}{body['id']}/download/"
     download = api(clinician).get(detail["download_url"])

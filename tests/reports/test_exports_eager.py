@@ -138,7 +138,7 @@ def test_the_fhir_bundle_is_valid_r4(run_export, auditor, patient, history):
     one = run_export(auditor, kind="fhir_bundle", patient=patient.pk)
     data, _ = fhir_bundle(one)
     assert [e["resource"]["resourceType"] for e in data["entry"]] == [
-        "Patient", "MedicationStatement", "MedicationStatement"]
+        "Patient", "MedicationStatement", "MedicationStatement", "Procedure"]  # the ECT course
 
 
 def test_de_identified_exports_hide_identifiers_and_keep_years(run_export, auditor, patient,
@@ -290,7 +290,8 @@ def test_requests_and_downloads_are_audited(run_export, api, auditor, history):
     b"".join(response.streaming_content)
 
     events = AuditEvent.objects.filter(action=Action.EXPORT, object_id=str(job.pk))
-    assert sorted(e.details["event"] for e in events) == ["contents", "downloaded", "requested"]
+    assert sorted(e.details["event"] for e in events) == [
+        "contents", "downloaded", "finished", "requested"]
     downloaded = events.get(details__event="downloaded")
     assert (downloaded.actor, downloaded.details["kind"], downloaded.details["id"]) == (
         "auditor", "trials_csv", job.pk)

@@ -65,6 +65,6 @@ def test_a_real_worker_runs_each_export_kind(redis_url, api, practice, patient, 
         assert data.startswith(b"%PDF") and "Patient MRN-1" in pdf_text(data)
     else:
         data, bundle = fhir_bundle(job)
-        assert bundle.type == "collection" and len(data["entry"]) == 5
+        assert bundle.type == "collection" and len(data["entry"]) == 6  # + the ECT Procedure
     detail = api(auditor).get(f"{API_EXPORTS}{job.pk}/").json()
     assert detail["download_url"].endswith(f"/api/v1/exports/{job.pk}/download/")
