@@ -53,8 +53,8 @@ class PatientSerializer(serializers.ModelSerializer):
     class Meta:
         model = Patient
         fields = ["id", "identifier", "date_of_birth", "episode_start", "diagnosis",
-                  "psychotic_features", "baseline_severity", "suicide_risk_flag", "notes",
-                  "version"]
+                  "psychotic_features", "baseline_severity", "suicide_risk_flag",
+                  "self_report_every_weeks", "notes", "version"]
         extra_kwargs = {"notes": {"required": False}}
         # Uniqueness within the practice is checked by the model (it knows the practice).
         validators = []

@@ -42,6 +42,27 @@ def no_recent_score_key(patient_id: int, today: date) -> str:
     return f"{NO_RECENT_SCORE}:patient:{patient_id}:{monday:%Y-%m-%d}-week"
 
 
+def self_report_due_on(*, every_weeks: int | None, last_link: date | None,
+                       trial_start: date | None) -> date | None:
+    """When the patient's next self-report is due: `every_weeks` after the last link (or after
+    the ongoing antidepressant trial began, before any link); None without a schedule or an
+    ongoing trial."""
+    if not every_weeks or trial_start is None:
+        return None
+    since = max(d for d in (last_link, trial_start) if d is not None)
+    return since + timedelta(weeks=every_weeks)
+
+
+def self_report_key(patient_id: int, due: date) -> str:
+    """Once per due date: a new link moves the next due date."""
+    return f"{SELF_REPORT_DUE}:patient:{patient_id}:{due:%Y-%m-%d}"
+
+
+def self_report_message(every_weeks: int, due: date) -> str:
+    return (f"Self-report due: send a new PHQ-9 link (every {every_weeks} weeks while a trial "
+            f"is ongoing; due {due:%Y-%m-%d}).")
+
+
 def review_message(drug: str, due: worklist.ReviewDue) -> str:
     return (f"Review due: {drug} reaches {due.weeks} weeks at an adequate dose on "
             f"{due.on:%Y-%m-%d} (adequate since {due.adequate_since:%Y-%m-%d}).")

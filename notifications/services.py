@@ -9,12 +9,14 @@ from datetime import date, datetime, time
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from accounts import access
 from accounts.models import Membership, Practice
 from patients.models import Patient
 from treatments import worklist
+from treatments.models import SelfReportLink, Trial
 from treatments.selectors import clinician_worklist
 
 from . import rules
@@ -60,7 +62,39 @@ def practice_events(practice_id: int, *, today: date) -> list[Event]:
         events[key] = Event(key, rules.NO_RECENT_SCORE, row.patient.pk, today,
                             rules.no_recent_score_message(
                                 row.on, [trial.drug.name for trial in row.trials], today=today))
+    for event in self_report_events(patients, today=today):
+        events[event.key] = event
     return list(events.values())
+
+
+def self_report_events(patients, *, today: date) -> list[Event]:
+    """Patients with a self-report schedule, an ongoing antidepressant trial and a link due
+    (two queries: their ongoing trials and their latest links)."""
+    scheduled = {p.pk: p for p in patients.filter(self_report_every_weeks__isnull=False)}
+    if not scheduled:
+        return []
+    starts = dict(
+        Trial.objects.active().filter(patient_id__in=scheduled, end_date__isnull=True,
+                                      drug__is_antidepressant=True, start_date__lte=today)
+        .values("patient_id").annotate(first=Min("start_date")).values_list("patient_id", "first")
+    )
+    last_links = dict(
+        SelfReportLink.objects.filter(patient_id__in=scheduled).values("patient_id")
+        .annotate(last=Max("created_at")).values_list("patient_id", "last")
+    )
+    events = []
+    for patient_id, start in starts.items():
+        patient = scheduled[patient_id]
+        last = last_links.get(patient_id)
+        due = rules.self_report_due_on(
+            every_weeks=patient.self_report_every_weeks, trial_start=start,
+            last_link=timezone.localdate(last) if last else None,
+        )
+        if due is not None and due <= today:
+            key = rules.self_report_key(patient_id, due)
+            events.append(Event(key, rules.SELF_REPORT_DUE, patient_id, due,
+                                rules.self_report_message(patient.self_report_every_weeks, due)))
+    return events
 
 
 @transaction.atomic

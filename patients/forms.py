@@ -47,7 +47,8 @@ class PatientForm(VersionedForm):
     class Meta:
         model = Patient
         fields = ["identifier", "date_of_birth", "diagnosis", "psychotic_features",
-                  "episode_start", "baseline_severity", "suicide_risk_flag", "notes"]
+                  "episode_start", "baseline_severity", "suicide_risk_flag",
+                  "self_report_every_weeks", "notes"]
         widgets = {
             "date_of_birth": DateInput(),
             "episode_start": DateInput(),

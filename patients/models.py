@@ -2,6 +2,7 @@
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Min, Q
 from django.db.models.functions import Lower
@@ -55,6 +56,12 @@ class Patient(models.Model):
     psychotic_features = models.BooleanField(
         "psychotic features", default=False,
         help_text="In the current episode; shown beside the TRD status and used in staging.",
+    )
+    self_report_every_weeks = models.PositiveSmallIntegerField(
+        "self-report PHQ-9 every (weeks)", null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text="While an antidepressant trial is ongoing, the clinicians are reminded to "
+                  "send a new self-report link this often. Empty: no reminder.",
     )
     baseline_severity = models.CharField(
         "severity at the start of the episode",

@@ -19,7 +19,7 @@ from .versioning import lock
 
 PATIENT_FIELDS = (
     "identifier", "date_of_birth", "episode_start", "diagnosis", "psychotic_features",
-    "baseline_severity", "suicide_risk_flag", "notes",
+    "baseline_severity", "suicide_risk_flag", "self_report_every_weeks", "notes",
 )
 # Changes that alter what the TRD rule concludes (the stored summary is re-evaluated).
 TRD_FIELDS = {"episode_start", "diagnosis"}
