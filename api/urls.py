@@ -2,6 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import access
+from imports import api as import_views
 from notifications import api as notification_views
 
 from . import exports, views
@@ -61,6 +62,10 @@ urlpatterns = [
     path("exports/", exports.ExportList.as_view(), name="export-list"),
     path("exports/<int:pk>/", exports.ExportDetail.as_view(), name="export-detail"),
     path("exports/<int:pk>/download/", exports.ExportDownload.as_view(), name="export-download"),
+    path("imports/", import_views.ImportList.as_view(), name="import-list"),
+    path("imports/<int:pk>/", import_views.ImportDetail.as_view(), name="import-detail"),
+    path("imports/<int:pk>/confirm/", import_views.ImportConfirm.as_view(),
+         name="import-confirm"),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
 ]

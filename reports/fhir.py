@@ -122,7 +122,7 @@ def fhir_entries(job, progress):
         patient_url = _urn("trdtracker", job.secret, "patient", patient.pk)
         yield {"fullUrl": patient_url, "resource": patient_resource(job, identity, patient)}
         subject = {"reference": patient_url}
-        condition = condition_resource(patient.diagnosis, subject)
+        condition = condition_resource(patient.diagnosis, subject, patient.episode_start)
         if condition:
             yield _entry(_urn("trdtracker", job.secret, "condition", patient.pk), condition)
         for trial in trials:
@@ -156,21 +156,29 @@ def patient_resource(job, identity: Identity, patient) -> dict:
     }
 
 
-def condition_resource(diagnosis: str, subject: dict) -> dict | None:
+UNRECORDED_EPISODE = "Depressive episode (diagnosis not recorded)"
+
+
+def condition_resource(diagnosis: str, subject: dict, onset=None) -> dict | None:
+    """The diagnosis as a Condition, its onset the current episode's (what the TRD rule counts
+    from). With no diagnosis recorded, a text-only Condition carries a recorded onset alone."""
     known = codes()["diagnoses"].get(diagnosis)
-    if known is None:  # `unknown`: nothing recorded, nothing to say
+    if known is None and onset is None:  # `unknown` and no onset: nothing to say
         return None
-    code = {"text": known["text"]}
-    if known["codes"]:
+    code = {"text": known["text"] if known else UNRECORDED_EPISODE}
+    if known and known["codes"]:
         code["coding"] = [_coding(c["system"], c["code"], c.get("display"))
                           for c in known["codes"]]
-    return {
+    condition = {
         "resourceType": "Condition",
         "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": "active"}]},
         "category": [{"coding": [{"system": CONDITION_CATEGORY, "code": "problem-list-item"}]}],
         "code": code,
         "subject": subject,
     }
+    if onset is not None:
+        condition["onsetDateTime"] = onset.isoformat()
+    return condition
 
 
 def dose_segments(trial) -> list[tuple]:

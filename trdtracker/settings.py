@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "reports",
     "api",
     "notifications",
+    "imports",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/2fa/", include("accounts.twofactor_urls")),
     path("accounts/", include("accounts.urls")),
+    path("patients/import/", include("imports.urls")),
     path("patients/", include("patients.urls")),
     path("patients/<int:patient_id>/", include("treatments.urls")),
     path("audit/", include("audit.urls")),

@@ -158,10 +158,25 @@ def test_versioned_writes_document_if_match_and_412(as_clinician):
         assert "412" not in paths[path]["get"]["responses"]
 
 
+# The one file upload, documented as the multipart form it is.
+MULTIPART_BODIES = {"/api/v1/imports/"}
+
+
 def test_request_bodies_are_documented_as_json(as_clinician):
     for path, _method, operation in operations(schema(as_clinician)):
         if "requestBody" in operation:
-            assert set(operation["requestBody"]["content"]) == {"application/json"}, path
+            expected = ("multipart/form-data" if path in MULTIPART_BODIES
+                        else "application/json")
+            assert set(operation["requestBody"]["content"]) == {expected}, path
+
+
+def test_the_import_upload_documents_its_file_field(as_clinician):
+    operation = schema(as_clinician)["paths"]["/api/v1/imports/"]["post"]
+    body = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+
+    assert body["required"] == ["file"]
+    assert body["properties"]["file"]["format"] == "binary"
+    assert {"202", "400", "403"} <= set(operation["responses"])
 
 
 def test_query_parameters_state_their_bounds(as_clinician):

@@ -17,11 +17,15 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from knox.models import AuthToken
 from schemathesis.generation import GenerationMode
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from tests.factories import ScaleScoreFactory, TherapyFactory, TrialFactory
 
 EXAMPLES_PER_OPERATION = 60
+# A multipart body cannot carry most of the invalid values the negative mode generates (a null
+# or an empty list is dropped from the form), so a request it calls invalid can arrive valid and
+# be accepted. These operations still get the other checks (no 5xx, documented answers).
+MULTIPART_OPERATIONS = {("POST", "/api/v1/imports/")}
 
 
 @pytest.fixture
@@ -53,12 +57,15 @@ def test_the_api_answers_as_its_schema_says(application, token, patient, mode):
         if mode == GenerationMode.NEGATIVE and not (operation.query or operation.body):
             continue  # nothing of the request to get wrong but the pinned patient id
         fixed = {"patient_id": patient.pk} if "{patient_id}" in operation.path else None
+        excluded = [positive_data_acceptance]
+        if (operation.method.upper(), operation.path) in MULTIPART_OPERATIONS:
+            excluded.append(negative_data_rejection)
 
         @given(operation.as_strategy(mode, path_parameters=fixed))
         @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         def run(case):
-            case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
+            case.call_and_validate(headers=headers, excluded_checks=excluded)  # noqa: B023 - run at once
 
         tried += 1
         try:
