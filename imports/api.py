@@ -51,7 +51,7 @@ UPLOAD = {
 
 
 def job_data(job) -> dict:
-    return {"id": job.pk, "kind": job.kind, "status": job.status, "progress": job.progress,
+    return {"id": job.pk, "kind": job.kind, "status": job.status, "progress": job.live_progress,
             "sha256": job.sha256, "error": job.error, "preview": job.preview,
             "result": job.result}
 

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.cache import cache
 from django.db import models
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -16,6 +17,10 @@ class ImportStatus(models.TextChoices):
     CONFIRMING = "confirming", "Creating the records"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+
+
+def live_progress_key(job_id: int) -> str:
+    return f"import-progress:{job_id}"
 
 
 class ImportJob(models.Model):
@@ -52,3 +57,12 @@ class ImportJob(models.Model):
 
     def __str__(self):
         return f"Import #{self.pk} ({self.kind}, {self.status})"
+
+    @property
+    def live_progress(self) -> int:
+        """The progress as the worker last reported it: while the records are created in one
+        transaction, the row's own progress is not visible to readers until it commits, so
+        the worker also reports it in the cache (Redis in production)."""
+        if self.status == "confirming":
+            return max(self.progress, cache.get(live_progress_key(self.pk)) or 0)
+        return self.progress

@@ -11,6 +11,7 @@ import logging
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -30,7 +31,7 @@ from treatments import services as treatment_services
 from treatments.models import Drug, ScaleScore, Trial, validate_dose_changes
 
 from . import parsing
-from .models import ImportJob, ImportKind, ImportStatus
+from .models import ImportJob, ImportKind, ImportStatus, live_progress_key
 
 logger = logging.getLogger(__name__)
 
@@ -414,6 +415,8 @@ def _create_records(job: ImportJob) -> dict:
 
 def _progress(job: ImportJob, done: int, total: int) -> None:
     if done % 500 == 0:
-        # Outside the import's transaction on PostgreSQL this is not seen until commit; the
-        # page shows "Creating the records" meanwhile.
-        ImportJob.objects.filter(pk=job.pk).update(progress=min(99, done * 100 // total))
+        # Outside the import's transaction the row's progress is not seen until commit;
+        # readers see the cache's copy meanwhile (ImportJob.live_progress).
+        value = min(99, done * 100 // total)
+        ImportJob.objects.filter(pk=job.pk).update(progress=value)
+        cache.set(live_progress_key(job.pk), value, 6 * 60 * 60)

@@ -12,6 +12,12 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _eager_tasks(eager):
+    """The preview, confirm and export tasks run in the test, also when REDIS_URL points Celery
+    at a real broker (CI)."""
+
+
 @pytest.fixture
 def upload(api, django_capture_on_commit_callbacks):
     """POST a file as `user` and run the preview task the commit enqueues; the job, reloaded."""
