@@ -14,7 +14,7 @@ from api.schema import error
 from . import services
 from .forms import ImportForm
 from .models import ImportKind
-from .selectors import get_import_for_scope
+from .selectors import get_import_for_scope, present_patients
 
 
 class ImportAcceptedSerializer(serializers.Serializer):
@@ -90,7 +90,9 @@ class ImportDetail(APIView):
     @extend_schema(responses=ImportJobSerializer)
     def get(self, request, pk):
         scope = access.open_practice_scope(request, access.EDIT_CLINICAL)
-        return Response(job_data(get_import_for_scope(scope, pk)))
+        job = get_import_for_scope(scope, pk)
+        access.record_list_read(request, present_patients(scope, job), {"api": "import"})
+        return Response(job_data(job))
 
 
 class ImportConfirm(APIView):

@@ -243,7 +243,8 @@ def build_preview(practice_id: int, parsed: parsing.ParsedFile) -> dict:
         if found:  # as recorded here
             record = {**record, "identifier": found.identifier, "diagnosis": found.diagnosis}
         patients.append({**record, "diagnosis": record["diagnosis"] or "unknown",
-                         "status": "present" if found else "create"})
+                         "status": "present" if found else "create",
+                         "patient_id": found.pk if found else None})
         usable[key] = patients[-1]
     present_ids = {key: existing[key].pk for key in usable if key in existing}
     trial_keys = set(

@@ -9,7 +9,7 @@ from accounts import access
 from . import services
 from .forms import ImportForm
 from .models import ImportStatus
-from .selectors import get_import_for_scope, imports_of
+from .selectors import get_import_for_scope, imports_of, present_patients
 
 WORKING = {ImportStatus.PENDING, ImportStatus.PREVIEWING, ImportStatus.CONFIRMING}
 
@@ -36,6 +36,7 @@ def import_list(request):
 def import_detail(request, pk):
     scope = access.open_practice_scope(request, access.EDIT_CLINICAL)
     job = get_import_for_scope(scope, pk)
+    access.record_list_read(request, present_patients(scope, job), {"page": "import"})
     preview = job.preview or {}
     limit = services.PREVIEW_LIMIT
     tables = {name: preview.get(name, [])[:limit]

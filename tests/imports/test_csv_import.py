@@ -93,6 +93,25 @@ def test_an_existing_patient_is_matched_by_record_number_case_insensitively(
     assert job.preview["counts"]["trials"] == {"create": 1, "present": 0}
 
 
+def test_reading_a_preview_that_shows_an_existing_patient_is_audited(
+        clinician, patient, upload, api, login):
+    from audit.models import AuditEvent
+
+    job = upload(clinician, trials_csv(
+        f"{patient.identifier},{patient.date_of_birth},sertraline,SSRI,2023-01-02,"
+        "2023-03-13,100,100,70,good,no_response,yes,yes,"))
+    before = AuditEvent.objects.filter(action="view").count()
+
+    api(clinician).get(f"/api/v1/imports/{job.pk}/")
+    login(clinician).get(f"/patients/import/{job.pk}/")
+
+    reads = AuditEvent.objects.filter(action="view").order_by("id")[before:]
+    assert [event.details.get("api") or event.details.get("page") for event in reads] == [
+        "import", "import"]
+    assert all(list(event.patient_links.values_list("patient_id", flat=True)) == [patient.pk]
+               for event in reads)
+
+
 def test_a_formula_neutralised_cell_loses_its_quote(clinician, upload):
     data = trials_csv("'=HYPERLINK(1),1980-05-17,sertraline,SSRI,2023-01-02,2023-03-13,100,"
                       "100,70,good,no_response,yes,yes,")
