@@ -1,8 +1,10 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
 from trdtracker.validators import today
 
 from .models import Episode, Patient
+from .versioning import StaleVersion
 
 
 class DateInput(forms.DateInput):
@@ -31,6 +33,19 @@ class VersionedForm(forms.ModelForm):
     def changes(self) -> dict:
         return {field: self.cleaned_data[field] for field in self._meta.fields
                 if field in self.cleaned_data}
+
+    def submit(self, update) -> tuple["VersionedForm", bool]:
+        """Save this valid form's changes through `update(changes=..., if_match=...)` (a
+        service). Returns (form, saved): on a stale version, the form explaining the conflict;
+        on a rule the service checks beyond the form, the same form with its message."""
+        try:
+            update(changes=self.changes(), if_match=self.if_match())
+        except StaleVersion as stale:
+            return self.after_conflict(stale), False
+        except ValidationError as error:
+            self.add_error(None, error)
+            return self, False
+        return self, True
 
     def after_conflict(self, stale):
         """The same input on the current record, the conflict explained; it now names the

@@ -17,7 +17,6 @@ from .forms import EpisodeForm, PatientForm, PatientSearchForm
 from .history import describe, record_names
 from .models import Episode, Patient
 from .removal import confirm_removal
-from .versioning import StaleVersion
 
 PAGE_SIZE = 25
 
@@ -95,11 +94,8 @@ def patient_update(request, scope):
     patient = scope.patient
     form = PatientForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.patient_update(scope=scope, changes=form.changes(), if_match=form.if_match())
-        except StaleVersion as stale:
-            form = form.after_conflict(stale)
-        else:
+        form, saved = form.submit(lambda **edit: services.patient_update(scope=scope, **edit))
+        if saved:
             messages.success(request, "Patient details saved.")
             return redirect("patients:patient-detail", pk=patient.pk)
     return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
@@ -135,12 +131,9 @@ def episode_update(request, scope, pk):
     patient, episode = scope.patient, scope.episode(pk)
     form = EpisodeForm(request.POST or None, instance=episode)
     if request.method == "POST" and form.is_valid():
-        try:
-            episodes.episode_update(scope=scope, episode=episode, changes=form.changes(),
-                                    if_match=form.if_match())
-        except StaleVersion as stale:
-            form = form.after_conflict(stale)
-        else:
+        form, saved = form.submit(
+            lambda **edit: episodes.episode_update(scope=scope, episode=episode, **edit))
+        if saved:
             messages.success(request, "Episode saved.")
             return redirect(f"{patient.get_absolute_url()}#episodes")
     return render(request, "patients/episode_form.html",

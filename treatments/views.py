@@ -111,14 +111,9 @@ def medicine_update(request, scope, pk):
         return redirect("treatments:trial-edit", patient_id=patient.pk, pk=trial.pk)
     form = MedicineForm(request.POST or None, instance=trial)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.trial_update(scope=scope, trial=trial, changes=form.changes(),
-                                  if_match=form.if_match())
-        except StaleVersion as stale:
-            form = form.after_conflict(stale)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
+        form, saved = form.submit(
+            lambda **edit: services.trial_update(scope=scope, trial=trial, **edit))
+        if saved:
             messages.success(request, f"{trial.drug.name.capitalize()} saved.")
             return redirect(f"{patient.get_absolute_url()}#medicines")
     return render(request, "treatments/medicine_form.html",
@@ -155,13 +150,9 @@ def therapy_update(request, scope, pk):
     patient, therapy = scope.patient, scope.therapy(pk)
     form = TherapyForm(request.POST or None, instance=therapy)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.therapy_update(
-                scope=scope, therapy=therapy, changes=form.changes(), if_match=form.if_match()
-            )
-        except StaleVersion as stale:
-            form = form.after_conflict(stale)
-        else:
+        form, saved = form.submit(
+            lambda **edit: services.therapy_update(scope=scope, therapy=therapy, **edit))
+        if saved:
             messages.success(request, f"{therapy.get_kind_display()} saved.")
             return redirect(patient.get_absolute_url())
     return render(
@@ -244,14 +235,10 @@ def score_update(request, scope, pk):
     patient, score = scope.patient, scope.score(pk)
     form = ScoreForm(request.POST or None, instance=score)
     if request.method == "POST" and form.is_valid():
-        try:
-            score = services.score_update(
-                scope=scope, score=score, changes=form.changes(), if_match=form.if_match()
-            )
-        except StaleVersion as stale:
-            form = form.after_conflict(stale)
-        else:
-            messages.success(request, f"{score.get_scale_display()} score corrected.")
+        form, saved = form.submit(
+            lambda **edit: services.score_update(scope=scope, score=score, **edit))
+        if saved:
+            messages.success(request, f"{form.instance.get_scale_display()} score corrected.")
             return redirect(f"{patient.get_absolute_url()}#scores")
     return render(request, "treatments/score_form.html",
                   {"patient": patient, "form": form, "score": score})

@@ -237,3 +237,32 @@ def test_episodes_are_recorded_edited_and_removed_on_the_web(login, clinician, p
     assert patient.episode_start is None
     page = client.get(patient.get_absolute_url()).content.decode()
     assert "Past episode 2022-01-03" in page
+
+
+def test_an_edit_form_submits_through_its_service_and_explains_what_the_service_refuses(patient):
+    from django.core.exceptions import ValidationError
+
+    from patients.forms import EpisodeForm
+    from patients.versioning import StaleVersion
+
+    episode = Episode.objects.create(patient=patient, onset=date(2024, 1, 1))
+    form = EpisodeForm({"onset": "2024-01-08", "ended": "", "version": "1"}, instance=episode)
+    assert form.is_valid()
+    received = {}
+
+    same, saved = form.submit(lambda **edit: received.update(edit))
+    assert (same, saved) == (form, True)
+    assert received == {"changes": {"onset": date(2024, 1, 8), "ended": None},
+                        "if_match": {1}}
+
+    def refuse(**edit):
+        raise ValidationError("Overlaps another episode.")
+
+    same, saved = form.submit(refuse)
+    assert saved is False and "Overlaps another episode." in same.non_field_errors()
+
+    def stale(**edit):
+        raise StaleVersion(episode, "colleague", None)
+
+    explained, saved = form.submit(stale)
+    assert saved is False and explained is not form and explained.non_field_errors()
