@@ -25,10 +25,25 @@ ROLE_CAPABILITIES = {
 }
 
 
+# Where `user.membership` keeps the membership it loaded (None: the user has none).
+_USER_MEMBERSHIP = Membership._meta.get_field("user").remote_field
+
+
 def membership_of(user) -> Membership | None:
-    """The active user's membership, or None (anonymous, inactive or practice-less)."""
+    """The active user's membership, or None (anonymous, inactive or practice-less).
+
+    Loaded once per user object with its practice, in one query (nearly every request reads
+    both), and kept where `user.membership` looks first."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
+    if not _USER_MEMBERSHIP.is_cached(user):
+        try:
+            membership = Membership.objects.select_related("practice").get(user_id=user.pk)
+        except Membership.DoesNotExist:
+            membership = None
+        else:
+            _USER_MEMBERSHIP.field.set_cached_value(membership, user)
+        _USER_MEMBERSHIP.set_cached_value(user, membership)
     try:
         return user.membership
     except Membership.DoesNotExist:

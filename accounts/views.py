@@ -7,6 +7,7 @@ from trdtracker.validators import today
 from treatments.selectors import clinician_worklist
 
 from . import access
+from .middleware import IdleTimeoutMiddleware
 
 
 @access.signed_in_view
@@ -36,12 +37,13 @@ def home(request):
 def keep_alive(request):
     """"Stay signed in" on the session-timeout warning (static/js/session_timeout.js).
 
-    Any request restarts the idle clock (accounts.middleware.IdleTimeoutMiddleware), this one
-    included; a session that has already ended is signed out there and never gets here. The
-    answer says how many seconds the session now has.
+    Requests restart the idle clock to the minute (accounts.middleware.IdleTimeoutMiddleware);
+    this one restarts it to the second, as the answer says how many seconds the session now has.
+    A session that has already ended is signed out there and never gets here.
     """
     response = HttpResponse(status=204)
     membership = access.membership_of(request.user)
     if membership is not None:
+        IdleTimeoutMiddleware.restart(request)
         response["X-Session-Seconds-Left"] = str(membership.practice.session_idle_minutes * 60)
     return response

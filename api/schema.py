@@ -51,6 +51,8 @@ IF_MATCH = OpenApiParameter(
 )
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+# A list's page parameter: an invalid page number or cursor is answered 404, not 400.
+PAGE_PARAMETERS = {"page", "cursor"}
 
 
 class ApiSchema(AutoSchema):
@@ -76,12 +78,12 @@ class ApiSchema(AutoSchema):
         errors = {}
         query = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
         takes_body = self.method in BODY_METHODS or "requestBody" in operation
-        if takes_body or query - {"page"}:
+        if takes_body or query - PAGE_PARAMETERS:
             errors[400] = FIELD_ERRORS
         if getattr(self.view, "access_guard", None) != access.PUBLIC:
             errors[401] = UNAUTHENTICATED
             errors[403] = FORBIDDEN
-        if "{" in self.path or "page" in query:
+        if "{" in self.path or query & PAGE_PARAMETERS:
             errors[404] = NOT_FOUND
         if self._is_conditional_write():
             errors[412] = STALE

@@ -26,6 +26,7 @@ from treatments.selectors import (
 )
 
 from . import serializers
+from .pagination import AuditCursorPagination
 from .schema import form_parameters
 
 
@@ -214,7 +215,10 @@ class PatientList(generics.ListCreateAPIView):
         )
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.get_queryset())
+        # The page's ids first, from the index alone, then only their rows: a deep page's
+        # OFFSET otherwise read every skipped patient's row.
+        ids = self.paginate_queryset(self.get_queryset().values_list("pk", flat=True))
+        page = list(Patient.objects.filter(pk__in=ids).order_by("identifier", "id"))
         access.record_list_read(request, page, {"api": "patients"})
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -603,6 +607,7 @@ class AuditEventList(generics.ListAPIView):
 
     access_guard = access.PRACTICE
     serializer_class = serializers.AuditEventSerializer
+    pagination_class = AuditCursorPagination
     http_method_names = ["get", "head", "options"]
 
     @extend_schema(parameters=form_parameters(AuditFilterForm()))

@@ -62,8 +62,9 @@ class AuditEvent(InsertOnly):
 
     timestamp = models.DateTimeField(auto_now_add=True)
     actor = models.CharField(max_length=150, blank=True)
+    # No index of its own: every index below starts with the practice.
     practice = models.ForeignKey(
-        "accounts.Practice", null=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.Practice", null=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     action = models.CharField(max_length=20, choices=Action.choices)
     object_type = models.CharField(max_length=50, blank=True)

@@ -1,4 +1,3 @@
-from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q
 from django.shortcuts import render
 
@@ -7,8 +6,7 @@ from patients.models import Patient
 
 from .forms import AuditFilterForm
 from .models import Action
-
-PAGE_SIZE = 50
+from .paging import CURSOR_PARAMETER, keyset_page
 
 
 def record_numbers(events) -> dict[int, str]:
@@ -21,10 +19,12 @@ def record_numbers(events) -> dict[int, str]:
 def event_list(request):
     events = access.events_visible_to(request.user)
     form = AuditFilterForm(request.GET or None)
+    filters = {}
     if form.is_bound:
         events = (form.filter(events, request.user.membership.practice_id) if form.is_valid()
                   else events.none())
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+        filters = {name: request.GET[name] for name in form.fields if request.GET.get(name)}
+    page = keyset_page(events, request.GET.get(CURSOR_PARAMETER), filters)
     return render(request, "audit/event_list.html",
                   {"page": page, "form": form, "identifiers": record_numbers(page)})
 
@@ -45,6 +45,6 @@ def patient_access_report(request, scope):
         )
         .order_by("-last")
     )
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(events, request.GET.get(CURSOR_PARAMETER))
     return render(request, "audit/patient_access.html",
                   {"patient": patient, "people": people, "page": page})

@@ -2,6 +2,7 @@
 as a clinician would name it), each change as "field: before → after" with display values, and
 the reason given for a removal. `describe` is pure; `record_names` reads the names."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -107,23 +108,42 @@ def describe(event, names: dict[tuple[str, str], str]) -> HistoryEntry:
                         str(details.get("reason") or ""))
 
 
-def record_names(patient) -> dict[tuple[str, str], str]:
+def record_names(patient, events=None) -> dict[tuple[str, str], str]:
     """How the history names each of the patient's records, removed ones included:
-    {(object_type, object_id): "sertraline from 2 Jan 2026"}. Five queries."""
+    {(object_type, object_id): "sertraline from 2 Jan 2026"}. Five queries; with `events`,
+    only the records those events are about (not the whole, possibly long, history)."""
+    wanted = None
+    if events is not None:
+        wanted = defaultdict(set)
+        for event in events:
+            wanted[event.object_type].add(str(event.object_id))
+
+    def of(object_type, queryset):
+        if wanted is None:
+            return queryset
+        ids = [int(pk) for pk in wanted[object_type] if pk.isdigit()]
+        return queryset.filter(pk__in=ids) if ids else queryset.none()
+
     names = {}
-    for trial in Trial.objects.filter(patient=patient).select_related("drug").only(
+    for trial in of("trial", Trial.objects.filter(patient=patient)).select_related("drug").only(
         "pk", "start_date", "drug__name"
     ):
         names["trial", str(trial.pk)] = f"{trial.drug.name} from {readable_date(trial.start_date)}"
-    for therapy in Therapy.objects.filter(patient=patient).only("pk", "kind", "start_date"):
+    for therapy in of("therapy", Therapy.objects.filter(patient=patient)).only(
+        "pk", "kind", "start_date"
+    ):
         names["therapy", str(therapy.pk)] = (
             f"{therapy.get_kind_display()} from {readable_date(therapy.start_date)}")
-    for discussion in Discussion.objects.filter(patient=patient).only("pk", "option_key", "date"):
+    for discussion in of("discussion", Discussion.objects.filter(patient=patient)).only(
+        "pk", "option_key", "date"
+    ):
         names["discussion", str(discussion.pk)] = (
             f"{discussion.option_key.replace('_', ' ')} on {readable_date(discussion.date)}")
-    for episode in patient.episodes.only("pk", "onset"):
+    for episode in of("episode", patient.episodes.all()).only("pk", "onset"):
         names["episode", str(episode.pk)] = f"from {readable_date(episode.onset)}"
-    for score in ScaleScore.objects.filter(patient=patient).only("pk", "scale", "date"):
+    for score in of("scalescore", ScaleScore.objects.filter(patient=patient)).only(
+        "pk", "scale", "date"
+    ):
         names["scalescore", str(score.pk)] = (
             f"{score.get_scale_display()} of {readable_date(score.date)}")
     return names

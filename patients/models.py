@@ -97,6 +97,11 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["identifier"]
+        indexes = [
+            # The patient list's order: a deep page skips its OFFSET in the index alone.
+            models.Index(fields=["practice", "identifier", "id"], name="patient_list_order",
+                         condition=Q(deleted_at__isnull=True)),
+        ]
         constraints = [
             # Record numbers are compared case-insensitively: "demo-001" is DEMO-001.
             models.UniqueConstraint(

@@ -14,6 +14,17 @@ def neutralised(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
+def csv_field(text: str) -> str:
+    """`text` as csv.writer writes one field (excel dialect, QUOTE_MINIMAL): in double quotes,
+    with its quotes doubled, when it holds a comma, a quote or a line break; else as it is.
+    For code that writes CSV lines itself (the trials export)."""
+    if '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    if "," in text or "\n" in text or "\r" in text:
+        return '"' + text + '"'
+    return text
+
+
 def csv_cell(value) -> str:
     if value is None:
         return ""

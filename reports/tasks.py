@@ -27,3 +27,24 @@ def export_expire_task() -> int:
 def export_sweep_task() -> dict:
     """Re-queue or fail export jobs whose worker died (stale heartbeat)."""
     return services.exports_sweep()
+
+
+@shared_task(ignore_result=True)
+def dashboard_recompute_task(practice_id: int) -> None:
+    """Recompute one practice's dashboard figures into the cache (queued after writes)."""
+    from .dashboard import recompute
+
+    recompute(practice_id)
+
+
+@shared_task(ignore_result=True)
+def dashboard_recompute_all_task() -> int:
+    """Recompute every practice's dashboard figures (the beat, every few minutes)."""
+    from accounts.models import Practice
+
+    from .dashboard import recompute
+
+    practice_ids = list(Practice.objects.order_by("pk").values_list("pk", flat=True))
+    for practice_id in practice_ids:
+        recompute(practice_id)
+    return len(practice_ids)

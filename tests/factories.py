@@ -60,6 +60,7 @@ class TrialFactory(factory.django.DjangoModelFactory):
         model = Trial
 
     patient = factory.SubFactory(PatientFactory)
+    practice = factory.LazyAttribute(lambda t: t.patient.practice)
     drug = factory.LazyFunction(lambda: drug("sertraline"))
     start_date = factory.LazyFunction(lambda: today() - timedelta(days=120))
     end_date = factory.LazyAttribute(lambda t: t.start_date + timedelta(days=60))

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
 PRODUCTION = {"DEBUG": "0", "SECRET_KEY": "x" * 60, "EMAIL_BACKEND": SMTP}
 CONFIGURED = {"SECRET_KEY", "DEBUG", "REDIS_URL", "EMAIL_BACKEND", "TRUSTED_PROXY",
-              "MIGRATE_DATABASE_URL", "DATABASE_URL"}
+              "MIGRATE_DATABASE_URL", "DATABASE_URL", "DATABASE_JIT"}
 
 
 def run_settings(env_overrides: dict, code: str) -> subprocess.CompletedProcess:
@@ -191,3 +191,56 @@ def test_pages_carry_a_strict_content_security_policy(client):
     policy = client.get("/accounts/login/")["Content-Security-Policy"]
     assert "default-src 'self'" in policy
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+
+
+JIT_CODE = ("from django.conf import settings; d = settings.DATABASES; "
+            "print(d['default']['OPTIONS'], d['owner']['OPTIONS'], sep='|')")
+APP_URL = "postgres://trd_app@127.0.0.1:5432/trd"
+OWNER_URL = "postgres://trd_owner@127.0.0.1:5432/trd"
+
+
+def test_postgresql_connections_run_without_jit_by_default():
+    result = run_settings({"DATABASE_URL": APP_URL, "MIGRATE_DATABASE_URL": OWNER_URL}, JIT_CODE)
+    assert result.returncode == 0, result.stderr
+    jit_off = str({"options": "-c jit=off"})
+    assert result.stdout.strip().split("|") == [jit_off, jit_off]
+
+
+def test_database_jit_1_leaves_postgresqls_jit_setting_alone():
+    result = run_settings({"DATABASE_URL": APP_URL, "DATABASE_JIT": "1"}, JIT_CODE)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split("|") == ["{}", "{}"]
+
+
+def test_jit_off_is_added_to_options_given_in_the_database_url():
+    url = APP_URL + "?options=-c%20statement_timeout%3D5000&sslmode=require"
+    result = run_settings({"DATABASE_URL": url}, JIT_CODE)
+    assert result.returncode == 0, result.stderr
+    both = str({"options": "-c statement_timeout=5000 -c jit=off", "sslmode": "require"})
+    assert result.stdout.strip().split("|") == [both, both]
+
+
+def test_a_malformed_database_jit_is_refused():
+    result = run_settings({"DATABASE_URL": APP_URL, "DATABASE_JIT": "sometimes"}, JIT_CODE)
+    assert result.returncode != 0
+    assert "DATABASE_JIT must be a boolean" in result.stderr
+
+
+def test_sqlite_gets_no_jit_option():
+    result = run_settings({"DATABASE_URL": ""}, JIT_CODE)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().split("|") == ["{}", "{}"]
+
+
+@pytest.mark.django_db
+def test_the_connection_the_tests_use_has_jit_off():
+    """On PostgreSQL (CI) the server confirms it; SQLite has no JIT, and gets no option for it."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            assert cursor.fetchone()[0] == "off"
+    else:
+        assert connection.vendor == "sqlite"
+        assert "options" not in connection.settings_dict["OPTIONS"]

@@ -32,6 +32,12 @@ app.conf.beat_schedule = {
         "task": "treatments.tasks.repair_trd_summaries_task",
         "schedule": crontab(hour=2, minute=15),
     },
+    # The dashboards are served precomputed: writes queue a recompute of their practice
+    # (reports.dashboard.schedule_recompute); this catches up on anything that was missed.
+    "recompute-dashboards": {
+        "task": "reports.tasks.dashboard_recompute_all_task",
+        "schedule": 5 * 60.0,  # reports.dashboard.REFRESH_MINUTES
+    },
     # Export files are kept for 7 days; the jobs stay listed, marked as deleted.
     "expire-export-files-hourly": {
         "task": "reports.tasks.export_expire_task",

@@ -138,10 +138,24 @@ TEMPLATES = [
 # (`migrate --database owner`, then `grant_app_role`). Unset, the owner is the same connection.
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 MIGRATE_DATABASE_URL = os.environ.get("MIGRATE_DATABASE_URL") or DATABASE_URL
+# PostgreSQL's JIT compiles a plan's expressions when its cost estimate is high, which the
+# estimates of the app's short queries over large tables often are: it then spends more time
+# compiling than the query takes. Off unless DATABASE_JIT=1.
+DATABASE_JIT = env_bool("DATABASE_JIT", False)
+
+
+def database(url: str, **options) -> dict:
+    config = dj_database_url.parse(url, **options)
+    if config["ENGINE"] == "django.db.backends.postgresql" and not DATABASE_JIT:
+        server_options = config.setdefault("OPTIONS", {})
+        server_options["options"] = f"{server_options.get('options', '')} -c jit=off".strip()
+    return config
+
+
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60)),
+    "default": database(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60)),
     "owner": {
-        **dj_database_url.parse(MIGRATE_DATABASE_URL),
+        **database(MIGRATE_DATABASE_URL),
         # Tests use one database: the owner alias points at the default's test database.
         "TEST": {"MIRROR": "default"},
     },

@@ -1,7 +1,6 @@
 """The drug catalog: reading the data file and resolving what a clinician types."""
 
 import csv
-import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -104,8 +103,7 @@ def with_formulation(drug_facts, key: str):
     form = formulation(drug_facts.name, key) if key else None
     if form is None:
         return drug_facts
-    return dataclasses.replace(
-        drug_facts,
+    return drug_facts._replace(
         is_antidepressant=form.is_antidepressant,
         min_adequate_dose_mg=form.min_adequate_dose_mg,
     )

@@ -102,10 +102,24 @@ def validate_positive_dose(value):
         raise ValidationError("The dose must be greater than 0 mg/day.", code="min_value")
 
 
+class TrialQuerySet(ClinicalRecordQuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """As save() does, each trial gets its patient's practice when none is given."""
+        objs = list(objs)
+        for trial in objs:
+            trial.set_practice()
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Trial(models.Model):
     """One antidepressant (or augmentation) trial of one patient."""
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="trials")
+    # The patient's practice, copied when the trial is created (a patient never changes
+    # practice), so that the dashboard counts a practice's trials from one index without
+    # joining its patients. Set by save() and bulk_create() from the patient.
+    practice = models.ForeignKey("accounts.Practice", on_delete=models.PROTECT, related_name="+",
+                                 editable=False, db_index=False)
     drug = models.ForeignKey(Drug, on_delete=models.PROTECT, related_name="+")
     start_date = models.DateField(validators=[validate_recorded_date])
     end_date = models.DateField(
@@ -132,11 +146,37 @@ class Trial(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
     # Raised by one with every stored change; a write names the version it read (If-Match).
     version = models.PositiveIntegerField(default=1, editable=False)
+    # Figures that let SQL follow the TRD rule (treatments/trial_figures.py), stored by
+    # treatments.services.refresh_trd_summaries with every write and checked nightly. On any
+    # day d on or after the last dose change, the days at an adequate dose are
+    # base + max(0, min(d, end_date or d) - since), and enough of them exactly when
+    # adequate_on <= d.
+    adequate_days_base = models.PositiveIntegerField(default=0, editable=False)
+    adequate_days_since = models.DateField(null=True, blank=True, editable=False)
+    adequate_on = models.DateField(null=True, blank=True, editable=False)
+    counts_as_antidepressant = models.BooleanField(default=False, editable=False)
 
-    objects = ClinicalRecordQuerySet.as_manager()
+    objects = TrialQuerySet.as_manager()
 
     class Meta:
         ordering = ["start_date", "id"]
+        indexes = [
+            models.Index(fields=["start_date"], name="trial_start_date"),
+            # The dashboard's figures of a practice, read from these indexes alone (index-only
+            # scans; reports.dashboard). The first, all key columns, is kept small by
+            # PostgreSQL's deduplication of equal keys.
+            models.Index(fields=["practice", "drug", "outcome"], name="trial_practice_outcomes",
+                         condition=Q(deleted_at__isnull=True)),
+            models.Index(
+                fields=["practice", "drug"],
+                include=["start_date", "end_date", "adequate_days_base", "adequate_days_since",
+                         "adequate_on", "adherence"],
+                name="trial_practice_adequate_days",
+                condition=Q(deleted_at__isnull=True, counts_as_antidepressant=True)),
+            # The patients with a failed antidepressant trial (possible pseudo-resistance).
+            models.Index(fields=["patient", "outcome"], name="trial_patient_antidepressant",
+                         condition=Q(deleted_at__isnull=True, counts_as_antidepressant=True)),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
@@ -147,6 +187,15 @@ class Trial(models.Model):
 
     def __str__(self):
         return f"{self.drug} from {self.start_date}"
+
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            self.set_practice()
+        super().save(*args, **kwargs)
+
+    def set_practice(self) -> None:
+        if self.practice_id is None and self.patient_id is not None:
+            self.practice_id = self.patient.practice_id
 
     def clean(self):
         errors = {}

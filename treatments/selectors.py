@@ -1,8 +1,10 @@
 """Reads: load a patient's records in a constant number of queries and evaluate them."""
 
+import hashlib
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.fields.json import KeyTextTransform
@@ -35,6 +37,26 @@ def active_trials(patient_ids):
         .prefetch_related(Prefetch("dose_changes", queryset=DoseChange.objects.order_by("date")))
         .order_by("start_date", "id")
     )
+
+
+def history_trials(patient) -> list:
+    """The patient's active trials as active_trials loads them, each with its dose changes
+    (by date) as a plain list, `loaded_dose_changes`, rather than a prefetched queryset per
+    trial, which costs a third more on a long history. Read them through `trial_facts`."""
+    return list(
+        Trial.objects.active()
+        .filter(patient=patient)
+        .select_related("drug")
+        .prefetch_related(Prefetch("dose_changes", queryset=DoseChange.objects.order_by("date"),
+                                   to_attr="loaded_dose_changes"))
+        .order_by("start_date", "id")
+    )
+
+
+def trial_facts(trial) -> trd.TrialFacts:
+    """The trial's facts, from the dose changes loaded with it (history_trials or
+    active_trials): no query."""
+    return trial.facts(getattr(trial, "loaded_dose_changes", None))
 
 
 def active_therapies(patient):
@@ -101,12 +123,21 @@ def suicide_risk(patient, scores) -> SuicideRisk | None:
 
 
 def measurements(trials, scores, as_of: date) -> dict:
-    """{trial id: measured.Measurement} for `trials`: the outcome, or why there is none."""
-    return {
-        trial.pk: measured.measure(scores, start=trial.start_date, end=trial.end_date,
-                                   as_of=as_of)
-        for trial in trials
-    }
+    """{trial id: measured.Measurement} for `trials`: the outcome, or why there is none.
+
+    A trial's measurement reads only the scores from its baseline window's first day to its
+    last day, so each trial is given just those (found by bisection in the scores sorted by
+    date, same-day scores in their given order): not every score for every trial."""
+    by_date = sorted(scores, key=lambda score: score.date)
+    days = [score.date for score in by_date]
+    found = {}
+    for trial in trials:
+        last_day = min(trial.end_date, as_of) if trial.end_date else as_of
+        first_day = trial.start_date - timedelta(days=measured.BASELINE_WINDOW_DAYS)
+        read = by_date[bisect_left(days, first_day):bisect_right(days, last_day)]
+        found[trial.pk] = measured.measure(read, start=trial.start_date, end=trial.end_date,
+                                           as_of=as_of)
+    return found
 
 
 def measured_outcomes(trials, scores, as_of: date) -> dict:
@@ -116,7 +147,7 @@ def measured_outcomes(trials, scores, as_of: date) -> dict:
 
 def evaluate_patient_trials(patient, trials, as_of: date | None = None) -> trd.TrdEvaluation:
     return trd.evaluate(
-        [trial.facts() for trial in trials],
+        [trial_facts(trial) for trial in trials],
         as_of=as_of or today(),
         episode_start=patient.episode_start,
     )
@@ -146,6 +177,24 @@ class PatientHistory:
     suicide_risk: SuicideRisk | None = None
     episodes: list = field(default_factory=list)  # active, oldest first
     discussions: list = field(default_factory=list)  # active, oldest first
+
+    def cache_version(self) -> str:
+        """What the page's cached fragments (the timeline, the long tables) are drawn from, as
+        part of a cache key: the patient (its version and episode start), the as-of date, and
+        the id and version of every trial (with its drug's facts), therapy and score. Every
+        write of a trial, its dose changes, a therapy or a score raises that record's version
+        (treatments.services), and a removal drops it from the history, so any change gives
+        a new key. Read from what is loaded: no query."""
+        patient = self.patient
+        drawn_from = repr((
+            patient.episode_start,
+            [(t.pk, t.version, t.drug.name, t.drug.drug_class, t.drug.is_antidepressant,
+              t.drug.is_augmentation_agent, t.drug.min_adequate_dose_mg) for t in self.trials],
+            [(t.pk, t.version) for t in self.therapies],
+            [(s.pk, s.version) for s in self.scores],
+        ))
+        digest = hashlib.sha256(drawn_from.encode()).hexdigest()
+        return f"{patient.pk}:{patient.version}:{self.evaluation.as_of.isoformat()}:{digest}"
 
     def last_discussions(self) -> dict:
         """{option key: the latest discussion of that option} for the page, API and sheet."""
@@ -199,7 +248,7 @@ class PatientHistory:
 
 
 def patient_history(patient, as_of: date | None = None) -> PatientHistory:
-    trials = list(active_trials([patient.pk]))
+    trials = history_trials(patient)
     therapies = list(active_therapies(patient))
     scores = list(active_scores(patient))
     episodes = list(patient.episodes.active())

@@ -1,8 +1,10 @@
 """Writes of clinical records: validate, save, refresh the TRD summary, audit — one transaction."""
 
 
+import json
+
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import Action
@@ -17,16 +19,17 @@ from patients.trd_history import Cause
 from patients.versioning import lock
 from trdtracker.validators import today
 
-from . import diagnosis, scales, trd
+from . import catalog, diagnosis, scales, trd, trial_figures
 from .models import (
     Discussion,
     DoseChange,
+    Drug,
     ScaleScore,
     Therapy,
     Trial,
     validate_dose_changes,
 )
-from .selectors import active_trials, in_batches
+from .selectors import in_batches
 
 TRIAL_FIELDS = ("drug", "formulation", "start_date", "end_date", "dose_mg", "adherence",
                 "outcome", "reason_stopped", "notes")
@@ -120,6 +123,7 @@ def trial_create(*, scope, trial: Trial, dose_changes: list[tuple]) -> Trial:
     """Add a trial to the scope's patient (accounts.access.PatientScope: who, where from)."""
     patient = _lock_patient(scope.patient.pk)
     trial.patient = patient
+    trial.practice_id = patient.practice_id  # a patient never changes practice
     trial.full_clean()
     _check_dose_changes(trial, dose_changes)
     trial.save()
@@ -271,13 +275,18 @@ def score_delete(*, scope, score: ScaleScore, reason: str,
 
 
 SUMMARY_FIELDS = ["trd_evaluated_on", "trd_count_steps", "trd_one_failed_on", "trd_meets_on"]
+FIGURE_FIELDS = list(trial_figures.TrialFigures._fields)
+# Patients per round of the set-wise refresh: bounds every IN list and VALUES list.
+SUMMARY_BATCH = 1000
+_TRIAL_COLUMNS = ("id", "patient_id", "drug_id", "formulation", "start_date", "end_date",
+                  "dose_mg", "adherence", "outcome", "version", *FIGURE_FIELDS)
 
 
-def _summary(patient, trials, since) -> dict:
+def _summary_from(patient, since, steps) -> dict:
     # Outside the definition (bipolar depression, another diagnosis) nothing counts toward it.
-    steps = [] if diagnosis.not_applicable_reason(patient.diagnosis) else trd.count_steps(
-        [trial.facts() for trial in trials], since=since, episode_start=patient.episode_start
-    )
+    # trial_figures.count_steps is trd.count_steps without its bisection (tested equal).
+    if diagnosis.not_applicable_reason(patient.diagnosis):
+        steps = []
     return {
         "trd_evaluated_on": since,
         "trd_count_steps": trd.steps_to_stored(steps),
@@ -286,11 +295,97 @@ def _summary(patient, trials, since) -> dict:
     }
 
 
-def _trials_by_patient(patients) -> dict[int, list]:
-    by_patient = {p.pk: [] for p in patients}
-    for trial in active_trials(list(by_patient)):
-        by_patient[trial.patient_id].append(trial)
+def _drug_facts() -> dict:
+    return {drug.pk: drug.facts() for drug in Drug.objects.all()}
+
+
+def _trials_by_patient(patient_ids, drugs) -> dict[int, list[tuple]]:
+    """Each patient's active trials as (facts, version, stored figures) tuples: two queries
+    (the trials, their dose changes), no model instances."""
+    by_patient = {pk: [] for pk in patient_ids}
+    rows = list(Trial.objects.active().filter(patient_id__in=list(by_patient))
+                .order_by("start_date", "id").values_list(*_TRIAL_COLUMNS))
+    changes: dict[int, list] = {}
+    # By trial id (the index of one_dose_change_per_day): a join on the patients let the
+    # planner scan every dose change of the database for each batch.
+    for trial_id, day, dose in (
+        DoseChange.objects.filter(trial_id__in=[row[0] for row in rows])
+        .order_by("trial_id", "date").values_list("trial_id", "date", "dose_mg")
+    ):
+        changes.setdefault(trial_id, []).append(trd.DoseChange(date=day, dose_mg=dose))
+    for (pk, patient_id, drug_id, formulation, start, end, dose, adherence, outcome, version,
+         *stored) in rows:
+        facts = trd.TrialFacts(
+            id=pk, drug=catalog.with_formulation(drugs[drug_id], formulation),
+            start_date=start, end_date=end, dose_mg=dose,
+            dose_changes=tuple(changes.get(pk, ())), adherence=adherence, outcome=outcome,
+        )
+        by_patient[patient_id].append((facts, version, tuple(stored)))
     return by_patient
+
+
+def _evaluate(patient, trials, as_of, figure_rows: list) -> dict:
+    """The patient's fresh summary; (id, version, *figures) of each trial whose stored figures
+    differ go to `figure_rows`. One cut of each trial's doses serves both."""
+    counting = []
+    for facts, version, stored in trials:
+        fresh, counts_from = trial_figures.evaluate(facts, patient.episode_start)
+        if fresh != stored:
+            figure_rows.append((facts.id, version, *fresh))
+        counting.append((facts.drug.name, counts_from))
+    return _summary_from(patient, as_of, trial_figures.steps_from(counting, since=as_of))
+
+
+def _write_figures(rows, *, if_version: bool) -> None:
+    """Store the trials' figures; with `if_version`, only where the trial is still the version
+    that was read (the nightly check runs without the patients' locks)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        by_version = {}
+        for pk, version, *fresh in rows:
+            by_version.setdefault(version if if_version else None, []).append(
+                Trial(pk=pk, **dict(zip(FIGURE_FIELDS, fresh, strict=True))))
+        for version, trials in by_version.items():
+            queryset = Trial.objects.all()
+            if version is not None:
+                queryset = queryset.filter(version=version)
+            queryset.bulk_update(trials, FIGURE_FIELDS, batch_size=500)
+        return
+    condition = " AND t.version = v.version" if if_version else ""
+    for start in range(0, len(rows), SUMMARY_BATCH):
+        batch = rows[start:start + SUMMARY_BATCH]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Trial._meta.db_table} AS t SET "
+                "adequate_days_base = v.base, adequate_days_since = v.since::date, "
+                "adequate_on = v.adequate_on::date, counts_as_antidepressant = v.ad "
+                f"FROM (VALUES {', '.join(['(%s, %s, %s, %s, %s, %s)'] * len(batch))}) "
+                "AS v(id, version, base, since, adequate_on, ad) "
+                f"WHERE t.id = v.id{condition}",
+                [value for row in batch for value in row],
+            )
+
+
+def _write_summaries(patients) -> None:
+    """Store the patients' summary fields (already set on the instances), set-wise."""
+    if connection.vendor != "postgresql":
+        type(patients[0]).objects.bulk_update(patients, SUMMARY_FIELDS, batch_size=500)
+        return
+    table = patients[0]._meta.db_table
+    for start in range(0, len(patients), SUMMARY_BATCH):
+        batch = patients[start:start + SUMMARY_BATCH]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS p SET trd_evaluated_on = v.evaluated_on::date, "
+                "trd_count_steps = v.steps::jsonb, trd_one_failed_on = v.one_failed_on::date, "
+                "trd_meets_on = v.meets_on::date "
+                f"FROM (VALUES {', '.join(['(%s, %s, %s, %s, %s)'] * len(batch))}) "
+                "AS v(id, evaluated_on, steps, one_failed_on, meets_on) WHERE p.id = v.id",
+                [value for p in batch for value in (
+                    p.pk, p.trd_evaluated_on, json.dumps(p.trd_count_steps),
+                    p.trd_one_failed_on, p.trd_meets_on)],
+            )
 
 
 def refresh_trd_summary(patient, cause: Cause | None = None) -> None:
@@ -301,18 +396,35 @@ def refresh_trd_summary(patient, cause: Cause | None = None) -> None:
 
 
 def refresh_trd_summaries(patients, cause: Cause | None = None) -> None:
+    """Store the summaries of the patients and the figures of their trials, set-wise: per
+    SUMMARY_BATCH patients a constant number of queries. After the commit the dashboards of
+    their practices are scheduled for a recompute (reports.dashboard, debounced)."""
     patients = list(patients)
     if not patients:
         return
-    by_patient = _trials_by_patient(patients)
+    drugs = _drug_facts()
     as_of = today()
-    before = {}
-    for patient in patients:
-        before[patient.pk] = trd_history.stored_summary(patient)
-        for field, value in _summary(patient, by_patient[patient.pk], as_of).items():
-            setattr(patient, field, value)
-    type(patients[0]).objects.bulk_update(patients, SUMMARY_FIELDS, batch_size=500)
-    trd_history.record_changes(patients, as_of=as_of, cause=cause, before=before)
+    for start in range(0, len(patients), SUMMARY_BATCH):
+        batch = patients[start:start + SUMMARY_BATCH]
+        by_patient = _trials_by_patient([p.pk for p in batch], drugs)
+        before, figure_rows = {}, []
+        for patient in batch:
+            before[patient.pk] = trd_history.stored_summary(patient)
+            fresh = _evaluate(patient, by_patient[patient.pk], as_of, figure_rows)
+            for field, value in fresh.items():
+                setattr(patient, field, value)
+        _write_summaries(batch)
+        _write_figures(figure_rows, if_version=False)
+        trd_history.record_changes(batch, as_of=as_of, cause=cause, before=before)
+    practice_ids = {p.practice_id for p in patients}
+    transaction.on_commit(lambda: _schedule_dashboards(practice_ids))
+
+
+def _schedule_dashboards(practice_ids) -> None:
+    from reports.dashboard import schedule_recompute
+
+    for practice_id in sorted(practice_ids):
+        schedule_recompute(practice_id)
 
 
 def _what_it_says(summary: dict, day) -> tuple:
@@ -350,19 +462,25 @@ def repair_trd_summaries(practice_id: int | None = None, as_of=None) -> dict:
     something else from today on (a change that bypassed the services, an old summary); each
     correction is an audit event. Summaries that agree are not written. Then it records the
     TRD status changes that time alone made (an open trial reaching six weeks), with no
-    actor; run again the same day, it records nothing new."""
+    actor; run again the same day, it records nothing new. Trial figures that drifted are
+    corrected too (set-wise, only where the trial is still the version read)."""
     from patients.models import Patient
 
     patients = Patient.objects.active().order_by("pk")
     if practice_id is not None:
         patients = patients.filter(practice_id=practice_id)
     as_of, checked, repaired = as_of or today(), 0, 0
-    for chunk in in_batches(patients.iterator(chunk_size=1000), 1000):
-        by_patient = _trials_by_patient(chunk)
-        repaired_ids = set()
+    drugs = _drug_facts()
+    for chunk in in_batches(patients.iterator(chunk_size=SUMMARY_BATCH), SUMMARY_BATCH):
+        by_patient = _trials_by_patient([p.pk for p in chunk], drugs)
+        repaired_ids, figure_rows, fresh_by_patient = set(), [], {}
+        for patient in chunk:
+            fresh_by_patient[patient.pk] = _evaluate(patient, by_patient[patient.pk], as_of,
+                                                     figure_rows)
+        _write_figures(figure_rows, if_version=True)
         for patient in chunk:
             checked += 1
-            fresh = _summary(patient, by_patient[patient.pk], as_of)
+            fresh = fresh_by_patient[patient.pk]
             stored = {field: getattr(patient, field) for field in SUMMARY_FIELDS}
             if stored["trd_evaluated_on"] is not None and (
                 _what_it_says(stored, as_of) == _what_it_says(fresh, as_of)

@@ -57,11 +57,11 @@ The rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
-from itertools import combinations
 
 from .trd import TrialFacts, format_dose
 
@@ -139,6 +139,13 @@ MAOI_HYPERTENSIVE_CLASSES = {
     "NDRI": MaoiPartner(HYPERTENSIVE_CRISIS, (WELLBUTRIN_LABEL,), 14),
     "Stimulant": MaoiPartner(HYPERTENSIVE_CRISIS, (RITALIN_LABEL,)),
 }
+# No washout is longer: trials further apart than this can raise no warning together.
+LONGEST_WASHOUT = max(
+    WASHOUT_FLUOXETINE_TO_MAOI, WASHOUT_FLUOXETINE_TO_RIMA, WASHOUT_VORTIOXETINE_TO_MAOI,
+    WASHOUT_SEROTONERGIC_TO_MAOI, WASHOUT_FROM_MAOI,
+    *(partner.washout_to_maoi or 0 for partner in MAOI_HYPERTENSIVE_PARTNERS.values()),
+    *(partner.washout_to_maoi or 0 for partner in MAOI_HYPERTENSIVE_CLASSES.values()),
+)
 
 
 @dataclass(frozen=True)
@@ -407,6 +414,22 @@ def _dose_above_maximum(
     )
 
 
+def _pairs_within_reach(spans: list[_Span]) -> Iterator[tuple[_Span, _Span]]:
+    """The pairs (earlier, later) of `spans` (sorted by start) that can raise a warning, in
+    the order of itertools.combinations: one sweep, not every pair.
+
+    A later span starting `LONGEST_WASHOUT` days or more after an earlier one ends neither
+    overlaps it nor comes too soon after it, and every span after it starts later still, so
+    the scan from each span stops at the first such start: the work grows with the pairs
+    that are close in time, not with the square of the history's length.
+    """
+    starts = [span.trial.start_date for span in spans]
+    for index, earlier in enumerate(spans):
+        reach = earlier.end + timedelta(days=LONGEST_WASHOUT)
+        for later in spans[index + 1:bisect_left(starts, reach, lo=index + 1)]:
+            yield _ordered(earlier, later)
+
+
 def history_warnings(
     trials: Iterable[TrialFacts],
     *,
@@ -439,8 +462,7 @@ def history_warnings(
         found.append(_dose_above_maximum(
             span, maxima.get(span.name), max_sources.get(span.name, ""), as_of
         ))
-    for first, second in combinations(spans, 2):
-        a, b = _ordered(first, second)
+    for a, b in _pairs_within_reach(spans):
         days = _overlap_days(a, b)
         if days > 0:
             found += [_maoi_overlap(a, b, days), _lamotrigine(a, b, days), _same_class(a, b, days)]

@@ -1,7 +1,7 @@
 // Warns before the practice's idle timeout signs the user out (accounts.middleware), and offers
 // "Stay signed in", which asks the server to restart its idle clock. Typing in the page never
 // does that by itself: only a request does, and the server decides. Tabs of the same browser
-// share the time of the last page load or keep-alive through localStorage.
+// share the server's clock as of the last page load or keep-alive through localStorage.
 (function () {
   "use strict";
   const root = document.getElementById("session-timeout");
@@ -14,7 +14,10 @@
   if (idleSeconds <= warnSeconds) {
     return;
   }
-  let lastActivity = Date.now();
+  // The server stores its idle clock at most once a minute: it started this many seconds
+  // before this page's request, and the countdown starts from there.
+  const elapsedSeconds = parseInt(root.dataset.idleElapsed, 10) || 0;
+  let lastActivity = Date.now() - elapsedSeconds * 1000;
   let state = "idle"; // idle | warning | expired
   let returnFocusTo = null;
   let asking = false; // a keep-alive request is on its way
@@ -178,6 +181,6 @@
       tick();
     }
   });
-  remember(Date.now()); // this page's own request restarted the server's clock
+  remember(lastActivity); // the server's clock as this page's request left it
   window.setInterval(tick, 1000);
 })();

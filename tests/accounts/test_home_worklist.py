@@ -226,6 +226,7 @@ def test_its_query_count_does_not_grow_with_the_patients(
     practice, clinician, login, django_assert_max_num_queries
 ):
     client = login(clinician)
+    client.get(HOME)  # the first request stores the idle clock (a session write) for a minute
     counts = []
     for count, first in ((2, 0), (18, 2)):
         busy_patients(practice, count, first)

@@ -2,6 +2,7 @@
 after it comes back filled in once the same user has signed in again."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -108,6 +109,59 @@ def test_keep_alive_refreshes_last_activity_and_answers_the_seconds_left(
 
 
 @pytest.mark.django_db
+def test_keep_alive_restarts_the_idle_clock_to_the_second_even_within_its_minute(
+    client, clinician, password, five_minutes
+):
+    sign_in(client, "clinician", password)
+    client.get("/")
+    idle_for(client, 30)
+    before = client.session[IdleTimeoutMiddleware.SESSION_KEY]
+    assert client.post(KEEP_ALIVE)["X-Session-Seconds-Left"] == "300"
+    assert client.session[IdleTimeoutMiddleware.SESSION_KEY] >= before + 30
+
+
+# The idle clock is stored at most once a minute (each store saves the session).
+
+
+@pytest.mark.django_db
+def test_a_request_within_a_minute_of_the_stored_time_leaves_it(
+    client, clinician, password, five_minutes
+):
+    sign_in(client, "clinician", password)
+    client.get("/")
+    idle_for(client, 59)
+    before = client.session[IdleTimeoutMiddleware.SESSION_KEY]
+    assert client.get("/patients/").status_code == 200
+    assert client.session[IdleTimeoutMiddleware.SESSION_KEY] == before
+
+
+@pytest.mark.django_db
+def test_a_request_a_minute_or_more_after_the_stored_time_restarts_the_clock(
+    client, clinician, password, five_minutes
+):
+    sign_in(client, "clinician", password)
+    client.get("/")
+    idle_for(client, 60)
+    before = client.session[IdleTimeoutMiddleware.SESSION_KEY]
+    assert client.get("/patients/").status_code == 200
+    assert client.session[IdleTimeoutMiddleware.SESSION_KEY] >= before + 60
+
+
+@pytest.mark.django_db
+def test_a_request_that_left_the_stored_time_does_not_extend_the_session(
+    client, clinician, password, five_minutes
+):
+    """The clock's granularity: the session may end up to 59 s before the idle minutes after
+    the last request, never later."""
+    sign_in(client, "clinician", password)
+    client.get("/")
+    idle_for(client, 30)
+    assert client.get("/patients/").status_code == 200  # 30 s: the time stays as stored
+    idle_for(client, 5 * 60 - 29)  # 271 s after that request, 301 s after the stored time
+    assert client.get("/patients/").status_code == 302
+
+
+@pytest.mark.django_db
 def test_keep_alive_is_a_post_only(client, clinician, password):
     sign_in(client, "clinician", password)
     assert client.get(KEEP_ALIVE).status_code == 405
@@ -144,6 +198,22 @@ def test_signed_in_pages_carry_the_timeout_for_the_warning_script(
     assert 'data-warn-seconds="120"' in page
     assert f'data-keep-alive-url="{KEEP_ALIVE}"' in page
     assert "js/session_timeout.js" in page
+
+
+def idle_elapsed(page) -> int:
+    return int(re.search(r'data-idle-elapsed="(\d+)"', page.content.decode()).group(1))
+
+
+@pytest.mark.django_db
+def test_the_warning_counts_from_the_servers_stored_clock_not_the_page_load(
+    client, clinician, password, five_minutes
+):
+    sign_in(client, "clinician", password)
+    client.get("/")
+    idle_for(client, 40)
+    assert 40 <= idle_elapsed(client.get("/")) <= 42  # not stored again within its minute
+    idle_for(client, 30)
+    assert idle_elapsed(client.get("/")) == 0  # 70 s: stored with this request
 
 
 @pytest.mark.django_db

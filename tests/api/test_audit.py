@@ -1,9 +1,15 @@
 """Every read of a patient's data and every change through the API leaves an AuditEvent."""
 
-import pytest
+from base64 import b64encode
 
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from api.pagination import AuditCursorPagination
 from audit.models import AuditEvent
 from patients.models import Patient
+from tests.audit.helpers import events_in_ties, newest_first
 
 from .helpers import (
     PATIENTS_URL,
@@ -173,3 +179,87 @@ def test_a_forbidden_request_writes_no_event(as_auditor, as_admin, patient, reco
     as_admin.get(trd_url(patient.pk))
 
     assert not AuditEvent.objects.exists()
+
+
+# --- The audit list: cursor pages, newest first, nothing counted ------------------------------
+
+AUDIT_EVENTS_URL = "/api/v1/audit-events/"
+
+
+def walk_api(client, url, link="next") -> tuple[list[int], list[dict]]:
+    """Follow the answers' `link` from `url` to the end: the event ids shown, and the bodies."""
+    shown, bodies = [], []
+    while url is not None:
+        response = client.get(url)
+        assert response.status_code == 200, response.content
+        body = response.json()
+        shown += [row["id"] for row in body["results"]]
+        bodies.append(body)
+        url = body[link]
+    return shown, bodies
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    monkeypatch.setattr(AuditCursorPagination, "page_size", 3)
+
+
+def test_next_links_walk_every_filtered_event_once_newest_first_through_ties(
+    small_pages, as_auditor, practice, other_practice
+):
+    written = events_in_ties(practice)
+    events_in_ties(other_practice)
+    views = newest_first([e for e in written if e.action == "view"])
+
+    shown, bodies = walk_api(as_auditor, f"{AUDIT_EVENTS_URL}?action=view")
+
+    assert shown == views
+    assert [len(body["results"]) for body in bodies] == [3, 3, 3, 1]
+    assert set(bodies[0]) == {"next", "previous", "results"}
+    assert bodies[0]["previous"] is None
+    assert all("action=view" in body["next"] for body in bodies[:-1])
+
+
+def test_previous_links_walk_back_to_the_newest_event(small_pages, as_auditor, practice):
+    written = events_in_ties(practice)
+    _, bodies = walk_api(as_auditor, f"{AUDIT_EVENTS_URL}?action=view")
+
+    back, _ = walk_api(as_auditor, bodies[-1]["previous"], link="previous")
+
+    views = newest_first([e for e in written if e.action == "view"])
+    assert back == views[6:9] + views[3:6] + views[0:3]
+
+
+def test_the_audit_list_runs_no_count(as_auditor, practice):
+    events_in_ties(practice, per_moment=20)
+    following = as_auditor.get(AUDIT_EVENTS_URL).json()["next"]
+
+    for url in (AUDIT_EVENTS_URL, f"{AUDIT_EVENTS_URL}?action=view", following):
+        with CaptureQueriesContext(connection) as queries:
+            assert as_auditor.get(url).status_code == 200
+        assert not [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()], url
+
+
+def cursor_of(query: str) -> str:
+    return b64encode(query.encode()).decode()
+
+
+@pytest.mark.parametrize("cursor", [
+    "garbage", "%%%", "é", cursor_of("o=x"), cursor_of("r=x"), cursor_of("p=tomorrow"),
+    cursor_of("p=2026-01-01 00:00:00+00:00"), cursor_of("p=1.99999999999999999999"),
+    cursor_of("p=-1.5"), cursor_of("p=1.5.") + "=",
+])
+def test_a_garbled_cursor_is_a_404(as_auditor, practice, cursor):
+    events_in_ties(practice)
+
+    response = as_auditor.get(AUDIT_EVENTS_URL, {"cursor": cursor})
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Invalid cursor"}
+
+
+def test_an_empty_cursor_is_a_400_like_any_empty_parameter(as_auditor, practice):
+    response = as_auditor.get(AUDIT_EVENTS_URL, {"cursor": ""})
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["cursor"]

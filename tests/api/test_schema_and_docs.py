@@ -123,9 +123,9 @@ def test_operations_document_400_404_and_429_where_they_can_happen(as_clinician)
     for path, method, operation in operations(document):
         codes = set(operation["responses"])
         query = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
-        if method in {"post", "patch"} or query - {"page"}:
+        if method in {"post", "patch"} or query - {"page", "cursor"}:
             assert "400" in codes, (method, path)
-        if "{" in path or "page" in query:
+        if "{" in path or query & {"page", "cursor"}:
             assert "404" in codes, (method, path)
     paths = document["paths"]
     assert "429" in paths["/api/v1/auth/token/"]["post"]["responses"]
@@ -191,6 +191,20 @@ def test_query_parameters_state_their_bounds(as_clinician):
     assert "2999-12-31" in audit["until"]["description"]
     assert set(audit["action"]["schema"]["enum"]) >= {"view", "create"}
     assert next(p for p in patients if p["name"] == "page")["schema"]["minimum"] == 1
+
+
+def test_the_audit_list_is_documented_as_cursor_pages_without_a_count(as_clinician):
+    document = schema(as_clinician)
+    operation = document["paths"]["/api/v1/audit-events/"]["get"]
+    query = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
+    page = document["components"]["schemas"][
+        response_schema(operation, "200")["$ref"].rsplit("/", 1)[1]]
+
+    assert "page" not in query
+    assert query["cursor"]["schema"] == {"type": "string", "minLength": 1}
+    assert "404" in operation["responses"]
+    assert response_schema(operation, "404")["$ref"].endswith("/Error")
+    assert set(page["properties"]) == set(page["required"]) == {"next", "previous", "results"}
 
 
 def test_the_export_request_is_documented_from_its_form(as_clinician):

@@ -128,12 +128,18 @@ class TestAuditorPage:
         assert len(page.context["page"]) == 0
 
     @pytest.mark.django_db
-    def test_it_paginates(self, practice, auditor, login):
+    def test_it_pages_fifty_at_a_time_with_older_and_newer_links(self, practice, auditor, login):
         for n in range(55):
             event(practice, actor=f"user{n}")
         client = login(auditor)
-        assert len(client.get("/audit/").context["page"]) == 50
-        assert len(client.get("/audit/?page=2").context["page"]) == 5
+        first = client.get("/audit/").context["page"]
+        older = client.get("/audit/" + first.older_url).context["page"]
+        again = client.get("/audit/" + older.newer_url).context["page"]
+
+        assert (len(first), len(older)) == (50, 5)
+        assert first.newer_url is None and older.older_url is None
+        assert [e.actor for e in older] == [f"user{n}" for n in range(4, -1, -1)]
+        assert list(again) == list(first)
 
     @pytest.mark.django_db
     def test_clinicians_cannot_read_the_audit_trail(self, clinician, login):

@@ -1,5 +1,6 @@
 """Files we write are safe to open: no formula from a text cell, typed XLSX cells."""
 
+import csv
 import io
 from datetime import date, datetime
 from decimal import Decimal
@@ -7,7 +8,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from reports.cells import csv_cell, neutralised, xlsx_cell
+from reports.cells import csv_cell, csv_field, neutralised, xlsx_cell
 from tests.factories import PatientFactory, TrialFactory, drug
 
 from .exports_support import content, csv_rows
@@ -29,6 +30,17 @@ def test_plain_text_numbers_and_dates_are_left_as_they_are():
     assert csv_cell(date(2024, 2, 29)) == "2024-02-29" and xlsx_cell(date(2024, 2, 29)) == date(
         2024, 2, 29)
     assert csv_cell(None) == "" and csv_cell(42) == "42"
+
+
+AWKWARD = ["plain", "a,b", 'say "hi"', '"', ",", "two\nlines", "cr\rhere", "", " spaced ",
+           "semi; colon", "'quoted'", "ünïcode"]
+
+
+@pytest.mark.parametrize("text", AWKWARD)
+def test_csv_field_writes_a_field_as_csv_writer_does(text):
+    written = io.StringIO()
+    csv.writer(written).writerow([text, "next"])
+    assert f"{csv_field(text)},next\r\n" == written.getvalue()
 
 
 @pytest.fixture
