@@ -11,6 +11,7 @@ from . import dashboard_charts as charts
 from .dashboard import REFRESH_MINUTES, practice_dashboard
 
 FULL_WIDTH = 960  # the viewBox of full-width charts; half-width ones use 480
+CLASS_LABEL_WIDTH = 240  # room for the longest class name ("Anticonvulsant / mood stabiliser")
 
 PATIENT_GROUPS = (
     ("meeting_trd", "Meets TRD", "grp-trd"),
@@ -82,6 +83,7 @@ def dashboard(request):
                     for row in by_class
                 ],
                 width=FULL_WIDTH,
+                label_width=CLASS_LABEL_WIDTH,
             )),
             "days_chart": charts.drawn_bars(charts.horizontal_bars(
                 [(row["drug_class"], row["median_days"]) for row in adequate_days],

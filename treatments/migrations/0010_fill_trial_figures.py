@@ -11,18 +11,20 @@ def fill(apps, schema_editor):
     Drug = apps.get_model("treatments", "Drug")
     Trial = apps.get_model("treatments", "Trial")
     DoseChange = apps.get_model("treatments", "DoseChange")
+    # The migrating connection (the owner role in production), not the app's default one.
+    db = schema_editor.connection.alias
     drugs = {
         drug.pk: trd.DrugFacts(
             name=drug.name, drug_class=drug.drug_class, is_antidepressant=drug.is_antidepressant,
             min_adequate_dose_mg=drug.min_adequate_dose_mg,
             is_augmentation_agent=drug.is_augmentation_agent,
         )
-        for drug in Drug.objects.all()
+        for drug in Drug.objects.using(db)
     }
     last_id = 0
     while True:
         rows = list(
-            Trial.objects.filter(pk__gt=last_id).order_by("pk").values_list(
+            Trial.objects.using(db).filter(pk__gt=last_id).order_by("pk").values_list(
                 "pk", "drug_id", "formulation", "start_date", "end_date", "dose_mg"
             )[:CHUNK]
         )
@@ -31,7 +33,7 @@ def fill(apps, schema_editor):
         last_id = rows[-1][0]
         changes = {}
         for trial_id, day, dose in (
-            DoseChange.objects.filter(trial_id__gte=rows[0][0], trial_id__lte=last_id)
+            DoseChange.objects.using(db).filter(trial_id__gte=rows[0][0], trial_id__lte=last_id)
             .order_by("trial_id", "date").values_list("trial_id", "date", "dose_mg")
         ):
             changes.setdefault(trial_id, []).append(trd.DoseChange(date=day, dose_mg=dose))
@@ -48,7 +50,7 @@ def fill(apps, schema_editor):
 
 def _store(Trial, rows, connection):
     if connection.vendor != "postgresql":
-        Trial.objects.bulk_update(
+        Trial.objects.using(connection.alias).bulk_update(
             [Trial(pk=pk, **dict(zip(trial_figures_fields(), values, strict=True)))
              for pk, *values in rows],
             trial_figures_fields(), batch_size=500,
