@@ -260,8 +260,16 @@ class PatientScope:
 
     Trusted code without a request (demo data, commands) uses PatientScope.trusted."""
 
-    def __init__(self, user, patient, *, ip: str | None = None, capability: str = "",
-                 reading: bool = False, details: dict | None = None):
+    def __init__(
+        self,
+        user,
+        patient,
+        *,
+        ip: str | None = None,
+        capability: str = "",
+        reading: bool = False,
+        details: dict | None = None,
+    ):
         self.user, self.patient, self.capability, self.ip = user, patient, capability, ip
         self.reading = reading
         self.details = details or {}
@@ -317,7 +325,8 @@ class PatientScope:
     def self_report_links(self):
         """The patient's self-report links, newest first (their tokens are not stored)."""
         return self.patient.self_report_links.select_related("created_by").order_by(
-            "-created_at", "-id")
+            "-created_at", "-id"
+        )
 
     def _one(self, queryset, pk, name):
         try:
@@ -337,8 +346,12 @@ class PatientScope:
             return
         self.closed = True
         record_event(
-            actor=self.user, practice_id=self.practice_id, action=Action.VIEW,
-            obj=self.shown or self.patient, patient_id=self.patient.pk, ip=self.ip,
+            actor=self.user,
+            practice_id=self.practice_id,
+            action=Action.VIEW,
+            obj=self.shown or self.patient,
+            patient_id=self.patient.pk,
+            ip=self.ip,
             details=self.details,
         )
 
@@ -352,8 +365,11 @@ def record_list_read(request, patients, details: dict) -> None:
     if not shown:
         return
     record_event(
-        actor=request.user, practice_id=membership_of(request.user).practice_id,
-        action=Action.VIEW, ip=client_ip(request), patients=shown,
+        actor=request.user,
+        practice_id=membership_of(request.user).practice_id,
+        action=Action.VIEW,
+        ip=client_ip(request),
+        patients=shown,
         details={**details, "patients": len(shown)},
     )
 
@@ -363,8 +379,14 @@ def open_patient_scope(request, patient_id, capability: str, details: dict) -> P
     from audit.services import client_ip
 
     patient = get_patient_for_user(request.user, patient_id, capability)
-    return PatientScope(request.user, patient, ip=client_ip(request), capability=capability,
-                        reading=request.method in READ_METHODS, details=details)
+    return PatientScope(
+        request.user,
+        patient,
+        ip=client_ip(request),
+        capability=capability,
+        reading=request.method in READ_METHODS,
+        details=details,
+    )
 
 
 def declared_guard(view_func) -> str | None:
@@ -420,8 +442,9 @@ def patient_view(capability: str, *, kwarg: str = "patient_id", page: str | None
     def decorate(view):
         @wraps(view)
         def guarded(request, *args, **kwargs):
-            scope = open_patient_scope(request, kwargs.pop(kwarg), capability,
-                                       {"page": page or view.__name__})
+            scope = open_patient_scope(
+                request, kwargs.pop(kwarg), capability, {"page": page or view.__name__}
+            )
             response = view(request, scope, *args, **kwargs)
             scope.close(response)
             return response

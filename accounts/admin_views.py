@@ -47,12 +47,18 @@ def _confirm(request, *, title: str, text: str, button: str, cancel_url: str, da
     return render(
         request,
         "accounts/confirm_action.html",
-        {"title": title, "text": text, "button": button, "cancel_url": cancel_url,
-         "danger": danger},
+        {
+            "title": title,
+            "text": text,
+            "button": button,
+            "cancel_url": cancel_url,
+            "danger": danger,
+        },
     )
 
 
 # Users ------------------------------------------------------------------------------------
+
 
 @access.practice_view
 def member_list(request):
@@ -60,9 +66,11 @@ def member_list(request):
     from accounts import twofactor
 
     rows = [(member, twofactor.has_two_factor(member.user)) for member in members]
-    open_invitations = access.invitations_visible_to(request.user).filter(
-        accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
-    ).count()
+    open_invitations = (
+        access.invitations_visible_to(request.user)
+        .filter(accepted_at=None, revoked_at=None, expires_at__gt=timezone.now())
+        .count()
+    )
     return render(
         request, "accounts/member_list.html", {"rows": rows, "open_invitations": open_invitations}
     )
@@ -77,7 +85,9 @@ def member_detail(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             member = services.member_set_roles(
-                admin=request.user, member=member, roles=form.cleaned_data["roles"],
+                admin=request.user,
+                member=member,
+                roles=form.cleaned_data["roles"],
                 ip=client_ip(request),
             )
         except ValidationError as error:
@@ -90,21 +100,32 @@ def member_detail(request, pk):
                 return redirect("home")
             return redirect("accounts:member-detail", pk=member.user_id)
     events = [
-        (event, str(event.details.get("event", event.action)).replace("_", " "),
-         change_lines(event.details))
+        (
+            event,
+            str(event.details.get("event", event.action)).replace("_", " "),
+            change_lines(event.details),
+        )
         for event in AuditEvent.objects.filter(
-            practice_id=member.practice_id, action=Action.ACCOUNT_CHANGE, object_type="user",
+            practice_id=member.practice_id,
+            action=Action.ACCOUNT_CHANGE,
+            object_type="user",
             object_id=str(member.user_id),
         )[:10]
     ]
     return render(
         request,
         "accounts/member_detail.html",
-        {"member": member, "form": form, "two_factor": twofactor.has_two_factor(member.user),
-         "locked_until": signin.locked_until(member.user.username), "events": events,
-         "api_tokens": AuthToken.objects.filter(user=member.user, expiry__gt=timezone.now())
-         .count(),
-         "is_self": member.user_id == request.user.pk},
+        {
+            "member": member,
+            "form": form,
+            "two_factor": twofactor.has_two_factor(member.user),
+            "locked_until": signin.locked_until(member.user.username),
+            "events": events,
+            "api_tokens": AuthToken.objects.filter(
+                user=member.user, expiry__gt=timezone.now()
+            ).count(),
+            "is_self": member.user_id == request.user.pk,
+        },
     )
 
 
@@ -136,7 +157,10 @@ def member_deactivate(request, pk):
     name = member.user.username
     if request.method != "POST":
         return _confirm(
-            request, title=f"Deactivate {name}?", danger=True, cancel_url=_detail_url(member),
+            request,
+            title=f"Deactivate {name}?",
+            danger=True,
+            cancel_url=_detail_url(member),
             text=f"{name} is signed out everywhere at once, their API tokens stop working and "
             "they cannot sign in until an admin reactivates them. Their records and the audit "
             "trail stay as they are.",
@@ -144,8 +168,9 @@ def member_deactivate(request, pk):
         )
     done = _run(
         request,
-        lambda: services.member_deactivate(admin=request.user, member=member,
-                                           ip=client_ip(request)),
+        lambda: services.member_deactivate(
+            admin=request.user, member=member, ip=client_ip(request)
+        ),
         f"{name} is deactivated: signed out everywhere and their API tokens are revoked.",
     )
     if done and member.user_id == request.user.pk:
@@ -161,15 +186,18 @@ def member_reactivate(request, pk):
     name = member.user.username
     if request.method != "POST":
         return _confirm(
-            request, title=f"Reactivate {name}?", cancel_url=_detail_url(member),
+            request,
+            title=f"Reactivate {name}?",
+            cancel_url=_detail_url(member),
             text=f"{name} can sign in again with their password. API tokens revoked on "
             "deactivation stay revoked.",
             button=f"Reactivate {name}",
         )
     _run(
         request,
-        lambda: services.member_reactivate(admin=request.user, member=member,
-                                           ip=client_ip(request)),
+        lambda: services.member_reactivate(
+            admin=request.user, member=member, ip=client_ip(request)
+        ),
         f"{name} is active again and can sign in.",
     )
     return redirect(_detail_url(member))
@@ -181,7 +209,9 @@ def member_reset_two_factor(request, pk):
     name = member.user.username
     if request.method != "POST":
         return _confirm(
-            request, title=f"Reset two-factor authentication of {name}?", danger=True,
+            request,
+            title=f"Reset two-factor authentication of {name}?",
+            danger=True,
             cancel_url=_detail_url(member),
             text=f"{name}'s authenticator app and recovery codes stop working. If the practice "
             "requires two-factor authentication, they set up a new authenticator at their "
@@ -190,8 +220,9 @@ def member_reset_two_factor(request, pk):
         )
     _run(
         request,
-        lambda: services.member_reset_two_factor(admin=request.user, member=member,
-                                                 ip=client_ip(request)),
+        lambda: services.member_reset_two_factor(
+            admin=request.user, member=member, ip=client_ip(request)
+        ),
         f"Two-factor authentication of {name} is reset.",
     )
     return redirect(_detail_url(member))
@@ -203,7 +234,9 @@ def member_unlock(request, pk):
     name = member.user.username
     if request.method != "POST":
         return _confirm(
-            request, title=f"Unlock {name}?", cancel_url=_detail_url(member),
+            request,
+            title=f"Unlock {name}?",
+            cancel_url=_detail_url(member),
             text=f"{name} is locked out after repeated failed sign-ins. Unlocking lets them try "
             "again at once. If they did not make those attempts themselves, someone may be "
             "guessing their password: send them a password reset instead.",
@@ -223,15 +256,19 @@ def member_revoke_api_tokens(request, pk):
     name = member.user.username
     if request.method != "POST":
         return _confirm(
-            request, title=f"Revoke the API tokens of {name}?", cancel_url=_detail_url(member),
+            request,
+            title=f"Revoke the API tokens of {name}?",
+            cancel_url=_detail_url(member),
             text=f"Every program that uses an API token of {name} stops working at once; "
             f"{name} can ask for a new token with their password.",
-            button="Revoke API tokens", danger=True,
+            button="Revoke API tokens",
+            danger=True,
         )
     _run(
         request,
-        lambda: services.member_revoke_api_tokens(admin=request.user, member=member,
-                                                  ip=client_ip(request)),
+        lambda: services.member_revoke_api_tokens(
+            admin=request.user, member=member, ip=client_ip(request)
+        ),
         f"The API tokens of {name} are revoked.",
     )
     return redirect(_detail_url(member))
@@ -243,7 +280,8 @@ def member_send_password_reset(request, pk):
     user = member.user
     if request.method != "POST":
         return _confirm(
-            request, title=f"Send {user.username} a password reset email?",
+            request,
+            title=f"Send {user.username} a password reset email?",
             cancel_url=_detail_url(member),
             text=f"An email to {user.email or '(no address)'} with a link to choose a new "
             "password. Their current password keeps working until they use the link.",
@@ -251,14 +289,16 @@ def member_send_password_reset(request, pk):
         )
     _run(
         request,
-        lambda: services.member_send_password_reset(admin=request.user, member=member,
-                                                    request=request),
+        lambda: services.member_send_password_reset(
+            admin=request.user, member=member, request=request
+        ),
         f"Password reset email sent to {user.email}.",
     )
     return redirect(_detail_url(member))
 
 
 # Invitations ------------------------------------------------------------------------------
+
 
 @access.practice_view
 def invitation_list(request):
@@ -268,8 +308,11 @@ def invitation_list(request):
     page = Paginator(invitations, INVITATIONS_PER_PAGE).get_page(request.GET.get("page"))
     now = timezone.now()
     rows = [
-        (invitation, services.invitation_status(invitation, now),
-         [Role(role).label for role in invitation.roles])
+        (
+            invitation,
+            services.invitation_status(invitation, now),
+            [Role(role).label for role in invitation.roles],
+        )
         for invitation in page
     ]
     return render(request, "accounts/invitation_list.html", {"page": page, "rows": rows})
@@ -282,8 +325,10 @@ def invitation_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             invitation, _ = services.invitation_create(
-                admin=request.user, email=form.cleaned_data["email"],
-                roles=form.cleaned_data["roles"], request=request,
+                admin=request.user,
+                email=form.cleaned_data["email"],
+                roles=form.cleaned_data["roles"],
+                request=request,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -302,7 +347,8 @@ def invitation_resend(request, pk):
     invitation = access.get_invitation_for_admin(request.user, pk)
     if request.method != "POST":
         return _confirm(
-            request, title=f"Re-send the invitation to {invitation.email}?",
+            request,
+            title=f"Re-send the invitation to {invitation.email}?",
             cancel_url=reverse("accounts:invitation-list"),
             text=f"A new link goes to {invitation.email}, valid for "
             f"{Invitation.VALID_FOR_HOURS} hours. The link sent before stops working.",
@@ -310,10 +356,10 @@ def invitation_resend(request, pk):
         )
     _run(
         request,
-        lambda: services.invitation_resend(admin=request.user, invitation=invitation,
-                                           request=request),
-        f"A new invitation link was sent to {invitation.email}; the previous link no longer "
-        "works.",
+        lambda: services.invitation_resend(
+            admin=request.user, invitation=invitation, request=request
+        ),
+        f"A new invitation link was sent to {invitation.email}; the previous link no longer works.",
     )
     return redirect("accounts:invitation-list")
 
@@ -323,7 +369,9 @@ def invitation_revoke(request, pk):
     invitation = access.get_invitation_for_admin(request.user, pk)
     if request.method != "POST":
         return _confirm(
-            request, title=f"Withdraw the invitation to {invitation.email}?", danger=True,
+            request,
+            title=f"Withdraw the invitation to {invitation.email}?",
+            danger=True,
             cancel_url=reverse("accounts:invitation-list"),
             text="The link in the invitation email stops working. You can invite the same "
             "address again later.",
@@ -331,8 +379,9 @@ def invitation_revoke(request, pk):
         )
     _run(
         request,
-        lambda: services.invitation_revoke(admin=request.user, invitation=invitation,
-                                           ip=client_ip(request)),
+        lambda: services.invitation_revoke(
+            admin=request.user, invitation=invitation, ip=client_ip(request)
+        ),
         f"The invitation to {invitation.email} is withdrawn.",
     )
     return redirect("accounts:invitation-list")
@@ -344,8 +393,7 @@ def invitation_accept(request, token):
     if request.method == "POST" and not ratelimit.allow(
         "invitation-ip", client_ip(request) or "-", 10, 15 * 60
     ):
-        return HttpResponse("Too many attempts from this address: wait a few minutes.",
-                            status=429)
+        return HttpResponse("Too many attempts from this address: wait a few minutes.", status=429)
     invitation = services.invitation_for_token(token)
     problem = services.invitation_problem(invitation)
     if problem:
@@ -354,8 +402,10 @@ def invitation_accept(request, token):
     if request.method == "POST" and form.is_valid():
         try:
             user = services.invitation_accept(
-                token=token, username=form.cleaned_data["username"],
-                password=form.cleaned_data["password"], ip=client_ip(request),
+                token=token,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                ip=client_ip(request),
             )
         except ValidationError as error:
             if not hasattr(error, "error_dict"):
@@ -372,19 +422,25 @@ def invitation_accept(request, token):
     return render(
         request,
         "accounts/invitation_accept.html",
-        {"form": form, "invitation": invitation,
-         "roles": [Role(role).label for role in invitation.roles]},
+        {
+            "form": form,
+            "invitation": invitation,
+            "roles": [Role(role).label for role in invitation.roles],
+        },
     )
 
 
 def _invitation_refused(request, problem: str, invitation):
     return render(
-        request, "accounts/invitation_accept.html", {"problem": problem},
+        request,
+        "accounts/invitation_accept.html",
+        {"problem": problem},
         status=404 if invitation is None else 410,
     )
 
 
 # Practice ---------------------------------------------------------------------------------
+
 
 @access.practice_view
 def practice_settings(request):
@@ -397,12 +453,15 @@ def practice_settings(request):
         try:
             with transaction.atomic():
                 practice = services.practice_update_settings(
-                    admin=request.user, require_2fa=form.cleaned_data["require_2fa"],
+                    admin=request.user,
+                    require_2fa=form.cleaned_data["require_2fa"],
                     session_idle_minutes=form.cleaned_data["session_idle_minutes"],
                     ip=client_ip(request),
                 )
                 self_report.crisis_text_update(
-                    practice=practice, actor=request.user, ip=client_ip(request),
+                    practice=practice,
+                    actor=request.user,
+                    ip=client_ip(request),
                     text=form.cleaned_data["self_report_crisis_text"],
                 )
         except ValidationError as error:

@@ -89,13 +89,15 @@ class LockoutPasswordChangeForm(PasswordChangeForm):
     def clean_old_password(self):
         old_password = self.cleaned_data["old_password"]
         try:
-            signin.check_credentials(self.request, self.user.get_username(), old_password,
-                                     channel="password_change")
+            signin.check_credentials(
+                self.request, self.user.get_username(), old_password, channel="password_change"
+            )
         except signin.SigninLocked as locked:
             raise forms.ValidationError(signin.lock_message(locked.until), code="locked") from None
         except signin.SigninFailed:
-            raise forms.ValidationError(self.error_messages["password_incorrect"],
-                                        code="password_incorrect") from None
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            ) from None
         return old_password
 
 
@@ -114,6 +116,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         response = super().form_valid(form)
         signin.record_password_change(self.request, form.user)
-        messages.success(self.request, "Your password was changed. Your API tokens were "
-                                       "revoked and your other sessions signed out.")
+        messages.success(
+            self.request,
+            "Your password was changed. Your API tokens were "
+            "revoked and your other sessions signed out.",
+        )
         return response

@@ -93,10 +93,14 @@ def keep(request, user_id) -> bool:
         return False
     if not _csrf_passes(request):
         return False
-    payload = json.dumps({
-        "user_id": user_id, "path": request.path, "saved_at": time.time(),
-        "fields": kept_fields(request.POST),
-    })
+    payload = json.dumps(
+        {
+            "user_id": user_id,
+            "path": request.path,
+            "saved_at": time.time(),
+            "fields": kept_fields(request.POST),
+        }
+    )
     if len(payload.encode()) > MAX_BYTES:
         return False
     token = secrets.token_urlsafe(32)

@@ -26,17 +26,20 @@ class MemberRolesForm(forms.Form):
 
 class InvitationAcceptForm(forms.Form):
     username = forms.CharField(
-        label="Username", max_length=150,
+        label="Username",
+        max_length=150,
         help_text="What you will sign in with: letters, digits and @ . + - _ only.",
         widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
     password = forms.CharField(
-        label="Password", strip=False,
+        label="Password",
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
     password_confirm = forms.CharField(
-        label="Password again", strip=False,
+        label="Password again",
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
@@ -49,7 +52,9 @@ class InvitationAcceptForm(forms.Form):
 
 class PracticeSettingsForm(forms.ModelForm):
     session_idle_minutes = forms.IntegerField(
-        label="Session idle timeout (minutes)", min_value=5, max_value=720,
+        label="Session idle timeout (minutes)",
+        min_value=5,
+        max_value=720,
         help_text=Practice._meta.get_field("session_idle_minutes").help_text,
         error_messages={
             "min_value": "Choose at least 5 minutes.",

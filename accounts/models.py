@@ -31,7 +31,7 @@ class Practice(models.Model):
         blank=True,
         max_length=1000,
         help_text="Shown to a patient after they answer a self-report link. Leave blank for the "
-                  "default, which names emergency services only.",
+        "default, which names emergency services only.",
     )
 
     class Meta:
@@ -103,7 +103,10 @@ class Invitation(models.Model):
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     revoked_at = models.DateTimeField(null=True, blank=True)

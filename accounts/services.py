@@ -58,7 +58,9 @@ PROBLEMS = {
 
 
 def invitation_for_token(token: str) -> Invitation | None:
-    return Invitation.objects.select_related("practice").filter(token_hash=token_hash(token)).first()
+    return (
+        Invitation.objects.select_related("practice").filter(token_hash=token_hash(token)).first()
+    )
 
 
 def invitation_problem(invitation: Invitation | None) -> str | None:
@@ -96,7 +98,10 @@ def _check_can_invite(practice_id: int, email: str) -> None:
     if Membership.objects.filter(practice_id=practice_id, user__email__iexact=email).exists():
         raise ValidationError({"email": "Someone in this practice already has this email address."})
     open_invitations = Invitation.objects.filter(
-        practice_id=practice_id, email__iexact=email, accepted_at=None, revoked_at=None,
+        practice_id=practice_id,
+        email__iexact=email,
+        accepted_at=None,
+        revoked_at=None,
         expires_at__gt=timezone.now(),
     )
     if open_invitations.exists():
@@ -106,9 +111,7 @@ def _check_can_invite(practice_id: int, email: str) -> None:
 
 
 @transaction.atomic
-def invitation_create(
-    *, admin, email: str, roles: list[str], request
-) -> tuple[Invitation, str]:
+def invitation_create(*, admin, email: str, roles: list[str], request) -> tuple[Invitation, str]:
     """Invite `email` to the admin's practice with `roles`; returns the invitation and token."""
     membership = access.require(admin, access.MANAGE_ACCOUNTS)
     email = User.objects.normalize_email(email.strip())
@@ -120,8 +123,11 @@ def invitation_create(
     invitation.full_clean()
     invitation.save()
     record_event(
-        actor=admin, practice_id=invitation.practice_id, action=Action.ACCOUNT_CHANGE,
-        obj=invitation, ip=client_ip(request),
+        actor=admin,
+        practice_id=invitation.practice_id,
+        action=Action.ACCOUNT_CHANGE,
+        obj=invitation,
+        ip=client_ip(request),
         details={
             "event": "invitation_created",
             "changes": model_changes(
@@ -151,14 +157,19 @@ def invitation_resend(*, admin, invitation: Invitation, request) -> tuple[Invita
     """Email a new link with a new expiry; the old link stops working."""
     invitation = _lock_invitation(admin, invitation)
     if invitation_status(invitation) in CLOSED:
-        raise ValidationError(f"This invitation was {CLOSED[invitation_status(invitation)]}: "
-                              "it cannot be re-sent. Invite the person again instead.")
+        raise ValidationError(
+            f"This invitation was {CLOSED[invitation_status(invitation)]}: "
+            "it cannot be re-sent. Invite the person again instead."
+        )
     old_expiry = invitation.expires_at
     token = _new_link(invitation)
     invitation.save(update_fields=["token_hash", "expires_at"])
     record_event(
-        actor=admin, practice_id=invitation.practice_id, action=Action.ACCOUNT_CHANGE,
-        obj=invitation, ip=client_ip(request),
+        actor=admin,
+        practice_id=invitation.practice_id,
+        action=Action.ACCOUNT_CHANGE,
+        obj=invitation,
+        ip=client_ip(request),
         details={
             "event": "invitation_resent",
             "email": invitation.email,
@@ -174,13 +185,17 @@ def invitation_revoke(*, admin, invitation: Invitation, ip: str | None = None) -
     """Withdraw an open (or expired) invitation; its link stops working."""
     invitation = _lock_invitation(admin, invitation)
     if invitation_status(invitation) in CLOSED:
-        raise ValidationError(f"This invitation was {CLOSED[invitation_status(invitation)]} "
-                              "already.")
+        raise ValidationError(
+            f"This invitation was {CLOSED[invitation_status(invitation)]} already."
+        )
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
     record_event(
-        actor=admin, practice_id=invitation.practice_id, action=Action.ACCOUNT_CHANGE,
-        obj=invitation, ip=ip,
+        actor=admin,
+        practice_id=invitation.practice_id,
+        action=Action.ACCOUNT_CHANGE,
+        obj=invitation,
+        ip=ip,
         details={
             "event": "invitation_revoked",
             "email": invitation.email,
@@ -231,22 +246,36 @@ def invitation_accept(*, token: str, username: str, password: str, ip: str | Non
     invitation.accepted_at, invitation.accepted_user = now, user
     invitation.save(update_fields=["accepted_at", "accepted_user"])
     record_event(
-        actor=user, practice_id=invitation.practice_id, action=Action.ACCOUNT_CHANGE,
-        obj=invitation, ip=ip,
+        actor=user,
+        practice_id=invitation.practice_id,
+        action=Action.ACCOUNT_CHANGE,
+        obj=invitation,
+        ip=ip,
         details={
             "event": "invitation_accepted",
-            "changes": {"accepted_at": [None, json_safe(now)], "accepted_user": [None, user.username]},
+            "changes": {
+                "accepted_at": [None, json_safe(now)],
+                "accepted_user": [None, user.username],
+            },
         },
     )
     record_event(
-        actor=user, practice_id=invitation.practice_id, action=Action.ACCOUNT_CHANGE,
-        obj=user, ip=ip,
+        actor=user,
+        practice_id=invitation.practice_id,
+        action=Action.ACCOUNT_CHANGE,
+        obj=user,
+        ip=ip,
         details={
             "event": "user_created",
             "invitation": invitation.pk,
             "changes": model_changes(
-                {}, {"username": user.username, "email": user.email,
-                     "roles": membership.roles, "is_active": True},
+                {},
+                {
+                    "username": user.username,
+                    "email": user.email,
+                    "roles": membership.roles,
+                    "is_active": True,
+                },
             ),
         },
     )
@@ -254,6 +283,7 @@ def invitation_accept(*, token: str, username: str, password: str, ip: str | Non
 
 
 # Members ----------------------------------------------------------------------------------
+
 
 def _lock_members(admin, member: Membership) -> tuple[Membership, list[Membership]]:
     """The target membership and all of its practice's, locked so the last-admin check holds.
@@ -289,8 +319,12 @@ def _check_not_last_admin(admin, target: Membership, members: list[Membership]) 
 
 def _audit_member(admin, target: Membership, ip, event: str, **details) -> None:
     record_event(
-        actor=admin, practice_id=target.practice_id, action=Action.ACCOUNT_CHANGE,
-        obj=target.user, ip=ip, details={"event": event, **details},
+        actor=admin,
+        practice_id=target.practice_id,
+        action=Action.ACCOUNT_CHANGE,
+        obj=target.user,
+        ip=ip,
+        details={"event": event, **details},
     )
 
 
@@ -348,8 +382,13 @@ def member_deactivate(*, admin, member: Membership, ip: str | None = None) -> Me
     tokens = revoke_api_tokens(user)
     sessions = end_sessions(user)
     _audit_member(
-        admin, target, ip, "deactivated", changes={"is_active": [True, False]},
-        sessions_ended=sessions, api_tokens_deleted=tokens,
+        admin,
+        target,
+        ip,
+        "deactivated",
+        changes={"is_active": [True, False]},
+        sessions_ended=sessions,
+        api_tokens_deleted=tokens,
     )
     return target
 
@@ -462,8 +501,15 @@ def practice_update_settings(
                 if not has_two_factor(member.user):
                     revoked += revoke_api_tokens(member.user)
         record_event(
-            actor=admin, practice_id=practice.pk, action=Action.ACCOUNT_CHANGE, obj=practice,
-            ip=ip, details={"event": "settings_changed", "changes": changes,
-                            **({"api_tokens_revoked": revoked} if revoked else {})},
+            actor=admin,
+            practice_id=practice.pk,
+            action=Action.ACCOUNT_CHANGE,
+            obj=practice,
+            ip=ip,
+            details={
+                "event": "settings_changed",
+                "changes": changes,
+                **({"api_tokens_revoked": revoked} if revoked else {}),
+            },
         )
     return practice

@@ -66,10 +66,12 @@ def _count_from(username: str) -> datetime:
         AuditEvent.objects.filter(timestamp__gte=earliest)
         .filter(
             Q(actor=username, action=Action.LOGIN)
-            | Q(action=Action.ACCOUNT_CHANGE, details__event=UNLOCK_EVENT,
-                details__username=username)
-            | Q(actor=username, action=Action.ACCOUNT_CHANGE,
-                details__event=PASSWORD_RESET_EVENT)
+            | Q(
+                action=Action.ACCOUNT_CHANGE,
+                details__event=UNLOCK_EVENT,
+                details__username=username,
+            )
+            | Q(actor=username, action=Action.ACCOUNT_CHANGE, details__event=PASSWORD_RESET_EVENT)
         )
         .order_by("-timestamp")
         .values_list("timestamp", flat=True)
@@ -104,7 +106,8 @@ def lock_state(username: str, ip: str | None) -> tuple[datetime | None, bool]:
         return everywhere, True
     addresses = {address for _, address in failures} if ip is None else {ip}
     ends = [
-        end for address in addresses
+        end
+        for address in addresses
         if (end := _lock_end([w for w, a in failures if a == address], LOCKOUT_FAILURES))
     ]
     return (max(ends) if ends else None), False
@@ -134,10 +137,16 @@ def check_credentials(request, username: str, password: str, *, channel: str):
         until = locked_until(username, ip)
         if until is not None:
             record_event(
-                actor=username, practice_id=account.practice_id, action=Action.LOCKOUT,
-                obj=account.user, ip=ip,
-                details={"event": "attempt_while_locked", "channel": channel,
-                         "until": until.isoformat()},
+                actor=username,
+                practice_id=account.practice_id,
+                action=Action.LOCKOUT,
+                obj=account.user,
+                ip=ip,
+                details={
+                    "event": "attempt_while_locked",
+                    "channel": channel,
+                    "until": until.isoformat(),
+                },
             )
             user = None
         else:
@@ -151,22 +160,39 @@ def check_credentials(request, username: str, password: str, *, channel: str):
     return user
 
 
-def record_failure(request, username: str, *, channel: str, reason: str = "password",
-                   account: Account | None = None) -> None:
+def record_failure(
+    request,
+    username: str,
+    *,
+    channel: str,
+    reason: str = "password",
+    account: Account | None = None,
+) -> None:
     """Audit a failed sign-in, and the lockout when this failure starts one."""
     account = account or _account(username)
     ip = client_ip(request)
     record_event(
-        actor=username, practice_id=account.practice_id, action=Action.LOGIN_FAILED,
-        obj=account.user, ip=ip, details={"channel": channel, "reason": reason},
+        actor=username,
+        practice_id=account.practice_id,
+        action=Action.LOGIN_FAILED,
+        obj=account.user,
+        ip=ip,
+        details={"channel": channel, "reason": reason},
     )
     until, everywhere = lock_state(username, ip)
     if until is not None:
         record_event(
-            actor=username, practice_id=account.practice_id, action=Action.LOCKOUT,
-            obj=account.user, ip=ip,
-            details={"event": "locked", "channel": channel, "until": until.isoformat(),
-                     "scope": "all addresses" if everywhere else "this address"},
+            actor=username,
+            practice_id=account.practice_id,
+            action=Action.LOCKOUT,
+            obj=account.user,
+            ip=ip,
+            details={
+                "event": "locked",
+                "channel": channel,
+                "until": until.isoformat(),
+                "scope": "all addresses" if everywhere else "this address",
+            },
         )
         if everywhere:
             alert_admins(account, until)
@@ -174,15 +200,23 @@ def record_failure(request, username: str, *, channel: str, reason: str = "passw
 
 def record_signin(request, user, *, channel: str) -> None:
     record_event(
-        actor=user, practice_id=_account(user.username).practice_id, action=Action.LOGIN,
-        obj=user, ip=client_ip(request), details={"channel": channel},
+        actor=user,
+        practice_id=_account(user.username).practice_id,
+        action=Action.LOGIN,
+        obj=user,
+        ip=client_ip(request),
+        details={"channel": channel},
     )
 
 
 def record_signout(request, user, *, reason: str = "sign_out") -> None:
     record_event(
-        actor=user, practice_id=_account(user.username).practice_id, action=Action.LOGOUT,
-        obj=user, ip=client_ip(request), details={"reason": reason},
+        actor=user,
+        practice_id=_account(user.username).practice_id,
+        action=Action.LOGOUT,
+        obj=user,
+        ip=client_ip(request),
+        details={"reason": reason},
     )
 
 
@@ -190,8 +224,11 @@ def record_password_reset(request, user) -> None:
     """A new password from an e-mailed link lifts the lock (the event is what the lockout reads);
     the API tokens went with the old password (accounts.password_validation)."""
     record_event(
-        actor=user, practice_id=_account(user.username).practice_id,
-        action=Action.ACCOUNT_CHANGE, obj=user, ip=client_ip(request),
+        actor=user,
+        practice_id=_account(user.username).practice_id,
+        action=Action.ACCOUNT_CHANGE,
+        obj=user,
+        ip=client_ip(request),
         details={"event": PASSWORD_RESET_EVENT},
     )
 
@@ -199,8 +236,11 @@ def record_password_reset(request, user) -> None:
 def record_password_change(request, user) -> None:
     """The user changed their own password on the password page."""
     record_event(
-        actor=user, practice_id=_account(user.username).practice_id,
-        action=Action.ACCOUNT_CHANGE, obj=user, ip=client_ip(request),
+        actor=user,
+        practice_id=_account(user.username).practice_id,
+        action=Action.ACCOUNT_CHANGE,
+        obj=user,
+        ip=client_ip(request),
         details={"event": PASSWORD_CHANGE_EVENT},
     )
 
@@ -208,8 +248,11 @@ def record_password_change(request, user) -> None:
 def unlock(*, admin, username: str, request=None) -> None:
     """An admin lifts the lock on `username` (their own practice's user)."""
     record_event(
-        actor=admin, practice_id=_account(username).practice_id, action=Action.ACCOUNT_CHANGE,
-        obj=_account(username).user, ip=client_ip(request),
+        actor=admin,
+        practice_id=_account(username).practice_id,
+        action=Action.ACCOUNT_CHANGE,
+        obj=_account(username).user,
+        ip=client_ip(request),
         details={"event": UNLOCK_EVENT, "username": username},
     )
 
@@ -230,7 +273,9 @@ def alert_admins(account: Account, until: datetime) -> None:
             f"{timezone.localtime(until):%H:%M} UTC. The audit trail lists the attempts; you can "
             "unlock the account on the Users page once it is safe."
         ),
-        from_email=None, recipient_list=admins, fail_silently=True,
+        from_email=None,
+        recipient_list=admins,
+        fail_silently=True,
     )
 
 

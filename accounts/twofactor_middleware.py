@@ -7,11 +7,15 @@ from .twofactor_views import url_with_next
 # served by WhiteNoise before any URL is resolved, so they never get here.
 EXEMPT_NAMESPACES = {"twofactor"}
 EXEMPT_VIEWS = {
-    ("", "login"), ("", "logout"), ("api", "token"),
+    ("", "login"),
+    ("", "logout"),
+    ("api", "token"),
     # Public pages that work without a session: following an emailed link must not be
     # blocked by someone else's half-finished sign-in in the same browser.
-    ("accounts", "invitation-accept"), ("accounts", "password-reset"),
-    ("accounts", "password-reset-done"), ("accounts", "password-reset-confirm"),
+    ("accounts", "invitation-accept"),
+    ("accounts", "password-reset"),
+    ("accounts", "password-reset-done"),
+    ("accounts", "password-reset-confirm"),
     ("accounts", "password-reset-complete"),
     # Keeping a session alive on the two-factor pages themselves (it reads nothing).
     ("accounts", "keep-alive"),

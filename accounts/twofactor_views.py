@@ -91,9 +91,13 @@ def setup(request):
         if not user.is_verified():
             return redirect(url_with_next("twofactor:verify", request.get_full_path()))
         if request.method != "POST" and "new" not in request.GET:
-            return render(request, "accounts/twofactor/status.html", {
-                "recovery_codes_left": twofactor.recovery_codes_left(user),
-            })
+            return render(
+                request,
+                "accounts/twofactor/status.html",
+                {
+                    "recovery_codes_left": twofactor.recovery_codes_left(user),
+                },
+            )
 
     device = twofactor.pending_device(user, request.session.get(PENDING_DEVICE))
     form = CodeForm(request.POST if request.method == "POST" else None)
@@ -114,13 +118,17 @@ def setup(request):
     if device is None:
         device = twofactor.start_enrolment(user, ip=client_ip(request))
         request.session[PENDING_DEVICE] = device.pk
-    response = render(request, "accounts/twofactor/setup.html", {
-        "form": form,
-        "qr_svg": twofactor.qr_svg(device),
-        "secret": twofactor.secret_base32(device),
-        "next": safe_next(request),
-        "required": twofactor.needs_enrolment(user),
-    })
+    response = render(
+        request,
+        "accounts/twofactor/setup.html",
+        {
+            "form": form,
+            "qr_svg": twofactor.qr_svg(device),
+            "secret": twofactor.secret_base32(device),
+            "next": safe_next(request),
+            "required": twofactor.needs_enrolment(user),
+        },
+    )
     response["Cache-Control"] = "no-store"
     return response
 
@@ -140,8 +148,7 @@ def verify(request):
     if posted is not None and used.is_valid():
         if used is form and twofactor.totp_throttled(user):
             used.add_error("code", WAIT_FOR_CODE)
-        elif twofactor.verify_second_factor(user, used.cleaned_data["code"],
-                                            ip=client_ip(request)):
+        elif twofactor.verify_second_factor(user, used.cleaned_data["code"], ip=client_ip(request)):
             mark_verified(request, twofactor.confirmed_totp_device(user))
             return redirect(next_url)
         else:
@@ -152,14 +159,22 @@ def verify(request):
                 logout(request)
                 messages.error(request, signin.lock_message(until))
                 return redirect("login")
-            used.add_error("code", WRONG_CODE if used is form else "That recovery code is not "
-                           "valid or has already been used.")
-    return render(request, "accounts/twofactor/verify.html", {
-        "form": form,
-        "recovery_form": recovery_form,
-        "with_recovery": with_recovery,
-        "next": next_url,
-    })
+            used.add_error(
+                "code",
+                WRONG_CODE
+                if used is form
+                else "That recovery code is not valid or has already been used.",
+            )
+    return render(
+        request,
+        "accounts/twofactor/verify.html",
+        {
+            "form": form,
+            "recovery_form": recovery_form,
+            "with_recovery": with_recovery,
+            "next": next_url,
+        },
+    )
 
 
 @access.signed_in_view
@@ -178,7 +193,11 @@ def recovery_codes(request):
         if codes is not None:
             return show_codes(request, codes, enrolled=False)
         form.add_error("code", WRONG_CODE)
-    return render(request, "accounts/twofactor/recovery_codes_form.html", {
-        "form": form,
-        "recovery_codes_left": twofactor.recovery_codes_left(user),
-    })
+    return render(
+        request,
+        "accounts/twofactor/recovery_codes_form.html",
+        {
+            "form": form,
+            "recovery_codes_left": twofactor.recovery_codes_left(user),
+        },
+    )

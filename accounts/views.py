@@ -35,7 +35,7 @@ def home(request):
 @access.signed_in_view
 @require_POST
 def keep_alive(request):
-    """"Stay signed in" on the session-timeout warning (static/js/session_timeout.js).
+    """ "Stay signed in" on the session-timeout warning (static/js/session_timeout.js).
 
     Requests restart the idle clock to the minute (accounts.middleware.IdleTimeoutMiddleware);
     this one restarts it to the second, as the answer says how many seconds the session now has.

@@ -18,8 +18,12 @@ from reports.views import file_response, job_status
 from . import serializers
 from .schema import ApiSchema, error, form_schema
 
-EXPORT_MEDIA_TYPES = ["text/csv", "application/pdf", "application/json",
-                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
+EXPORT_MEDIA_TYPES = [
+    "text/csv",
+    "application/pdf",
+    "application/json",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+]
 
 
 class Gone(APIException):
@@ -50,10 +54,13 @@ def form_values(data: dict) -> dict:
 
 class ExportRequestSchema(ApiSchema):
     def get_request_serializer(self):
-        body = form_schema(ExportForm(), "The export and its options, at the top level or "
-                                         "inside `options`.")
-        body["properties"]["options"] = {"type": "object",
-                                         "description": "The same options, nested."}
+        body = form_schema(
+            ExportForm(), "The export and its options, at the top level or inside `options`."
+        )
+        body["properties"]["options"] = {
+            "type": "object",
+            "description": "The same options, nested.",
+        }
         return {"application/json": body}
 
 
@@ -66,11 +73,13 @@ class ExportList(APIView):
     http_method_names = ["post", "options"]
     schema = ExportRequestSchema()
 
-    @extend_schema(responses={
-        202: serializers.ExportAcceptedSerializer,
-        404: error("The patient named in the options is not one of your practice's."),
-        503: error("The export queue is not reachable: nothing was queued; try again later."),
-    })
+    @extend_schema(
+        responses={
+            202: serializers.ExportAcceptedSerializer,
+            404: error("The patient named in the options is not one of your practice's."),
+            503: error("The export queue is not reachable: nothing was queued; try again later."),
+        }
+    )
     def post(self, request):
         if not isinstance(request.data, dict):
             raise ValidationError({"non_field_errors": ["Send a JSON object."]})
@@ -86,13 +95,17 @@ class ExportList(APIView):
             raise ValidationError(form.errors)
         try:
             job = services.export_request(
-                user=request.user, kind=form.cleaned_data["kind"], options=form.options(),
+                user=request.user,
+                kind=form.cleaned_data["kind"],
+                options=form.options(),
                 ip=client_ip(request),
             )
         except services.ExportQueueUnavailable as error:
             return Response({"detail": str(error)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return Response({"id": job.pk, "status": job.status, "progress": job.progress},
-                        status=status.HTTP_202_ACCEPTED)
+        return Response(
+            {"id": job.pk, "status": job.status, "progress": job.progress},
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 class ExportDetail(APIView):
@@ -114,11 +127,14 @@ class ExportDownload(APIView):
 
     http_method_names = ["get", "head", "options"]
 
-    @extend_schema(responses={
-        (200, *EXPORT_MEDIA_TYPES): OpenApiResponse(OpenApiTypes.BINARY,
-                                                    description="The file, as an attachment."),
-        410: error("The file has expired and was deleted."),
-    })
+    @extend_schema(
+        responses={
+            (200, *EXPORT_MEDIA_TYPES): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, as an attachment."
+            ),
+            410: error("The file has expired and was deleted."),
+        }
+    )
     def get(self, request, pk):
         job = access.get_job_for_user(request.user, pk)
         if job.file_deleted:

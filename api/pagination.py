@@ -47,8 +47,8 @@ class AuditCursorPagination(pagination.CursorPagination):
             rows = queryset.order_by(*(OLDEST_FIRST if reverse else NEWEST_FIRST))
         else:
             rows = (newer_than if reverse else older_than)(queryset, position)
-        results = list(rows[offset:offset + self.page_size + 1])
-        self.page = results[:self.page_size]
+        results = list(rows[offset : offset + self.page_size + 1])
+        self.page = results[: self.page_size]
         following = Position.of(results[-1]) if len(results) > len(self.page) else None
 
         # From here as in DRF: which links there are, and the positions they start from.
@@ -89,8 +89,10 @@ class AuditCursorPagination(pagination.CursorPagination):
     def get_paginated_response_schema(self, schema):
         response = super().get_paginated_response_schema(schema)
         response["required"] = ["next", "previous", "results"]  # the links are null, not absent
-        for link, description in (("next", "Older events; null on the oldest page."),
-                                  ("previous", "Newer events; null on the newest page.")):
+        for link, description in (
+            ("next", "Older events; null on the oldest page."),
+            ("previous", "Newer events; null on the newest page."),
+        ):
             response["properties"][link]["description"] = description
             del response["properties"][link]["example"]  # DRF's has a stray quote
         return response
@@ -101,5 +103,6 @@ class AuditCursorPagination(pagination.CursorPagination):
             if parameter["name"] == self.cursor_query_param:
                 parameter["schema"]["minLength"] = 1
                 parameter["description"] = (
-                    "The cursor of a `next` or `previous` link; an invalid one is answered 404.")
+                    "The cursor of a `next` or `previous` link; an invalid one is answered 404."
+                )
         return parameters

@@ -24,10 +24,12 @@ FIELD_ERRORS = OpenApiResponse(
     response={
         "type": "object",
         "description": "Field name (or `non_field_errors`) → messages; nothing was saved.",
-        "additionalProperties": {"oneOf": [
-            {"type": "string"},
-            {"type": "array", "items": {"type": "string"}},
-        ]},
+        "additionalProperties": {
+            "oneOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}},
+            ]
+        },
     },
     description="The request was refused: see the messages (nothing was saved).",
 )
@@ -45,9 +47,12 @@ UNSUPPORTED = error("The body is not JSON.")
 THROTTLED = error("Too many requests: wait the `Retry-After` seconds.")
 
 IF_MATCH = OpenApiParameter(
-    "If-Match", str, OpenApiParameter.HEADER, required=False,
-    description="The `ETag` you read (e.g. `\"3\"`): the change is refused with 412 when the "
-                "record has changed since.",
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description='The `ETag` you read (e.g. `"3"`): the change is refused with 412 when the '
+    "record has changed since.",
 )
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -106,12 +111,15 @@ def form_schema(form: forms.Form, description: str = "") -> dict:
     export request) is documented by that form and not by a second copy of its rules."""
     properties = {}
     for name, field in form.fields.items():
-        schema = next((dict(t) for kind, t in FORM_FIELD_TYPES.items()
-                       if isinstance(field, kind)), {"type": "string"})
+        schema = next(
+            (dict(t) for kind, t in FORM_FIELD_TYPES.items() if isinstance(field, kind)),
+            {"type": "string"},
+        )
         # Choices read from the database at validation time (the drug classes) are left open:
         # the schema is generated without touching the data (the deploy check has none).
-        if isinstance(field, forms.ChoiceField) and not isinstance(field.choices,
-                                                                    CallableChoiceIterator):
+        if isinstance(field, forms.ChoiceField) and not isinstance(
+            field.choices, CallableChoiceIterator
+        ):
             schema["enum"] = [value for value, _ in field.choices if value != ""]
         if getattr(field, "max_length", None):
             schema["maxLength"] = field.max_length
@@ -119,21 +127,30 @@ def form_schema(form: forms.Form, description: str = "") -> dict:
             schema["minimum"] = field.min_value
         if getattr(field, "max_value", None) is not None:
             schema["maximum"] = field.max_value
-        bounds = [v for v in field.validators if isinstance(v, MinValueValidator | MaxValueValidator)]
+        bounds = [
+            v for v in field.validators if isinstance(v, MinValueValidator | MaxValueValidator)
+        ]
         if isinstance(field, forms.DateField) and bounds:
             schema["description"] = "From {} to {}.".format(*sorted(v.limit_value for v in bounds))
         if field.help_text:
             schema["description"] = " ".join([str(field.help_text), schema.get("description", "")])
         properties[name] = schema
     required = [name for name, field in form.fields.items() if field.required]
-    return {"type": "object", "description": description, "properties": properties,
-            "required": required}
+    return {
+        "type": "object",
+        "description": description,
+        "properties": properties,
+        "required": required,
+    }
 
 
 def form_parameters(form: forms.Form) -> list[OpenApiParameter]:
     """The form's fields as documented query parameters (the audit filters)."""
     return [
-        OpenApiParameter(name, {k: v for k, v in schema.items() if k != "description"},
-                         description=schema.get("description", ""))
+        OpenApiParameter(
+            name,
+            {k: v for k, v in schema.items() if k != "description"},
+            description=schema.get("description", ""),
+        )
         for name, schema in form_schema(form)["properties"].items()
     ]

@@ -44,17 +44,35 @@ class DrugSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Drug
-        fields = ["name", "drug_class", "is_antidepressant", "is_augmentation_agent",
-                  "min_adequate_dose_mg", "max_dose_mg", "brand_names",
-                  "min_dose_source", "max_dose_source"]
+        fields = [
+            "name",
+            "drug_class",
+            "is_antidepressant",
+            "is_augmentation_agent",
+            "min_adequate_dose_mg",
+            "max_dose_mg",
+            "brand_names",
+            "min_dose_source",
+            "max_dose_source",
+        ]
 
 
 class PatientSerializer(serializers.ModelSerializer):
     class Meta:
         model = Patient
-        fields = ["id", "identifier", "date_of_birth", "episode_start", "diagnosis",
-                  "psychotic_features", "baseline_severity", "suicide_risk_flag",
-                  "self_report_every_weeks", "notes", "version"]
+        fields = [
+            "id",
+            "identifier",
+            "date_of_birth",
+            "episode_start",
+            "diagnosis",
+            "psychotic_features",
+            "baseline_severity",
+            "suicide_risk_flag",
+            "self_report_every_weeks",
+            "notes",
+            "version",
+        ]
         extra_kwargs = {"notes": {"required": False}}
         # Uniqueness within the practice is checked by the model (it knows the practice).
         validators = []
@@ -122,13 +140,27 @@ class TrialSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Trial
-        fields = ["id", "drug", "formulation", "start_date", "end_date", "dose_mg",
-                  "dose_changes", "adherence", "outcome", "reason_stopped", "notes", "version"]
-        extra_kwargs = {"formulation": {
-            "help_text": 'A formulation with its own figures ("weekly" for fluoxetine, "cr" for '
-                         'paroxetine, "transdermal" or "oral" for selegiline); "" (the default) '
-                         "is the standard form. Checked against the drug.",
-        }}
+        fields = [
+            "id",
+            "drug",
+            "formulation",
+            "start_date",
+            "end_date",
+            "dose_mg",
+            "dose_changes",
+            "adherence",
+            "outcome",
+            "reason_stopped",
+            "notes",
+            "version",
+        ]
+        extra_kwargs = {
+            "formulation": {
+                "help_text": 'A formulation with its own figures ("weekly" for fluoxetine, "cr" for '
+                'paroxetine, "transdermal" or "oral" for selegiline); "" (the default) '
+                "is the standard form. Checked against the drug.",
+            }
+        }
 
     def to_internal_value(self, data):
         try:
@@ -155,12 +187,24 @@ class TrialSerializer(serializers.ModelSerializer):
 class TherapySerializer(serializers.ModelSerializer):
     class Meta:
         model = Therapy
-        fields = ["id", "kind", "detail", "start_date", "end_date", "outcome", "ect_placement",
-                  "ect_sessions", "notes", "version"]
+        fields = [
+            "id",
+            "kind",
+            "detail",
+            "start_date",
+            "end_date",
+            "outcome",
+            "ect_placement",
+            "ect_sessions",
+            "notes",
+            "version",
+        ]
         extra_kwargs = {
-            "ect_placement": {"help_text": 'ECT only: "" for other therapies; for ECT "unknown" '
-                                           "when not given. Bitemporal and bifrontal are "
-                                           "bilateral."},
+            "ect_placement": {
+                "help_text": 'ECT only: "" for other therapies; for ECT "unknown" '
+                "when not given. Bitemporal and bifrontal are "
+                "bilateral."
+            },
             "ect_sessions": {"help_text": "ECT only: the number of sessions in the course."},
         }
 
@@ -185,10 +229,14 @@ class ScoreSerializer(serializers.ModelSerializer):
             detail = error.detail
             if isinstance(detail, dict) and isinstance(detail.get("items"), dict):
                 # Per-item errors as plain messages, so every field maps to a list of strings.
-                detail = {**detail, "items": [
-                    f"item {int(index) + 1}: {message}"
-                    for index, messages in detail["items"].items() for message in messages
-                ]}
+                detail = {
+                    **detail,
+                    "items": [
+                        f"item {int(index) + 1}: {message}"
+                        for index, messages in detail["items"].items()
+                        for message in messages
+                    ],
+                }
                 raise serializers.ValidationError(detail) from error
             raise
 
@@ -206,13 +254,16 @@ class ScoreSerializer(serializers.ModelSerializer):
         if scale != scales.PHQ9 and total is None:
             errors["total"] = f"Enter the {scales.SCALES[scale].name} total."
         if errors:
-            raise serializers.ValidationError({field: [message] for field, message in errors.items()})
+            raise serializers.ValidationError(
+                {field: [message] for field, message in errors.items()}
+            )
         return {**attrs, "items": items, "total": scales.total_of(scale, total, items)}
 
 
 class DeletionSerializer(serializers.Serializer):
     reason = serializers.CharField(
-        max_length=500, required=False,
+        max_length=500,
+        required=False,
         help_text="Why the record is removed (or `?reason=`). Required: kept in the audit trail.",
     )
 
@@ -231,7 +282,7 @@ class TrialEvaluationSerializer(serializers.Serializer):
     notes = serializers.ListField(
         child=serializers.CharField(),
         help_text="What the clinician should know that does not change the count, e.g. two "
-                  "counting trials taken together for 28 days or more (a combination).",
+        "counting trials taken together for 28 days or more (a combination).",
     )
     measured_outcome = serializers.SerializerMethodField()
 
@@ -273,9 +324,10 @@ class OptionSerializer(serializers.Serializer):
     suicide_risk_related = serializers.BooleanField(source="option.suicide_risk_related")
     sources = serializers.ListField(source="option.sources", child=serializers.CharField())
     last_discussion = DiscussionSummarySerializer(
-        allow_null=True, default=None,
+        allow_null=True,
+        default=None,
         help_text="The latest recorded discussion of this option with the patient (by date, "
-                  "then the later entry); null when none is recorded.",
+        "then the later entry); null when none is recorded.",
     )
 
 
@@ -284,18 +336,33 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AuditEvent
-        fields = ["id", "timestamp", "actor", "action", "object_type", "object_id", "patient",
-                  "ip", "details"]
+        fields = [
+            "id",
+            "timestamp",
+            "actor",
+            "action",
+            "object_type",
+            "object_id",
+            "patient",
+            "ip",
+            "details",
+        ]
         read_only_fields = fields
 
 
 class WarningSerializer(serializers.Serializer):
     """A warning derived from the recorded history (treatments.warnings); stored nowhere."""
 
-    code = serializers.ChoiceField(choices=[
-        "maoi_serotonergic_overlap", "maoi_hypertensive_overlap", "maoi_washout_too_short",
-        "lamotrigine_interaction", "dose_above_maximum", "same_class_overlap",
-    ])
+    code = serializers.ChoiceField(
+        choices=[
+            "maoi_serotonergic_overlap",
+            "maoi_hypertensive_overlap",
+            "maoi_washout_too_short",
+            "lamotrigine_interaction",
+            "dose_above_maximum",
+            "same_class_overlap",
+        ]
+    )
     severity = serializers.ChoiceField(choices=["high", "moderate", "info"])
     message = serializers.CharField()
     trial_ids = serializers.ListField(child=serializers.IntegerField())
@@ -305,7 +372,7 @@ class WarningSerializer(serializers.Serializer):
 class MsmInputSerializer(serializers.Serializer):
     value = serializers.JSONField(
         help_text="Months, the severity category, the number of failed antidepressants, or "
-                  "whether it was used; null when unknown."
+        "whether it was used; null when unknown."
     )
     category = serializers.CharField()
     points = serializers.IntegerField()
@@ -337,13 +404,14 @@ class StagingSerializer(serializers.Serializer):
     maudsley = MaudsleySerializer(
         allow_null=True,
         help_text="Maudsley Staging Method (Fekadu et al. 2009, J Clin Psychiatry 70:177–184); "
-                  "null when no trial counts toward TRD yet (not staged).",
+        "null when no trial counts toward TRD yet (not staged).",
     )
     thase_rush_stage = serializers.IntegerField(
-        min_value=0, max_value=5,
+        min_value=0,
+        max_value=5,
         help_text="Thase & Rush 1997: 0 when not even stage I. Classes SSRI, SNRI, TCA (with "
-                  "tetracyclics), irreversible MAOI, and each other mechanism its own class; "
-                  "stage V needs a failed bitemporal or bifrontal ECT course.",
+        "tetracyclics), irreversible MAOI, and each other mechanism its own class; "
+        "stage V needs a failed bitemporal or bifrontal ECT course.",
     )
 
 
@@ -352,7 +420,7 @@ class TrdStatusSerializer(TrdEvaluationSerializer, StagingSerializer):
 
     applicable = serializers.BooleanField(
         help_text="False when the recorded diagnosis is outside the TRD definition (bipolar "
-                  "depression, another diagnosis): `meets_trd` is then false."
+        "depression, another diagnosis): `meets_trd` is then false."
     )
     not_applicable_reason = serializers.CharField(allow_null=True)
 
@@ -370,7 +438,8 @@ class ExportJobSerializer(ExportAcceptedSerializer):
     error = serializers.CharField(allow_blank=True)
     download_url = serializers.URLField(allow_null=True)
     sha256 = serializers.CharField(
-        allow_null=True, help_text="The SHA-256 (hex) of the finished file; null until done.")
+        allow_null=True, help_text="The SHA-256 (hex) of the finished file; null until done."
+    )
 
 
 class EpisodeSerializer(serializers.ModelSerializer):
@@ -387,8 +456,11 @@ class DiscussionSerializer(serializers.ModelSerializer):
         model = Discussion
         fields = ["id", "option_key", "date", "decision", "note", "version"]
         extra_kwargs = {
-            "option_key": {"help_text": "The option discussed: one of " + ", ".join(
-                f"`{key}`" for key in OPTION_KEYS) + "."},
+            "option_key": {
+                "help_text": "The option discussed: one of "
+                + ", ".join(f"`{key}`" for key in OPTION_KEYS)
+                + "."
+            },
             "note": {"required": False},
         }
 
@@ -419,13 +491,16 @@ class SelfReportLinkSerializer(serializers.Serializer):
 
 class TrdCauseSerializer(serializers.Serializer):
     object_type = serializers.CharField(
-        allow_null=True, help_text="The kind of record written (`trial`, `patient`, `episode`); "
-                                   "null for a change that came with time.")
+        allow_null=True,
+        help_text="The kind of record written (`trial`, `patient`, `episode`); "
+        "null for a change that came with time.",
+    )
     object_id = serializers.IntegerField(allow_null=True)
     action = serializers.CharField(
         help_text="`create`, `update` or `delete` (a write); `time` (an open trial reached its "
-                  "adequate length, no write); `repair` (the nightly check corrected the "
-                  "stored summary); `recalculated` (a re-evaluation with no named write).")
+        "adequate length, no write); `repair` (the nightly check corrected the "
+        "stored summary); `recalculated` (a re-evaluation with no named write)."
+    )
 
 
 class TrdStatusChangeSerializer(serializers.Serializer):
@@ -447,6 +522,8 @@ class TrdStatusChangeSerializer(serializers.Serializer):
     @extend_schema_field(TrdCauseSerializer)
     def get_cause(self, change) -> dict:
         object_id = change.cause_object_id
-        return {"object_type": change.cause_object_type or None,
-                "object_id": int(object_id) if object_id.isdigit() else None,
-                "action": change.cause_action}
+        return {
+            "object_type": change.cause_object_type or None,
+            "object_id": int(object_id) if object_id.isdigit() else None,
+            "action": change.cause_action,
+        }

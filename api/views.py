@@ -44,7 +44,9 @@ class TokenView(APIView):
     throttle_scope = "token"
     serializer_class = serializers.TokenRequestSerializer
 
-    @extend_schema(request=serializers.TokenRequestSerializer, responses=serializers.TokenSerializer)
+    @extend_schema(
+        request=serializers.TokenRequestSerializer, responses=serializers.TokenSerializer
+    )
     def post(self, request, *args, **kwargs):
         serializer = self.serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -54,7 +56,9 @@ class TokenView(APIView):
                 request, credentials["username"], credentials["password"], channel="api"
             )
         except signin.SigninLocked as locked:
-            raise ValidationError({"non_field_errors": [signin.lock_message(locked.until)]}) from None
+            raise ValidationError(
+                {"non_field_errors": [signin.lock_message(locked.until)]}
+            ) from None
         except signin.SigninFailed:
             raise ValidationError(
                 {"non_field_errors": ["Unable to sign in with the username and password given."]}
@@ -68,19 +72,27 @@ class TokenView(APIView):
     @staticmethod
     def check_second_factor(request, user) -> None:
         if twofactor.needs_enrolment(user):
-            raise ValidationError({"otp": [
-                "Your practice requires two-factor authentication: sign in on the web once "
-                "to set it up, then ask for a token with the code."
-            ]})
+            raise ValidationError(
+                {
+                    "otp": [
+                        "Your practice requires two-factor authentication: sign in on the web once "
+                        "to set it up, then ask for a token with the code."
+                    ]
+                }
+            )
         if not twofactor.has_two_factor(user):
             return
         otp = request.data.get("otp")
         if not otp:
             raise ValidationError({"otp": ["Enter the code from your authenticator app."]})
         if str(otp).strip().isdigit() and twofactor.totp_throttled(user):
-            raise ValidationError({"otp": [
-                "Too many wrong codes in a row: wait a minute, then send the current code."
-            ]})
+            raise ValidationError(
+                {
+                    "otp": [
+                        "Too many wrong codes in a row: wait a minute, then send the current code."
+                    ]
+                }
+            )
         if not twofactor.verify_second_factor(user, str(otp), ip=client_ip(request)):
             # A wrong second factor counts toward the sign-in lockout like a wrong password.
             signin.record_failure(request, user.username, channel="api", reason="otp")
@@ -109,8 +121,9 @@ def query_values(request) -> dict[str, str]:
     date), not a silent "not given" as in a web form."""
     empty = [name for name, value in request.query_params.items() if value == ""]
     if empty:
-        raise ValidationError({name: ["Give a value, or leave the parameter out."]
-                               for name in empty})
+        raise ValidationError(
+            {name: ["Give a value, or leave the parameter out."] for name in empty}
+        )
     return request.query_params.dict()
 
 
@@ -123,9 +136,14 @@ def deletion_reason(request) -> str:
 
 REMOVAL = {
     "request": serializers.DeletionSerializer,
-    "parameters": [OpenApiParameter(
-        "reason", str, description="Why the record is removed (or `reason` in the body). "
-                                   "Required: kept in the audit trail.")],
+    "parameters": [
+        OpenApiParameter(
+            "reason",
+            str,
+            description="Why the record is removed (or `reason` in the body). "
+            "Required: kept in the audit trail.",
+        )
+    ],
 }
 
 
@@ -145,11 +163,17 @@ class TokenList(APIView):
     def get(self, request):
         tokens = AuthToken.objects.filter(user=request.user, expiry__gt=timezone.now())
         current = getattr(request.auth, "token_key", None)
-        return Response([
-            {"id": token.token_key, "created": token.created, "expiry": token.expiry,
-             "current": token.token_key == current}
-            for token in tokens.order_by("-created")
-        ])
+        return Response(
+            [
+                {
+                    "id": token.token_key,
+                    "created": token.created,
+                    "expiry": token.expiry,
+                    "current": token.token_key == current,
+                }
+                for token in tokens.order_by("-created")
+            ]
+        )
 
 
 class TokenDetail(APIView):
@@ -181,7 +205,9 @@ class PatientScopedView(APIView):
         if method not in self.capabilities:
             raise MethodNotAllowed(request.method)
         self.scope = access.open_patient_scope(
-            request, kwargs[self.patient_kwarg], self.capabilities[method],
+            request,
+            kwargs[self.patient_kwarg],
+            self.capabilities[method],
             {"api": self.audit_name},
         )
 
@@ -194,8 +220,12 @@ class PatientScopedView(APIView):
 
 
 READ = {"get": access.VIEW_CLINICAL}
-READ_WRITE = {"get": access.VIEW_CLINICAL, "post": access.EDIT_CLINICAL,
-              "patch": access.EDIT_CLINICAL, "delete": access.EDIT_CLINICAL}
+READ_WRITE = {
+    "get": access.VIEW_CLINICAL,
+    "post": access.EDIT_CLINICAL,
+    "patch": access.EDIT_CLINICAL,
+    "delete": access.EDIT_CLINICAL,
+}
 
 
 class DrugList(generics.ListAPIView):
@@ -245,8 +275,9 @@ class PatientDetail(PatientScopedView):
         return with_etag(Response(serializers.PatientSerializer(patient).data), patient)
 
     def patch(self, request, pk):
-        serializer = serializers.PatientSerializer(self.scope.patient, data=request.data,
-                                                   partial=True)
+        serializer = serializers.PatientSerializer(
+            self.scope.patient, data=request.data, partial=True
+        )
         serializer.is_valid(raise_exception=True)
         patient = patient_services.patient_update(
             scope=self.scope, changes=serializer.validated_data, if_match=if_match(request)
@@ -255,8 +286,9 @@ class PatientDetail(PatientScopedView):
 
     @extend_schema(**REMOVAL)
     def delete(self, request, pk):
-        patient_services.patient_delete(scope=self.scope, reason=deletion_reason(request),
-                                        if_match=if_match(request))
+        patient_services.patient_delete(
+            scope=self.scope, reason=deletion_reason(request), if_match=if_match(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -266,8 +298,9 @@ class TrialList(PatientScopedView):
     capabilities = READ_WRITE
     audit_name = "trials"
 
-    @extend_schema(operation_id="patients_trials_list",
-                   responses=serializers.TrialSerializer(many=True))
+    @extend_schema(
+        operation_id="patients_trials_list", responses=serializers.TrialSerializer(many=True)
+    )
     def get(self, request, patient_id):
         return Response(serializers.TrialSerializer(self.scope.trials(), many=True).data)
 
@@ -303,7 +336,10 @@ class TrialDetail(PatientScopedView):
         if "dose_changes" in data:
             changes = [(c["date"], c["dose_mg"]) for c in data.pop("dose_changes")]
         treatment_services.trial_update(
-            scope=self.scope, trial=trial, changes=data, dose_changes=changes,
+            scope=self.scope,
+            trial=trial,
+            changes=data,
+            dose_changes=changes,
             if_match=if_match(request),
         )
         fresh = self.scope.trial(pk)
@@ -312,7 +348,9 @@ class TrialDetail(PatientScopedView):
     @extend_schema(**REMOVAL)
     def delete(self, request, patient_id, pk):
         treatment_services.trial_delete(
-            scope=self.scope, trial=self.scope.trial(pk), reason=deletion_reason(request),
+            scope=self.scope,
+            trial=self.scope.trial(pk),
+            reason=deletion_reason(request),
             if_match=if_match(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -324,8 +362,9 @@ class TherapyList(PatientScopedView):
     capabilities = READ_WRITE
     audit_name = "therapies"
 
-    @extend_schema(operation_id="patients_therapies_list",
-                   responses=serializers.TherapySerializer(many=True))
+    @extend_schema(
+        operation_id="patients_therapies_list", responses=serializers.TherapySerializer(many=True)
+    )
     def get(self, request, patient_id):
         return Response(serializers.TherapySerializer(self.scope.therapies(), many=True).data)
 
@@ -336,9 +375,7 @@ class TherapyList(PatientScopedView):
         therapy = treatment_services.therapy_create(
             scope=self.scope, therapy=Therapy(**serializer.validated_data)
         )
-        return Response(
-            serializers.TherapySerializer(therapy).data, status=status.HTTP_201_CREATED
-        )
+        return Response(serializers.TherapySerializer(therapy).data, status=status.HTTP_201_CREATED)
 
 
 class RecordDetail(PatientScopedView):
@@ -382,12 +419,14 @@ class TherapyDetail(RecordDetail):
         return self.scope.therapy(pk)
 
     def update(self, record, changes, versions):
-        return treatment_services.therapy_update(scope=self.scope, therapy=record,
-                                                 changes=changes, if_match=versions)
+        return treatment_services.therapy_update(
+            scope=self.scope, therapy=record, changes=changes, if_match=versions
+        )
 
     def remove(self, record, reason, versions):
-        treatment_services.therapy_delete(scope=self.scope, therapy=record, reason=reason,
-                                          if_match=versions)
+        treatment_services.therapy_delete(
+            scope=self.scope, therapy=record, reason=reason, if_match=versions
+        )
 
 
 class ScoreList(PatientScopedView):
@@ -396,8 +435,9 @@ class ScoreList(PatientScopedView):
     capabilities = READ_WRITE
     audit_name = "scores"
 
-    @extend_schema(operation_id="patients_scores_list",
-                   responses=serializers.ScoreSerializer(many=True))
+    @extend_schema(
+        operation_id="patients_scores_list", responses=serializers.ScoreSerializer(many=True)
+    )
     def get(self, request, patient_id):
         return Response(serializers.ScoreSerializer(self.scope.scores(), many=True).data)
 
@@ -421,12 +461,14 @@ class ScoreDetail(RecordDetail):
         return self.scope.score(pk)
 
     def update(self, record, changes, versions):
-        return treatment_services.score_update(scope=self.scope, score=record, changes=changes,
-                                               if_match=versions)
+        return treatment_services.score_update(
+            scope=self.scope, score=record, changes=changes, if_match=versions
+        )
 
     def remove(self, record, reason, versions):
-        treatment_services.score_delete(scope=self.scope, score=record, reason=reason,
-                                        if_match=versions)
+        treatment_services.score_delete(
+            scope=self.scope, score=record, reason=reason, if_match=versions
+        )
 
 
 class DiscussionList(PatientScopedView):
@@ -438,12 +480,12 @@ class DiscussionList(PatientScopedView):
     capabilities = READ_WRITE
     audit_name = "discussions"
 
-    @extend_schema(operation_id="patients_discussions_list",
-                   responses=serializers.DiscussionSerializer(many=True))
+    @extend_schema(
+        operation_id="patients_discussions_list",
+        responses=serializers.DiscussionSerializer(many=True),
+    )
     def get(self, request, patient_id):
-        return Response(
-            serializers.DiscussionSerializer(self.scope.discussions(), many=True).data
-        )
+        return Response(serializers.DiscussionSerializer(self.scope.discussions(), many=True).data)
 
     @extend_schema(responses={201: serializers.DiscussionSerializer})
     def post(self, request, patient_id):
@@ -452,8 +494,9 @@ class DiscussionList(PatientScopedView):
         discussion = treatment_services.discussion_create(
             scope=self.scope, discussion=Discussion(**serializer.validated_data)
         )
-        return Response(serializers.DiscussionSerializer(discussion).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            serializers.DiscussionSerializer(discussion).data, status=status.HTTP_201_CREATED
+        )
 
 
 class DiscussionDetail(RecordDetail):
@@ -464,12 +507,14 @@ class DiscussionDetail(RecordDetail):
         return self.scope.discussion(pk)
 
     def update(self, record, changes, versions):
-        return treatment_services.discussion_update(scope=self.scope, discussion=record,
-                                                    changes=changes, if_match=versions)
+        return treatment_services.discussion_update(
+            scope=self.scope, discussion=record, changes=changes, if_match=versions
+        )
 
     def remove(self, record, reason, versions):
-        treatment_services.discussion_delete(scope=self.scope, discussion=record,
-                                             reason=reason, if_match=versions)
+        treatment_services.discussion_delete(
+            scope=self.scope, discussion=record, reason=reason, if_match=versions
+        )
 
 
 class EpisodeList(PatientScopedView):
@@ -481,8 +526,9 @@ class EpisodeList(PatientScopedView):
     capabilities = READ_WRITE
     audit_name = "episodes"
 
-    @extend_schema(operation_id="patients_episodes_list",
-                   responses=serializers.EpisodeSerializer(many=True))
+    @extend_schema(
+        operation_id="patients_episodes_list", responses=serializers.EpisodeSerializer(many=True)
+    )
     def get(self, request, patient_id):
         return Response(serializers.EpisodeSerializer(self.scope.episodes(), many=True).data)
 
@@ -493,8 +539,7 @@ class EpisodeList(PatientScopedView):
         episode = episode_services.episode_create(
             scope=self.scope, episode=Episode(**serializer.validated_data)
         )
-        return Response(serializers.EpisodeSerializer(episode).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(serializers.EpisodeSerializer(episode).data, status=status.HTTP_201_CREATED)
 
 
 class SelfReportLinkList(PatientScopedView):
@@ -506,22 +551,30 @@ class SelfReportLinkList(PatientScopedView):
     capabilities = READ_WRITE
     audit_name = "self-report-links"
 
-    @extend_schema(operation_id="patients_self_report_links_list",
-                   responses=serializers.SelfReportLinkSerializer(many=True))
+    @extend_schema(
+        operation_id="patients_self_report_links_list",
+        responses=serializers.SelfReportLinkSerializer(many=True),
+    )
     def get(self, request, patient_id):
-        return Response(serializers.SelfReportLinkSerializer(
-            self.scope.self_report_links(), many=True).data)
+        return Response(
+            serializers.SelfReportLinkSerializer(self.scope.self_report_links(), many=True).data
+        )
 
-    @extend_schema(request=serializers.SelfReportLinkRequestSerializer,
-                   responses={201: serializers.SelfReportLinkCreatedSerializer})
+    @extend_schema(
+        request=serializers.SelfReportLinkRequestSerializer,
+        responses={201: serializers.SelfReportLinkCreatedSerializer},
+    )
     def post(self, request, patient_id):
         body = serializers.SelfReportLinkRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         link, token = self_report.link_create(scope=self.scope, scale=body.validated_data["scale"])
-        created = serializers.SelfReportLinkCreatedSerializer({
-            "id": link.pk, "url": request.build_absolute_uri(self_report.public_path(token)),
-            "expires": link.expires_at,
-        })
+        created = serializers.SelfReportLinkCreatedSerializer(
+            {
+                "id": link.pk,
+                "url": request.build_absolute_uri(self_report.public_path(token)),
+                "expires": link.expires_at,
+            }
+        )
         return Response(created.data, status=status.HTTP_201_CREATED)
 
 
@@ -533,15 +586,24 @@ class EpisodeDetail(RecordDetail):
         return self.scope.episode(pk)
 
     def update(self, record, changes, versions):
-        return episode_services.episode_update(scope=self.scope, episode=record,
-                                               changes=changes, if_match=versions)
+        return episode_services.episode_update(
+            scope=self.scope, episode=record, changes=changes, if_match=versions
+        )
 
-    @extend_schema(request=serializers.DeletionSerializer, parameters=[OpenApiParameter(
-        "reason", str, description="Why the episode is removed (optional; kept when given).")])
+    @extend_schema(
+        request=serializers.DeletionSerializer,
+        parameters=[
+            OpenApiParameter(
+                "reason", str, description="Why the episode is removed (optional; kept when given)."
+            )
+        ],
+    )
     def delete(self, request, patient_id, pk):
         # An episode entered in error: the reason is optional here, kept when given.
         episode_services.episode_delete(
-            scope=self.scope, episode=self.find(pk), reason=deletion_reason(request) or "",
+            scope=self.scope,
+            episode=self.find(pk),
+            reason=deletion_reason(request) or "",
             if_match=if_match(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -566,11 +628,15 @@ class TrdStatus(PatientScopedView):
         staged = serializers.StagingSerializer(stages).data
         if reason is not None:  # outside the definition: nothing to stage either
             staged = {"maudsley": None, "thase_rush_stage": 0}
-        return Response({
-            **body, **staged,
-            "meets_trd": body["meets_trd"] and reason is None,
-            "applicable": reason is None, "not_applicable_reason": reason,
-        })
+        return Response(
+            {
+                **body,
+                **staged,
+                "meets_trd": body["meets_trd"] and reason is None,
+                "applicable": reason is None,
+                "not_applicable_reason": reason,
+            }
+        )
 
 
 class PatientOptions(PatientScopedView):
@@ -582,9 +648,7 @@ class PatientOptions(PatientScopedView):
     @extend_schema(responses=serializers.OptionSerializer(many=True))
     def get(self, request, patient_id):
         history = patient_history(self.scope.patient)
-        return Response(
-            serializers.OptionSerializer(history.discussed_options(), many=True).data
-        )
+        return Response(serializers.OptionSerializer(history.discussed_options(), many=True).data)
 
 
 class PatientWarnings(PatientScopedView):
@@ -595,8 +659,9 @@ class PatientWarnings(PatientScopedView):
     capabilities = READ
     audit_name = "warnings"
 
-    @extend_schema(operation_id="patients_warnings_list",
-                   responses=serializers.WarningSerializer(many=True))
+    @extend_schema(
+        operation_id="patients_warnings_list", responses=serializers.WarningSerializer(many=True)
+    )
     def get(self, request, patient_id):
         found, _ = patient_warnings_and_staging(patient_history(self.scope.patient))
         return Response(serializers.WarningSerializer(found, many=True).data)
@@ -630,8 +695,10 @@ class TrdHistory(PatientScopedView):
     capabilities = READ
     audit_name = "trd_history"
 
-    @extend_schema(operation_id="patients_trd_history_list",
-                   responses=serializers.TrdStatusChangeSerializer(many=True))
+    @extend_schema(
+        operation_id="patients_trd_history_list",
+        responses=serializers.TrdStatusChangeSerializer(many=True),
+    )
     def get(self, request, patient_id):
         changes = self.scope.patient.trd_changes.order_by("changed_at", "id")
         return Response(serializers.TrdStatusChangeSerializer(changes, many=True).data)

@@ -15,15 +15,18 @@ FILTER_DATE_BOUNDS = [MinValueValidator(date(1900, 1, 1)), MaxValueValidator(dat
 class AuditFilterForm(forms.Form):
     """The audit trail's filters; shared by the auditor page and the API."""
 
-    patient = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
-                                 label="Patient id")
+    patient = forms.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, label="Patient id"
+    )
     identifier = forms.CharField(required=False, max_length=64, label="Record number")
     actor = forms.CharField(required=False, max_length=150, label="User")
     action = forms.ChoiceField(required=False, choices=[("", "Any action"), *Action.choices])
-    since = forms.DateField(required=False, label="From", widget=DateInput(),
-                            validators=FILTER_DATE_BOUNDS)
-    until = forms.DateField(required=False, label="Until (inclusive)", widget=DateInput(),
-                            validators=FILTER_DATE_BOUNDS)
+    since = forms.DateField(
+        required=False, label="From", widget=DateInput(), validators=FILTER_DATE_BOUNDS
+    )
+    until = forms.DateField(
+        required=False, label="Until (inclusive)", widget=DateInput(), validators=FILTER_DATE_BOUNDS
+    )
 
     def clean(self):
         data = super().clean()

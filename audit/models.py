@@ -25,8 +25,9 @@ class AuditEventQuerySet(models.QuerySet):
         The linked ids are read first so that the planner can OR two index scans (events by
         patient, events by id) instead of walking the whole trail through a subplan."""
         included = list(
-            AuditEventPatient.objects.filter(patient_id__in=patient_ids)
-            .values_list("event_id", flat=True)
+            AuditEventPatient.objects.filter(patient_id__in=patient_ids).values_list(
+                "event_id", flat=True
+            )
         )
         return self.filter(models.Q(patient_id__in=patient_ids) | models.Q(pk__in=included))
 
@@ -81,7 +82,8 @@ class AuditEvent(InsertOnly):
         indexes = [
             models.Index(fields=["practice", "-timestamp", "-id"], name="audit_practice_time"),
             models.Index(
-                fields=["practice", "patient_id", "-timestamp", "-id"], name="audit_practice_patient"
+                fields=["practice", "patient_id", "-timestamp", "-id"],
+                name="audit_practice_patient",
             ),
             models.Index(
                 fields=["practice", "actor", "-timestamp", "-id"], name="audit_practice_actor"

@@ -72,6 +72,7 @@ def newer_than(events, position: Position):
 
 # --- The HTML pages' "Newer" / "Older" links -------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Cursor:
     """A link's cursor: the events older (or newer) than the position, e.g. `o.<µs>.<id>`."""
@@ -104,22 +105,23 @@ class EventPage:
         return len(self.events)
 
 
-def keyset_page(events, cursor_text: str | None, query: dict | None = None,
-                size: int | None = None) -> EventPage:
+def keyset_page(
+    events, cursor_text: str | None, query: dict | None = None, size: int | None = None
+) -> EventPage:
     """The page of `events` the cursor points at (the newest page without one). `query` is what
     the links keep besides the cursor (the filters)."""
     size = size or PAGE_SIZE
     cursor = Cursor.decode(cursor_text)
     # One row more than the page shows tells whether there is a page beyond it.
     if cursor is None:
-        rows = list(events.order_by(*NEWEST_FIRST)[:size + 1])
+        rows = list(events.order_by(*NEWEST_FIRST)[: size + 1])
         has_newer, has_older = False, len(rows) > size
     elif cursor.older:
-        rows = list(older_than(events, cursor.position)[:size + 1])
+        rows = list(older_than(events, cursor.position)[: size + 1])
         # Events are never deleted: the row the cursor came from is still there, newer.
         has_newer, has_older = True, len(rows) > size
     else:
-        rows = list(newer_than(events, cursor.position)[:size + 1])
+        rows = list(newer_than(events, cursor.position)[: size + 1])
         has_newer, has_older = len(rows) > size, True
     rows = rows[:size]
     if cursor is not None and not cursor.older:

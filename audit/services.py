@@ -83,9 +83,9 @@ def clean_deletion_reason(reason) -> str:
         raise ValidationError({"reason": ["Say why this record is removed."]})
     reason = reason.strip()
     if len(reason) > DELETION_REASON_MAX_LENGTH:
-        raise ValidationError({"reason": [
-            f"Keep the reason to {DELETION_REASON_MAX_LENGTH} characters or fewer."
-        ]})
+        raise ValidationError(
+            {"reason": [f"Keep the reason to {DELETION_REASON_MAX_LENGTH} characters or fewer."]}
+        )
     if "\x00" in reason:
         raise ValidationError({"reason": ["Null characters are not allowed."]})
     return reason

@@ -21,12 +21,18 @@ def event_list(request):
     form = AuditFilterForm(request.GET or None)
     filters = {}
     if form.is_bound:
-        events = (form.filter(events, request.user.membership.practice_id) if form.is_valid()
-                  else events.none())
+        events = (
+            form.filter(events, request.user.membership.practice_id)
+            if form.is_valid()
+            else events.none()
+        )
         filters = {name: request.GET[name] for name in form.fields if request.GET.get(name)}
     page = keyset_page(events, request.GET.get(CURSOR_PARAMETER), filters)
-    return render(request, "audit/event_list.html",
-                  {"page": page, "form": form, "identifiers": record_numbers(page)})
+    return render(
+        request,
+        "audit/event_list.html",
+        {"page": page, "form": form, "identifiers": record_numbers(page)},
+    )
 
 
 @access.patient_view(access.VIEW_AUDIT, kwarg="pk", page="access-report")
@@ -38,13 +44,13 @@ def patient_access_report(request, scope):
         events.values("actor")
         .annotate(
             views=Count("id", filter=Q(action=Action.VIEW)),
-            changes=Count("id", filter=Q(action__in=[Action.CREATE, Action.UPDATE,
-                                                     Action.DELETE])),
+            changes=Count("id", filter=Q(action__in=[Action.CREATE, Action.UPDATE, Action.DELETE])),
             exports=Count("id", filter=Q(action=Action.EXPORT)),
             last=Max("timestamp"),
         )
         .order_by("-last")
     )
     page = keyset_page(events, request.GET.get(CURSOR_PARAMETER))
-    return render(request, "audit/patient_access.html",
-                  {"patient": patient, "people": people, "page": page})
+    return render(
+        request, "audit/patient_access.html", {"patient": patient, "people": people, "page": page}
+    )

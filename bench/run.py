@@ -82,6 +82,7 @@ def require_postgres(url: str) -> None:
 
 # --- the scratch database ------------------------------------------------------------------
 
+
 def admin_connection(url: str):
     import psycopg2
 
@@ -96,8 +97,10 @@ def with_database(url: str, name: str) -> str:
 
 # --- synthetic data --------------------------------------------------------------------------
 
-def build_practice(patients: int, label: str, trials_per_patient: int = TRIALS_PER_PATIENT,
-                   practice=None) -> dict:
+
+def build_practice(
+    patients: int, label: str, trials_per_patient: int = TRIALS_PER_PATIENT, practice=None
+) -> dict:
     """A practice with `patients` patients x `trials_per_patient` trials, and a clinician.
 
     With `practice`, the patients are added to that practice (no new clinician)."""
@@ -121,19 +124,24 @@ def build_practice(patients: int, label: str, trials_per_patient: int = TRIALS_P
         [
             Patient(
                 practice=practice,
-                identifier=f"{label}-{n:06d}" if trials_per_patient != TRIALS_PER_PATIENT
+                identifier=f"{label}-{n:06d}"
+                if trials_per_patient != TRIALS_PER_PATIENT
                 else f"B{n:06d}",
                 date_of_birth=date(1940 + rng.randrange(20), rng.randrange(1, 13), 1),
                 episode_start=now - timedelta(days=rng.randrange(400, 2500))
-                if rng.random() < 0.5 else None,
+                if rng.random() < 0.5
+                else None,
             )
             for n in range(patients)
         ],
         batch_size=CHUNK_SIZE,
     )
     drugs = list(Drug.objects.filter(min_adequate_dose_mg__isnull=False))
-    outcomes = ["no_response"] * 4 + ["partial_response"] * 2 + [
-        "response", "remission", "intolerance", "unknown"]
+    outcomes = (
+        ["no_response"] * 4
+        + ["partial_response"] * 2
+        + ["response", "remission", "intolerance", "unknown"]
+    )
     adherence = ["good"] * 6 + ["partial", "poor", "unknown"]
     trials, plans = [], []
     for patient in people:
@@ -148,7 +156,10 @@ def build_practice(patients: int, label: str, trials_per_patient: int = TRIALS_P
             dose = drug.min_adequate_dose_mg * Decimal(rng.choice(["0.5", "1", "1.5"]))
             trials.append(
                 Trial(
-                    patient=patient, drug=drug, start_date=day, end_date=end,
+                    patient=patient,
+                    drug=drug,
+                    start_date=day,
+                    end_date=end,
                     dose_mg=dose,
                     adherence=rng.choice(adherence),
                     outcome="ongoing" if ongoing else rng.choice(outcomes),
@@ -169,13 +180,19 @@ def build_practice(patients: int, label: str, trials_per_patient: int = TRIALS_P
         batch_size=5000,
     )
     for start in range(0, len(people), 1000):
-        refresh_trd_summaries(people[start:start + 1000])
+        refresh_trd_summaries(people[start : start + 1000])
     sample = people[len(people) // 2]
-    return {"practice": practice, "user": user, "patients": len(people), "sample": sample,
-            "trials": len(trials)}
+    return {
+        "practice": practice,
+        "user": user,
+        "patients": len(people),
+        "sample": sample,
+        "trials": len(trials),
+    }
 
 
 # --- export (in a subprocess) ----------------------------------------------------------------
+
 
 def run_trials_export(practice_id: int, path: str) -> None:
     from reports.exporters import write_trials_csv
@@ -213,16 +230,26 @@ def export_child(practice_id: int) -> None:
         seconds = time.perf_counter() - started
         size = os.path.getsize(path)
     peak = peak_rss_kib()
-    print(json.dumps({
-        "pipeline": "reports.exporters.write_trials_csv", "rows": rows, "seconds": round(seconds, 3), "bytes": size,
-        "peak_rss_kib": peak, "baseline_rss_kib": baseline,
-    }))
+    print(
+        json.dumps(
+            {
+                "pipeline": "reports.exporters.write_trials_csv",
+                "rows": rows,
+                "seconds": round(seconds, 3),
+                "bytes": size,
+                "peak_rss_kib": peak,
+                "baseline_rss_kib": baseline,
+            }
+        )
+    )
 
 
 def measure_export(practice_id: int) -> dict:
     result = subprocess.run(
         [sys.executable, __file__, "--export-child", str(practice_id)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
         env={**os.environ, "PGOPTIONS": "-c jit=off"},
     )
     figures = json.loads(result.stdout.strip().splitlines()[-1])
@@ -265,11 +292,17 @@ def measure_copy(practice_id: int, rows: int, jit: bool) -> dict:
         with connection.cursor() as cursor:
             cursor.execute("RESET jit")
     best = min(timings)
-    return {"rows": rows, "seconds": round(best, 3), "bytes": size, "jit": jit,
-            "rows_per_second": round(rows / best)}
+    return {
+        "rows": rows,
+        "seconds": round(best, 3),
+        "bytes": size,
+        "jit": jit,
+        "rows_per_second": round(rows / best),
+    }
 
 
 # --- page latency ------------------------------------------------------------------------------
+
 
 def timed_ms(call, repeats: int, warmup: int = 2, before=None) -> list[float]:
     timings = []
@@ -315,11 +348,13 @@ def measure_pages(built: dict, requests: int) -> dict:
         "trials": built["trials"],
         "patient_list_median_ms": median_ms(client, url, requests),
         "patient_list_last_page": last_page,
-        "patient_list_last_page_median_ms": median_ms(client, f"{url}?page={last_page}",
-                                                      requests),
+        "patient_list_last_page_median_ms": median_ms(client, f"{url}?page={last_page}", requests),
         "patient_page_median_ms": median_ms(client, patient.get_absolute_url(), requests),
         "dashboard_cold_median_ms": median_ms(
-            client, reverse("dashboard:dashboard"), max(requests // 4, 3), before=cache.clear,
+            client,
+            reverse("dashboard:dashboard"),
+            max(requests // 4, 3),
+            before=cache.clear,
             warmup=1,
         ),
     }
@@ -367,8 +402,12 @@ def measure_summaries(built: dict) -> dict:
     started = time.perf_counter()
     result = repair_trd_summaries(practice_id)
     repair = time.perf_counter() - started
-    return {"patients": len(patients), "refresh_seconds": round(refresh, 2),
-            "repair_seconds": round(repair, 2), "repaired": result["repaired"]}
+    return {
+        "patients": len(patients),
+        "refresh_seconds": round(refresh, 2),
+        "repair_seconds": round(repair, 2),
+        "repaired": result["repaired"],
+    }
 
 
 def measure_patient_pages(trial_counts: list[int], requests: int) -> list[dict]:
@@ -378,19 +417,27 @@ def measure_patient_pages(trial_counts: list[int], requests: int) -> list[dict]:
     client = signed_in(built["user"])
     rows = []
     for count in trial_counts:
-        one = built["sample"] if count == trial_counts[0] else build_practice(
-            1, f"history{count}", trials_per_patient=count, practice=built["practice"]
-        )["sample"]
-        rows.append({
-            "trials": count,
-            "median_ms": median_ms(client, one.get_absolute_url(), requests),
-            "cold_cache_median_ms": median_ms(client, one.get_absolute_url(), requests,
-                                              before=cache.clear),
-        })
+        one = (
+            built["sample"]
+            if count == trial_counts[0]
+            else build_practice(
+                1, f"history{count}", trials_per_patient=count, practice=built["practice"]
+            )["sample"]
+        )
+        rows.append(
+            {
+                "trials": count,
+                "median_ms": median_ms(client, one.get_absolute_url(), requests),
+                "cold_cache_median_ms": median_ms(
+                    client, one.get_absolute_url(), requests, before=cache.clear
+                ),
+            }
+        )
     for row in rows:
         row["ratio_to_2_trials"] = round(row["median_ms"] / rows[0]["median_ms"], 2)
         row["cold_cache_ratio_to_2_trials"] = round(
-            row["cold_cache_median_ms"] / rows[0]["cold_cache_median_ms"], 2)
+            row["cold_cache_median_ms"] / rows[0]["cold_cache_median_ms"], 2
+        )
     return rows
 
 
@@ -411,8 +458,7 @@ def measure_audit_api(events: int, requests: int) -> dict:
     from accounts.models import Membership, Practice, Role
 
     practice = Practice.objects.create(name=f"Bench audit {events}")
-    user = get_user_model().objects.create_user(username=f"bench-auditor-{events}",
-                                                password=None)
+    user = get_user_model().objects.create_user(username=f"bench-auditor-{events}", password=None)
     Membership.objects.create(user=user, practice=practice, roles=[Role.AUDITOR.value])
     with connection.cursor() as cursor:
         cursor.execute(AUDIT_SQL, [practice.pk, events])
@@ -426,6 +472,7 @@ def measure_audit_api(events: int, requests: int) -> dict:
 
 
 # --- main ------------------------------------------------------------------------------------
+
 
 def machine() -> dict:
     import platform
@@ -460,7 +507,9 @@ def run_bench(sizes: dict, requests: int) -> dict:
     server = connection.connection.server_version
 
     patient_counts = sorted(
-        set(sizes["pages"]) | set(sizes["dashboard"]) | set(sizes["summaries"])
+        set(sizes["pages"])
+        | set(sizes["dashboard"])
+        | set(sizes["summaries"])
         | {t // TRIALS_PER_PATIENT for t in sizes["exports"]}
     )
     practices = {}
@@ -484,15 +533,18 @@ def run_bench(sizes: dict, requests: int) -> dict:
         ours = measure_export(practice_id)
         copy = measure_copy(practice_id, ours["rows"], jit=False)
         copy_jit = measure_copy(practice_id, ours["rows"], jit=True)
-        exports.append({
-            "trials": built["trials"],
-            "export": ours,
-            "postgres_copy": copy,
-            "postgres_copy_jit_on": copy_jit,
-            "ratio_to_copy": round(ours["rows_per_second"] / copy["rows_per_second"], 3),
-            "ratio_to_copy_jit_on": round(
-                ours["rows_per_second"] / copy_jit["rows_per_second"], 3),
-        })
+        exports.append(
+            {
+                "trials": built["trials"],
+                "export": ours,
+                "postgres_copy": copy,
+                "postgres_copy_jit_on": copy_jit,
+                "ratio_to_copy": round(ours["rows_per_second"] / copy["rows_per_second"], 3),
+                "ratio_to_copy_jit_on": round(
+                    ours["rows_per_second"] / copy_jit["rows_per_second"], 3
+                ),
+            }
+        )
 
     summaries = []
     for count in sizes["summaries"]:
@@ -544,28 +596,40 @@ def summary(report: dict) -> list[str]:
     """The headline figures, one per line, for a reader of stderr."""
     lines = []
     for row in report["exports"]:
-        lines.append(f"export {row['trials']} trials: {row['ratio_to_copy']} of COPY (JIT off), "
-                     f"{row['ratio_to_copy_jit_on']} of COPY (JIT on), peak "
-                     f"{row['export']['peak_rss_mib']} MiB")
+        lines.append(
+            f"export {row['trials']} trials: {row['ratio_to_copy']} of COPY (JIT off), "
+            f"{row['ratio_to_copy_jit_on']} of COPY (JIT on), peak "
+            f"{row['export']['peak_rss_mib']} MiB"
+        )
     for row in report["summaries"]:
-        lines.append(f"summaries of {row['patients']} patients: refresh {row['refresh_seconds']} s,"
-                     f" nightly check {row['repair_seconds']} s")
+        lines.append(
+            f"summaries of {row['patients']} patients: refresh {row['refresh_seconds']} s,"
+            f" nightly check {row['repair_seconds']} s"
+        )
     for row in report["dashboard"]:
-        lines.append(f"dashboard {row['patients']} patients: compute {row['compute_cold_ms']} ms, "
-                     f"cold page {row['page_cold_median_ms']} ms, {row['queries']} queries")
+        lines.append(
+            f"dashboard {row['patients']} patients: compute {row['compute_cold_ms']} ms, "
+            f"cold page {row['page_cold_median_ms']} ms, {row['queries']} queries"
+        )
     for row in report["patient_page"]:
-        lines.append(f"patient page {row['trials']} trials: {row['median_ms']} ms "
-                     f"({row['ratio_to_2_trials']}x the 2-trial page); cache cleared before "
-                     f"each: {row['cold_cache_median_ms']} ms "
-                     f"({row['cold_cache_ratio_to_2_trials']}x)")
+        lines.append(
+            f"patient page {row['trials']} trials: {row['median_ms']} ms "
+            f"({row['ratio_to_2_trials']}x the 2-trial page); cache cleared before "
+            f"each: {row['cold_cache_median_ms']} ms "
+            f"({row['cold_cache_ratio_to_2_trials']}x)"
+        )
     for row in report["pages"]:
-        lines.append(f"patient list {row['patients']} patients: {row['patient_list_median_ms']} ms"
-                     f", last page {row['patient_list_last_page_median_ms']} ms "
-                     f"({row['list_ratio_to_smallest']}x the smallest)")
+        lines.append(
+            f"patient list {row['patients']} patients: {row['patient_list_median_ms']} ms"
+            f", last page {row['patient_list_last_page_median_ms']} ms "
+            f"({row['list_ratio_to_smallest']}x the smallest)"
+        )
     for row in report["audit_api"]:
-        lines.append(f"audit API {row['events']} events: {row['unfiltered_median_ms']} ms "
-                     f"({row['unfiltered_ratio_to_smallest']}x), ?action=view "
-                     f"{row['action_view_median_ms']} ms ({row['action_view_ratio_to_smallest']}x)")
+        lines.append(
+            f"audit API {row['events']} events: {row['unfiltered_median_ms']} ms "
+            f"({row['unfiltered_ratio_to_smallest']}x), ?action=view "
+            f"{row['action_view_median_ms']} ms ({row['action_view_ratio_to_smallest']}x)"
+        )
     return lines
 
 

@@ -88,18 +88,23 @@ class Processes:
     def start(self, name: str, argv: list[str], env: dict) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "wb")  # closed by stop_all
         self.log_files.append(log)
-        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.started.append((name, process))
         print(f"  started {name} (pid {process.pid}): {shlex.join(argv)}")
         return process
 
     def run(self, name: str, argv: list[str], env: dict) -> None:
-        result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True,
-                                timeout=300)
+        result = subprocess.run(
+            argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
         (self.logs / f"{name}.log").write_text(result.stdout + result.stderr)
-        check(result.returncode == 0, f"{name} ran: {shlex.join(argv)}"
-              + ("" if result.returncode == 0 else f"\n{result.stdout}{result.stderr}"))
+        check(
+            result.returncode == 0,
+            f"{name} ran: {shlex.join(argv)}"
+            + ("" if result.returncode == 0 else f"\n{result.stdout}{result.stderr}"),
+        )
 
     def stop_all(self) -> None:
         if not self.started:
@@ -152,17 +157,22 @@ def create_database(suffix: str) -> tuple[str, str, str]:
     with closing(admin_connection()) as connection, connection.cursor() as cursor:
         cursor.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER").format(sql.Identifier(owner)))
         cursor.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER").format(sql.Identifier(app)))
-        cursor.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
-            sql.Identifier(name), sql.Identifier(owner)))
-        cursor.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(
-            sql.Identifier(name)))
+        cursor.execute(
+            sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                sql.Identifier(name), sql.Identifier(owner)
+            )
+        )
+        cursor.execute(
+            sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name))
+        )
     return owner, app, name
 
 
 def drop_database(owner: str, app: str, name: str) -> None:
     with closing(admin_connection()) as connection, connection.cursor() as cursor:
-        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
+        cursor.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
         for role in (app, owner):
             cursor.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
     print(f"  dropped database {name} and roles {owner}, {app}")
@@ -186,8 +196,11 @@ class Client:
 
     def request(self, method, path, body=None, headers=None):
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        all_headers = {"X-Forwarded-Proto": "https", "Host": f"127.0.0.1:{self.port}",
-                       **(headers or {})}
+        all_headers = {
+            "X-Forwarded-Proto": "https",
+            "Host": f"127.0.0.1:{self.port}",
+            **(headers or {}),
+        }
         if self.cookies:
             all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         connection.request(method, path, body=body, headers=all_headers)
@@ -203,11 +216,16 @@ class Client:
         return self.request("GET", path, headers=headers)
 
     def post_form(self, path, fields):
-        return self.request("POST", path, body=urlencode(fields), headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Origin": f"https://127.0.0.1:{self.port}",
-            "Referer": f"https://127.0.0.1:{self.port}{path}",
-        })
+        return self.request(
+            "POST",
+            path,
+            body=urlencode(fields),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Origin": f"https://127.0.0.1:{self.port}",
+                "Referer": f"https://127.0.0.1:{self.port}{path}",
+            },
+        )
 
     def api(self, method, path, payload=None, token=None):
         headers = {"Accept": "application/json"}
@@ -250,46 +268,69 @@ def check_static_and_errors(web_a: Client, web_b: Client) -> None:
         static, _ = web_b.get(path)
         check(static.status == 200, f"{path} answers 200")
     response, page = web_a.get("/no-such-page/")
-    check(response.status == 404 and "text/html" in response.getheader("Content-Type"),
-          "an unknown page answers 404 as HTML")
+    check(
+        response.status == 404 and "text/html" in response.getheader("Content-Type"),
+        "an unknown page answers 404 as HTML",
+    )
     response, data = web_a.api("GET", "/api/v1/no-such-endpoint/")
-    check(response.status == 404 and data == {"detail": "Not found."},
-          "an unknown API path answers 404 as JSON")
+    check(
+        response.status == 404 and data == {"detail": "Not found."},
+        "an unknown API path answers 404 as JSON",
+    )
 
 
 def check_health(*clients: Client) -> None:
     for client in clients:
         response, data = client.api("GET", "/healthz")
-        check(response.status == 200 and data == {"status": "ok"},
-              f"/healthz answers 200 on port {client.port}")
+        check(
+            response.status == 200 and data == {"status": "ok"},
+            f"/healthz answers 200 on port {client.port}",
+        )
         response, data = client.api("GET", "/readyz")
-        check(response.status == 200 and data["status"] == "ok",
-              f"/readyz answers 200 on port {client.port}: {data}")
+        check(
+            response.status == 200 and data["status"] == "ok",
+            f"/readyz answers 200 on port {client.port}: {data}",
+        )
 
 
 def check_shared_session(web_a: Client, web_b: Client) -> None:
     web_a.get("/accounts/login/")
-    response, _ = web_a.post_form("/accounts/login/", {
-        "csrfmiddlewaretoken": web_a.cookies["csrftoken"],
-        "username": "demo-clinician", "password": PASSWORD,
-    })
-    check(response.status == 302 and "sessionid" in web_a.cookies,
-          "demo-clinician signs in on the first gunicorn")
+    response, _ = web_a.post_form(
+        "/accounts/login/",
+        {
+            "csrfmiddlewaretoken": web_a.cookies["csrftoken"],
+            "username": "demo-clinician",
+            "password": PASSWORD,
+        },
+    )
+    check(
+        response.status == 302 and "sessionid" in web_a.cookies,
+        "demo-clinician signs in on the first gunicorn",
+    )
     other = Client(web_b.port, cookies=dict(web_a.cookies))
     response, page = other.get("/patients/")
-    check(response.status == 200 and b"demo-clinician" in page,
-          "the second gunicorn accepts the session started on the first")
-    check("no-store" in response.getheader("Cache-Control", ""),
-          "the patient list says Cache-Control: no-store")
+    check(
+        response.status == 200 and b"demo-clinician" in page,
+        "the second gunicorn accepts the session started on the first",
+    )
+    check(
+        "no-store" in response.getheader("Cache-Control", ""),
+        "the patient list says Cache-Control: no-store",
+    )
 
 
 def check_export_across_hosts(web_a: Client, web_b: Client, processes: Processes) -> None:
-    response, data = web_a.api("POST", "/api/v1/auth/token/",
-                               {"username": "demo-auditor", "password": PASSWORD})
-    check(response.status == 200 and data.get("token"),
-          f"demo-auditor gets an API token ({response.status})")
-    check("no-store" in response.getheader("Cache-Control", ""),
-          "the token response says Cache-Control: no-store")
+    response, data = web_a.api(
+        "POST", "/api/v1/auth/token/", {"username": "demo-auditor", "password": PASSWORD}
+    )
+    check(
+        response.status == 200 and data.get("token"),
+        f"demo-auditor gets an API token ({response.status})",
+    )
+    check(
+        "no-store" in response.getheader("Cache-Control", ""),
+        "the token response says Cache-Control: no-store",
+    )
     token = data["token"]
     response, data = web_a.api("POST", "/api/v1/exports/", {"kind": "trials_csv"}, token=token)
     check(response.status == 202, f"a trials_csv export is accepted on the first gunicorn: {data}")
@@ -306,36 +347,51 @@ def check_export_across_hosts(web_a: Client, web_b: Client, processes: Processes
     check(response.status == 200, "the second gunicorn serves the download")
     check(data.startswith(b"patient_identifier,"), "the download is the trials CSV")
     check(len(data.splitlines()) > 1, f"the CSV has {len(data.splitlines()) - 1} trial rows")
-    check("no-store" in response.getheader("Cache-Control", ""),
-          "the download says Cache-Control: no-store")
+    check(
+        "no-store" in response.getheader("Cache-Control", ""),
+        "the download says Cache-Control: no-store",
+    )
 
 
 # -- the run -----------------------------------------------------------------------------------
 
 
 def environment(tmp: Path, database_url: str, migrate_url: str, redis_url: str) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DJANGO_", "CELERY_", "GUNICORN_")) and k not in {
-               "DATABASE_URL", "MIGRATE_DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY",
-               "EMAIL_BACKEND", "REQUIRE_SERVICES"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "CELERY_", "GUNICORN_"))
+        and k
+        not in {
+            "DATABASE_URL",
+            "MIGRATE_DATABASE_URL",
+            "REDIS_URL",
+            "DEBUG",
+            "SECRET_KEY",
+            "EMAIL_BACKEND",
+            "REQUIRE_SERVICES",
+        }
+    }
     for folder in ("media", "static", "tmp", "mail"):
         (tmp / folder).mkdir()
-    env.update({
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": database_url,
-        "MIGRATE_DATABASE_URL": migrate_url,
-        "REDIS_URL": redis_url,
-        "MEDIA_ROOT": str(tmp / "media"),
-        "STATIC_ROOT": str(tmp / "static"),
-        "TMPDIR": str(tmp / "tmp"),
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(tmp / "mail"),
-        "TRUSTED_PROXY": "1",
-        "WEB_CONCURRENCY": "2",
-    })
+    env.update(
+        {
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+            "DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DATABASE_URL": database_url,
+            "MIGRATE_DATABASE_URL": migrate_url,
+            "REDIS_URL": redis_url,
+            "MEDIA_ROOT": str(tmp / "media"),
+            "STATIC_ROOT": str(tmp / "static"),
+            "TMPDIR": str(tmp / "tmp"),
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(tmp / "mail"),
+            "TRUSTED_PROXY": "1",
+            "WEB_CONCURRENCY": "2",
+        }
+    )
     return env
 
 
@@ -355,13 +411,30 @@ def main() -> int:
 
         print("smoke: services")
         redis_port = free_port()
-        processes.start("redis", ["redis-server", "--port", str(redis_port), "--bind",
-                                  "127.0.0.1", "--save", "", "--appendonly", "no"], os.environ)
+        processes.start(
+            "redis",
+            [
+                "redis-server",
+                "--port",
+                str(redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            os.environ,
+        )
         owner, app, database = create_database(suffix)
         stack.callback(drop_database, owner, app, database)
         stack.callback(processes.stop_all)  # first: nothing may hold the database when it drops
-        env = environment(tmp, url_for(app, database), url_for(owner, database),
-                          f"redis://127.0.0.1:{redis_port}/0")
+        env = environment(
+            tmp,
+            url_for(app, database),
+            url_for(owner, database),
+            f"redis://127.0.0.1:{redis_port}/0",
+        )
 
         print("smoke: one-shot commands (as compose and the Dockerfile run them)")
         processes.run("migrate", commands["migrate"], env)
@@ -371,18 +444,28 @@ def main() -> int:
         print("smoke: long-running services")
         ports = [free_port(), free_port()]
         for index, port in enumerate(ports, start=1):
-            processes.start(f"web{index}", commands["web"],
-                            {**env, "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port} "
-                                                 f"--control-socket {tmp}/web{index}.ctl"})
+            processes.start(
+                f"web{index}",
+                commands["web"],
+                {
+                    **env,
+                    "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port} "
+                    f"--control-socket {tmp}/web{index}.ctl",
+                },
+            )
         for index in (1, 2):
-            processes.start(f"worker{index}",
-                            [*commands["worker"], "--hostname", f"smoke{index}@%h"], env)
+            processes.start(
+                f"worker{index}", [*commands["worker"], "--hostname", f"smoke{index}@%h"], env
+            )
         processes.start("beat", commands["beat"], env)
         web_a, web_b = Client(ports[0]), Client(ports[1])
         for client in (web_a, web_b):
-            wait_for(f"gunicorn on {client.port}",
-                     lambda c=client: c.get("/healthz")[0].status == 200,
-                     STARTUP_SECONDS, processes)
+            wait_for(
+                f"gunicorn on {client.port}",
+                lambda c=client: c.get("/healthz")[0].status == 200,
+                STARTUP_SECONDS,
+                processes,
+            )
 
         print("smoke: checks")
         try:

@@ -36,8 +36,9 @@ class ImportJob(models.Model):
     file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
     filename = models.CharField(max_length=200, blank=True)
     sha256 = models.CharField(max_length=64, db_index=True)
-    status = models.CharField(max_length=12, choices=ImportStatus.choices,
-                              default=ImportStatus.PENDING)
+    status = models.CharField(
+        max_length=12, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
     progress = models.PositiveSmallIntegerField(default=0)
     # Each enqueue is one attempt; a re-delivered message for an older attempt does nothing.
     attempts = models.PositiveSmallIntegerField(default=0)

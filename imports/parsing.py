@@ -24,8 +24,9 @@ from treatments.models import Adherence, Outcome
 MAX_ROWS = 100_000
 PROGRESS_EVERY = 500  # rows (or entries) between progress reports
 PSEUDONYM_SYSTEM = re.compile(r"^urn:trdtracker:export:\d+:pseudonym$")
-DEIDENTIFIED = ("a de-identified export (pseudonym and birth year only) cannot be imported "
-                "as a patient")
+DEIDENTIFIED = (
+    "a de-identified export (pseudonym and birth year only) cannot be imported as a patient"
+)
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 LOINC = "http://loinc.org"
 SCALES_SYSTEM = "urn:trdtracker:scales"
@@ -63,8 +64,12 @@ class ParsedFile:
         key = identifier.strip().lower()
         known = self.patients.get(key)
         if known is None:
-            self.patients[key] = {"row": row, "identifier": identifier.strip(),
-                                  "date_of_birth": born.isoformat(), "diagnosis": diagnosis}
+            self.patients[key] = {
+                "row": row,
+                "identifier": identifier.strip(),
+                "date_of_birth": born.isoformat(),
+                "diagnosis": diagnosis,
+            }
         elif known["date_of_birth"] != born.isoformat():
             raise RowError(f"record number {identifier!r} appears with two dates of birth")
         elif diagnosis and not known["diagnosis"]:
@@ -77,6 +82,7 @@ class ParsedFile:
 
 
 # --- Cells ---------------------------------------------------------------------------------
+
 
 def cell(value) -> str:
     """A CSV cell as text: a formula neutralised by our export ('=...) loses its quote."""
@@ -141,8 +147,16 @@ def sniff_kind(data: bytes, filename: str = "") -> str:
 
 # --- CSV (the trials_csv export) -------------------------------------------------------------
 
-REQUIRED_COLUMNS = ("patient_identifier", "date_of_birth", "drug", "start_date", "end_date",
-                    "starting_dose_mg", "adherence", "outcome")
+REQUIRED_COLUMNS = (
+    "patient_identifier",
+    "date_of_birth",
+    "drug",
+    "start_date",
+    "end_date",
+    "starting_dose_mg",
+    "adherence",
+    "outcome",
+)
 
 
 def parse_csv(data: bytes, progress=None) -> ParsedFile:
@@ -196,9 +210,13 @@ def _csv_trial(parsed: ParsedFile, row: str, record: dict) -> dict:
     highest = record.get("maximum_dose_mg")
     days = record.get("days_at_adequate_dose") or "0"
     trial = {
-        "row": row, "drug_text": record["drug"], "rxnorm": None,
-        "start_date": start.isoformat(), "end_date": end.isoformat() if end else None,
-        "dose_mg": str(dose), "dose_changes": [],
+        "row": row,
+        "drug_text": record["drug"],
+        "rxnorm": None,
+        "start_date": start.isoformat(),
+        "end_date": end.isoformat() if end else None,
+        "dose_mg": str(dose),
+        "dose_changes": [],
         "max_dose_mg": str(parse_dose(highest, "the maximum dose")) if highest else None,
         "days_at_adequate_dose": int(days) if days.isdigit() else 0,
         "adherence": choice(record.get("adherence"), Adherence, "the adherence"),
@@ -209,6 +227,7 @@ def _csv_trial(parsed: ParsedFile, row: str, record: dict) -> dict:
 
 
 # --- FHIR R4 bundles (the fhir_bundle export) --------------------------------------------------
+
 
 def load_json(data: bytes):
     text = decode(data)
@@ -247,7 +266,7 @@ def parse_fhir(data: bytes, diagnoses_by_text: dict, progress=None) -> ParsedFil
     """`diagnoses_by_text`: Condition code text (lower case) -> Patient.diagnosis key."""
     bundle = load_json(data)
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-        raise ImportFileError("This is not a FHIR Bundle (resourceType must be \"Bundle\").")
+        raise ImportFileError('This is not a FHIR Bundle (resourceType must be "Bundle").')
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
         raise ImportFileError("The Bundle's `entry` must be a list.")
@@ -265,7 +284,9 @@ def parse_fhir(data: bytes, diagnoses_by_text: dict, progress=None) -> ParsedFil
             resources[url] = resource
     members = set()
     for resource in resources.values():
-        if resource["resourceType"] == "Observation" and isinstance(resource.get("hasMember"), list):
+        if resource["resourceType"] == "Observation" and isinstance(
+            resource.get("hasMember"), list
+        ):
             members.update(m.get("reference") for m in resource["hasMember"] if isinstance(m, dict))
     # Patients first: the other resources point at them.
     for number, entry in enumerate(entries, start=1):
@@ -294,8 +315,11 @@ def parse_fhir(data: bytes, diagnoses_by_text: dict, progress=None) -> ParsedFil
             if key is None:
                 raise RowError("its subject is not a patient of this bundle that could be read")
             if kind == "Condition":
-                text = (resource.get("code") or {}).get("text", "") if isinstance(
-                    resource.get("code"), dict) else ""
+                text = (
+                    (resource.get("code") or {}).get("text", "")
+                    if isinstance(resource.get("code"), dict)
+                    else ""
+                )
                 diagnosis = diagnoses_by_text.get(str(text).strip().lower())
                 if diagnosis and not parsed.patients[key]["diagnosis"]:
                     parsed.patients[key]["diagnosis"] = diagnosis
@@ -303,7 +327,8 @@ def parse_fhir(data: bytes, diagnoses_by_text: dict, progress=None) -> ParsedFil
                 if isinstance(onset, str) and not parsed.patients[key].get("episode_start"):
                     try:
                         parsed.patients[key]["episode_start"] = date.fromisoformat(
-                            onset[:10]).isoformat()
+                            onset[:10]
+                        ).isoformat()
                     except ValueError:
                         raise RowError(f"its onset {onset[:30]!r} is not a date") from None
             elif kind in ("MedicationStatement", "MedicationRequest"):
@@ -311,8 +336,9 @@ def parse_fhir(data: bytes, diagnoses_by_text: dict, progress=None) -> ParsedFil
             elif kind == "Observation":
                 parsed.scores.append({**_observation(resource, row, resources), "patient": key})
             else:
-                raise RowError(f"{kind} resources are not imported (medication history and "
-                               "scores only)")
+                raise RowError(
+                    f"{kind} resources are not imported (medication history and scores only)"
+                )
         except RowError as error:
             parsed.refuse(row, str(error))
         if progress and number % PROGRESS_EVERY == 0:
@@ -324,8 +350,9 @@ def _fhir_patient(parsed: ParsedFile, row: str, resource: dict) -> str:
     identifiers = [i for i in resource.get("identifier") or [] if isinstance(i, dict)]
     if any(PSEUDONYM_SYSTEM.match(str(i.get("system", ""))) for i in identifiers):
         raise RowError(DEIDENTIFIED)
-    values = [i["value"] for i in identifiers
-              if isinstance(i.get("value"), str) and i["value"].strip()]
+    values = [
+        i["value"] for i in identifiers if isinstance(i.get("value"), str) and i["value"].strip()
+    ]
     if not values:
         raise RowError("the patient has no identifier (record number)")
     if len(values[0].strip()) > 64:
@@ -351,8 +378,9 @@ def _medication(resource: dict, row: str) -> dict:
         raise RowError("the medication is not given as a code or text")
     text = concept.get("text") if isinstance(concept.get("text"), str) else ""
     if not text:
-        text = next((c["display"] for c in _codings(concept)
-                     if isinstance(c.get("display"), str)), "")
+        text = next(
+            (c["display"] for c in _codings(concept) if isinstance(c.get("display"), str)), ""
+        )
     steps = []
     dosages = resource.get("dosage") or resource.get("dosageInstruction") or []
     for item in dosages if isinstance(dosages, list) else []:
@@ -361,17 +389,22 @@ def _medication(resource: dict, row: str) -> dict:
         bounds = ((item.get("timing") or {}).get("repeat") or {}).get("boundsPeriod") or {}
         if not isinstance(bounds, dict):
             bounds = {}
-        steps.append((parse_date(bounds.get("start"), "a dosage's start"), _dosage_dose(item),
-                      bounds.get("end")))
+        steps.append(
+            (
+                parse_date(bounds.get("start"), "a dosage's start"),
+                _dosage_dose(item),
+                bounds.get("end"),
+            )
+        )
     if not steps:
         raise RowError("the medication has no dosage with a start date and a dose")
     steps.sort(key=lambda step: step[0])
-    period = resource.get("effectivePeriod") if isinstance(resource.get("effectivePeriod"),
-                                                           dict) else {}
+    period = (
+        resource.get("effectivePeriod") if isinstance(resource.get("effectivePeriod"), dict) else {}
+    )
     # MedicationRequest has no effectivePeriod: its dosages' bounds give the dates.
     start = parse_date(period.get("start") or steps[0][0].isoformat(), "the start date")
-    end = parse_date(period.get("end") if period else steps[-1][2], "the end date",
-                     required=False)
+    end = parse_date(period.get("end") if period else steps[-1][2], "the end date", required=False)
     adherence, outcome = "unknown", "unknown"
     for note in resource.get("note") or []:
         found = NOTE.search(str(note.get("text", ""))) if isinstance(note, dict) else None
@@ -380,10 +413,15 @@ def _medication(resource: dict, row: str) -> dict:
             outcome = choice(found["outcome"], Outcome, "the outcome")
     changes = [[day.isoformat(), str(dose)] for day, dose, _ in steps[1:]]
     return {
-        "row": row, "drug_text": text, "rxnorm": _code(concept, RXNORM),
-        "start_date": start.isoformat(), "end_date": end.isoformat() if end else None,
-        "dose_mg": str(steps[0][1]), "dose_changes": changes,
-        "adherence": adherence, "outcome": outcome,
+        "row": row,
+        "drug_text": text,
+        "rxnorm": _code(concept, RXNORM),
+        "start_date": start.isoformat(),
+        "end_date": end.isoformat() if end else None,
+        "dose_mg": str(steps[0][1]),
+        "dose_changes": changes,
+        "adherence": adherence,
+        "outcome": outcome,
     }
 
 
@@ -444,5 +482,4 @@ def _observation(resource: dict, row: str, resources: dict) -> dict:
         raise RowError("; ".join(str(message) for message in errors.values()))
     if total is None:
         total = sum(items)
-    return {"row": row, "scale": scale, "date": day.isoformat(), "total": total,
-            "items": items}
+    return {"row": row, "scale": scale, "date": day.isoformat(), "total": total, "items": items}

@@ -22,6 +22,9 @@ def present_patients(scope: access.PracticeScope, job: ImportJob):
     reads them (their record number, date of birth and diagnosis), so the read is recorded."""
     from patients.models import Patient
 
-    ids = [row.get("patient_id") for row in (job.preview or {}).get("patients", [])
-           if row.get("patient_id")]
+    ids = [
+        row.get("patient_id")
+        for row in (job.preview or {}).get("patients", [])
+        if row.get("patient_id")
+    ]
     return Patient.objects.filter(practice_id=scope.practice_id, pk__in=ids).only("pk")

@@ -20,16 +20,23 @@ def import_list(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            job = services.import_request(scope=scope, data=form.read(),
-                                          filename=form.cleaned_data["file"].name,
-                                          kind=form.cleaned_data["kind"] or None)
+            job = services.import_request(
+                scope=scope,
+                data=form.read(),
+                filename=form.cleaned_data["file"].name,
+                kind=form.cleaned_data["kind"] or None,
+            )
         except services.ImportQueueUnavailable as error:
             messages.error(request, str(error))
             return redirect("imports:import-list")
         return redirect("imports:import-detail", pk=job.pk)
     status = 400 if request.method == "POST" else 200
-    return render(request, "imports/import_list.html",
-                  {"form": form, "jobs": imports_of(scope)[:20]}, status=status)
+    return render(
+        request,
+        "imports/import_list.html",
+        {"form": form, "jobs": imports_of(scope)[:20]},
+        status=status,
+    )
 
 
 @access.practice_view
@@ -39,12 +46,22 @@ def import_detail(request, pk):
     access.record_list_read(request, present_patients(scope, job), {"page": "import"})
     preview = job.preview or {}
     limit = services.PREVIEW_LIMIT
-    tables = {name: preview.get(name, [])[:limit]
-              for name in ("patients", "trials", "scores", "unmatched")}
-    return render(request, "imports/import_detail.html", {
-        "job": job, "counts": preview.get("counts"), "tables": tables, "limit": limit,
-        "working": job.status in WORKING, "ready": job.status == ImportStatus.READY,
-    })
+    tables = {
+        name: preview.get(name, [])[:limit]
+        for name in ("patients", "trials", "scores", "unmatched")
+    }
+    return render(
+        request,
+        "imports/import_detail.html",
+        {
+            "job": job,
+            "counts": preview.get("counts"),
+            "tables": tables,
+            "limit": limit,
+            "working": job.status in WORKING,
+            "ready": job.status == ImportStatus.READY,
+        },
+    )
 
 
 @access.practice_view

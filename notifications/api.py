@@ -41,17 +41,24 @@ class NotificationList(generics.ListAPIView):
             raise ValidationError({"unread": ["Must be true or false."]})
         return notifications.filter(read_at__isnull=BOOLEANS[unread])
 
-    @extend_schema(parameters=[OpenApiParameter(
-        "unread", bool, required=False,
-        description="true: only the unread ones; false: only the read ones.",
-    )])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "unread",
+                bool,
+                required=False,
+                description="true: only the unread ones; false: only the read ones.",
+            )
+        ]
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
-        access.record_list_read(request, {n.patient_id: n.patient for n in page}.values(),
-                                {"api": "notifications"})
+        access.record_list_read(
+            request, {n.patient_id: n.patient for n in page}.values(), {"api": "notifications"}
+        )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 

@@ -42,8 +42,9 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["recipient", "event_key"],
-                                    name="notification_once_per_event"),
+            models.UniqueConstraint(
+                fields=["recipient", "event_key"], name="notification_once_per_event"
+            ),
         ]
         indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
 

@@ -42,8 +42,9 @@ def no_recent_score_key(patient_id: int, today: date) -> str:
     return f"{NO_RECENT_SCORE}:patient:{patient_id}:{monday:%Y-%m-%d}-week"
 
 
-def self_report_due_on(*, every_weeks: int | None, last_link: date | None,
-                       trial_start: date | None) -> date | None:
+def self_report_due_on(
+    *, every_weeks: int | None, last_link: date | None, trial_start: date | None
+) -> date | None:
     """When the patient's next self-report is due: `every_weeks` after the last link (or after
     the ongoing antidepressant trial began, before any link); None without a schedule or an
     ongoing trial."""
@@ -59,20 +60,22 @@ def self_report_key(patient_id: int, due: date) -> str:
 
 
 def self_report_message(every_weeks: int, due: date) -> str:
-    return (f"Self-report due: send a new PHQ-9 link (every {every_weeks} weeks while a trial "
-            f"is ongoing; due {due:%Y-%m-%d}).")
+    return (
+        f"Self-report due: send a new PHQ-9 link (every {every_weeks} weeks while a trial "
+        f"is ongoing; due {due:%Y-%m-%d})."
+    )
 
 
 def review_message(drug: str, due: worklist.ReviewDue) -> str:
-    return (f"Review due: {drug} reaches {due.weeks} weeks at an adequate dose on "
-            f"{due.on:%Y-%m-%d} (adequate since {due.adequate_since:%Y-%m-%d}).")
+    return (
+        f"Review due: {drug} reaches {due.weeks} weeks at an adequate dose on "
+        f"{due.on:%Y-%m-%d} (adequate since {due.adequate_since:%Y-%m-%d})."
+    )
 
 
-def no_recent_score_message(last_score: date | None, drugs: Iterable[str], *,
-                            today: date) -> str:
+def no_recent_score_message(last_score: date | None, drugs: Iterable[str], *, today: date) -> str:
     reason = worklist.no_score_reason(last_score, today=today)
-    return (f"No recent score: {reason} during an ongoing trial of "
-            f"{', '.join(sorted(set(drugs)))}.")
+    return f"No recent score: {reason} during an ongoing trial of {', '.join(sorted(set(drugs)))}."
 
 
 def _count(number: int, one: str, many: str) -> str:
@@ -90,8 +93,9 @@ def digest_text(kinds: Iterable[str], site_url: str = "") -> str | None:
     """The e-mail digest of a clinician's new notifications: counts only, no patient named.
     None when there is nothing to say."""
     counts = Counter(kinds)
-    parts = [_count(counts[kind], *phrases) for kind, phrases in DIGEST_PHRASES.items()
-             if counts[kind]]
+    parts = [
+        _count(counts[kind], *phrases) for kind, phrases in DIGEST_PHRASES.items() if counts[kind]
+    ]
     if not parts:
         return None
     where = f" at {site_url}" if site_url else ""

@@ -11,8 +11,9 @@ def notifications_visible_to(user):
     """The user's own notifications about the practice's patients that are not deleted (403
     for a role without the clinical-read right)."""
     patients = access.patients_visible_to(user, access.VIEW_CLINICAL)
-    return (Notification.objects.filter(recipient=user, patient__in=patients)
-            .select_related("patient", "trial__drug"))
+    return Notification.objects.filter(recipient=user, patient__in=patients).select_related(
+        "patient", "trial__drug"
+    )
 
 
 def get_notification_for_user(user, pk) -> Notification:
@@ -26,6 +27,8 @@ def get_notification_for_user(user, pk) -> Notification:
 
 def unread_count(user) -> int:
     """The navigation's badge: one COUNT query."""
-    return Notification.objects.unread().filter(
-        recipient=user, patient__deleted_at__isnull=True
-    ).count()
+    return (
+        Notification.objects.unread()
+        .filter(recipient=user, patient__deleted_at__isnull=True)
+        .count()
+    )

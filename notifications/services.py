@@ -39,8 +39,7 @@ class Event:
 def clinicians_of(practice_id: int) -> list:
     """The active users of the practice whose roles may edit clinical records."""
     members = Membership.objects.filter(practice_id=practice_id, user__is_active=True)
-    return [m.user_id for m in members
-            if access.EDIT_CLINICAL in access.capabilities_of(m)]
+    return [m.user_id for m in members if access.EDIT_CLINICAL in access.capabilities_of(m)]
 
 
 def practice_events(practice_id: int, *, today: date) -> list[Event]:
@@ -54,14 +53,26 @@ def practice_events(practice_id: int, *, today: date) -> list[Event]:
             if due is None or not rules.review_is_due_now(due.on, today=today):
                 continue
             key = rules.review_key(trial.pk, due.weeks)
-            events[key] = Event(key, rules.REVIEW_DUE, row.patient.pk, due.on,
-                                rules.review_message(trial.drug.name, due),
-                                trial_id=trial.pk, weeks=due.weeks)
+            events[key] = Event(
+                key,
+                rules.REVIEW_DUE,
+                row.patient.pk,
+                due.on,
+                rules.review_message(trial.drug.name, due),
+                trial_id=trial.pk,
+                weeks=due.weeks,
+            )
     for row in clinician_worklist(patients, as_of=today).no_recent_score:
         key = rules.no_recent_score_key(row.patient.pk, today)
-        events[key] = Event(key, rules.NO_RECENT_SCORE, row.patient.pk, today,
-                            rules.no_recent_score_message(
-                                row.on, [trial.drug.name for trial in row.trials], today=today))
+        events[key] = Event(
+            key,
+            rules.NO_RECENT_SCORE,
+            row.patient.pk,
+            today,
+            rules.no_recent_score_message(
+                row.on, [trial.drug.name for trial in row.trials], today=today
+            ),
+        )
     for event in self_report_events(patients, today=today):
         events[event.key] = event
     return list(events.values())
@@ -74,26 +85,43 @@ def self_report_events(patients, *, today: date) -> list[Event]:
     if not scheduled:
         return []
     starts = dict(
-        Trial.objects.active().filter(patient_id__in=scheduled, end_date__isnull=True,
-                                      drug__is_antidepressant=True, start_date__lte=today)
-        .values("patient_id").annotate(first=Min("start_date")).values_list("patient_id", "first")
+        Trial.objects.active()
+        .filter(
+            patient_id__in=scheduled,
+            end_date__isnull=True,
+            drug__is_antidepressant=True,
+            start_date__lte=today,
+        )
+        .values("patient_id")
+        .annotate(first=Min("start_date"))
+        .values_list("patient_id", "first")
     )
     last_links = dict(
-        SelfReportLink.objects.filter(patient_id__in=scheduled).values("patient_id")
-        .annotate(last=Max("created_at")).values_list("patient_id", "last")
+        SelfReportLink.objects.filter(patient_id__in=scheduled)
+        .values("patient_id")
+        .annotate(last=Max("created_at"))
+        .values_list("patient_id", "last")
     )
     events = []
     for patient_id, start in starts.items():
         patient = scheduled[patient_id]
         last = last_links.get(patient_id)
         due = rules.self_report_due_on(
-            every_weeks=patient.self_report_every_weeks, trial_start=start,
+            every_weeks=patient.self_report_every_weeks,
+            trial_start=start,
             last_link=timezone.localdate(last) if last else None,
         )
         if due is not None and due <= today:
             key = rules.self_report_key(patient_id, due)
-            events.append(Event(key, rules.SELF_REPORT_DUE, patient_id, due,
-                                rules.self_report_message(patient.self_report_every_weeks, due)))
+            events.append(
+                Event(
+                    key,
+                    rules.SELF_REPORT_DUE,
+                    patient_id,
+                    due,
+                    rules.self_report_message(patient.self_report_every_weeks, due),
+                )
+            )
     return events
 
 
@@ -110,16 +138,25 @@ def create_notifications(*, today: date | None = None) -> int:
         events = practice_events(practice_id, today=today)
         if not events:
             continue
-        existing = set(Notification.objects.filter(
-            recipient_id__in=recipients, event_key__in=[event.key for event in events]
-        ).values_list("recipient_id", "event_key"))
+        existing = set(
+            Notification.objects.filter(
+                recipient_id__in=recipients, event_key__in=[event.key for event in events]
+            ).values_list("recipient_id", "event_key")
+        )
         new = [
             Notification(
-                practice_id=practice_id, recipient_id=user_id, kind=event.kind,
-                weeks=event.weeks, patient_id=event.patient_id, trial_id=event.trial_id,
-                event_key=event.key, message=event.message, due_on=event.due_on,
+                practice_id=practice_id,
+                recipient_id=user_id,
+                kind=event.kind,
+                weeks=event.weeks,
+                patient_id=event.patient_id,
+                trial_id=event.trial_id,
+                event_key=event.key,
+                message=event.message,
+                due_on=event.due_on,
             )
-            for user_id in recipients for event in events
+            for user_id in recipients
+            for event in events
             if (user_id, event.key) not in existing
         ]
         # A second task running at the same moment loses the race quietly, not with an error.
@@ -134,9 +171,13 @@ def send_digests(*, today: date | None = None) -> int:
     today = today or timezone.localdate()
     since = timezone.make_aware(datetime.combine(today, time.min))
     kinds = defaultdict(list)
-    rows = (Notification.objects.unread().filter(created_at__gte=since)
-            .exclude(recipient__email="").filter(recipient__is_active=True)
-            .values_list("recipient_id", "recipient__email", "kind"))
+    rows = (
+        Notification.objects.unread()
+        .filter(created_at__gte=since)
+        .exclude(recipient__email="")
+        .filter(recipient__is_active=True)
+        .values_list("recipient_id", "recipient__email", "kind")
+    )
     for user_id, email, kind in rows:
         kinds[(user_id, email)].append(kind)
     sent = 0
@@ -144,8 +185,9 @@ def send_digests(*, today: date | None = None) -> int:
         text = rules.digest_text(found, getattr(settings, "SITE_URL", ""))
         if text is None:
             continue
-        send_mail("TRD Tracker: your reminders for today", text,
-                  settings.DEFAULT_FROM_EMAIL, [email])
+        send_mail(
+            "TRD Tracker: your reminders for today", text, settings.DEFAULT_FROM_EMAIL, [email]
+        )
         sent += 1
     return sent
 

@@ -15,10 +15,14 @@ PAGE_SIZE = 25
 def notification_list(request):
     notifications = notifications_visible_to(request.user)
     page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
-    access.record_list_read(request, {n.patient_id: n.patient for n in page}.values(),
-                            {"page": "notifications"})
-    return render(request, "notifications/notification_list.html",
-                  {"page": page, "unread": notifications.unread().exists()})
+    access.record_list_read(
+        request, {n.patient_id: n.patient for n in page}.values(), {"page": "notifications"}
+    )
+    return render(
+        request,
+        "notifications/notification_list.html",
+        {"page": page, "unread": notifications.unread().exists()},
+    )
 
 
 @access.practice_view
@@ -32,6 +36,7 @@ def notification_read(request, pk):
 @require_POST
 def notification_read_all(request):
     count = services.notifications_mark_all_read(
-        notifications=notifications_visible_to(request.user))
+        notifications=notifications_visible_to(request.user)
+    )
     messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} read.")
     return redirect("notifications:notification-list")

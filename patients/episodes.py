@@ -40,18 +40,37 @@ def _active(patient):
 
 
 def _audit(scope, patient, episode, action, details):
-    record_event(actor=scope.user, practice_id=patient.practice_id, action=action, obj=episode,
-                 patient_id=patient.pk, ip=scope.ip, details=details)
+    record_event(
+        actor=scope.user,
+        practice_id=patient.practice_id,
+        action=action,
+        obj=episode,
+        patient_id=patient.pk,
+        ip=scope.ip,
+        details=details,
+    )
 
 
 def _cause(scope, episode: Episode, action: str, diff: dict | None = None) -> Cause:
     """The episode write, for the TRD status history: "the episode start was set to ..."."""
     if action == "update":
         names = {"onset": "episode_start", "ended": "episode_end"}
-        return Cause(scope.user, "episode", episode.pk, action, trd_history.describe(
-            None, action, {names[field]: pair for field, pair in (diff or {}).items()}))
-    return Cause(scope.user, "episode", episode.pk, action,
-                 trd_history.describe(trd_history.episode_name(episode), action))
+        return Cause(
+            scope.user,
+            "episode",
+            episode.pk,
+            action,
+            trd_history.describe(
+                None, action, {names[field]: pair for field, pair in (diff or {}).items()}
+            ),
+        )
+    return Cause(
+        scope.user,
+        "episode",
+        episode.pk,
+        action,
+        trd_history.describe(trd_history.episode_name(episode), action),
+    )
 
 
 def _sync_patient(scope, patient: Patient, cause: Cause | None = None) -> None:
@@ -64,8 +83,13 @@ def _sync_patient(scope, patient: Patient, cause: Cause | None = None) -> None:
         patient.episode_start = onset
         patient.version += 1
         patient.save(update_fields=["episode_start", "version", "updated_at"])
-        _audit(scope, patient, patient, Action.UPDATE,
-               {"changes": model_changes({"episode_start": before}, {"episode_start": onset})})
+        _audit(
+            scope,
+            patient,
+            patient,
+            Action.UPDATE,
+            {"changes": model_changes({"episode_start": before}, {"episode_start": onset})},
+        )
     refresh_trd_summary(patient, cause)
 
 
@@ -105,30 +129,36 @@ def episode_create(*, scope, episode: Episode) -> Episode:
 
 
 @transaction.atomic
-def episode_update(*, scope, episode: Episode, changes: dict,
-                   if_match: set[int] | None = None) -> Episode:
+def episode_update(
+    *, scope, episode: Episode, changes: dict, if_match: set[int] | None = None
+) -> Episode:
     patient = lock(Patient.objects.active(), scope.patient.pk)
     episode = lock(_active(patient), episode.pk, if_match)
     before = episode_state(episode)
     for field, value in changes.items():
         setattr(episode, field, value)
     episode = _save(scope, patient, episode, Action.UPDATE, before)
-    _sync_patient(scope, patient, _cause(scope, episode, "update",
-                                         model_changes(before, episode_state(episode))))
+    _sync_patient(
+        scope,
+        patient,
+        _cause(scope, episode, "update", model_changes(before, episode_state(episode))),
+    )
     return episode
 
 
 @transaction.atomic
-def episode_delete(*, scope, episode: Episode, reason: str = "",
-                   if_match: set[int] | None = None) -> None:
+def episode_delete(
+    *, scope, episode: Episode, reason: str = "", if_match: set[int] | None = None
+) -> None:
     """Remove an episode (entered in error); the reason is optional here but kept if given."""
     patient = lock(Patient.objects.active(), scope.patient.pk)
     episode = lock(_active(patient), episode.pk, if_match)
     episode.deleted_at = timezone.now()
     episode.version += 1
     episode.save(update_fields=["deleted_at", "updated_at", "version"])
-    details = deletion_details(episode_state(episode), episode.deleted_at,
-                               str(reason or "").strip()[:500])
+    details = deletion_details(
+        episode_state(episode), episode.deleted_at, str(reason or "").strip()[:500]
+    )
     _audit(scope, patient, episode, Action.DELETE, details)
     _sync_patient(scope, patient, _cause(scope, episode, "delete"))
 
@@ -143,11 +173,17 @@ def set_current_onset(*, scope, patient: Patient, onset) -> None:
             current.deleted_at = timezone.now()
             current.version += 1
             current.save(update_fields=["deleted_at", "updated_at", "version"])
-            _audit(scope, patient, current, Action.DELETE, {
-                "changes": {"deleted_at": [None, json_safe(current.deleted_at)]},
-                "record": json_safe(episode_state(current)),
-                "reason": "The patient's episode onset was cleared.",
-            })
+            _audit(
+                scope,
+                patient,
+                current,
+                Action.DELETE,
+                {
+                    "changes": {"deleted_at": [None, json_safe(current.deleted_at)]},
+                    "record": json_safe(episode_state(current)),
+                    "reason": "The patient's episode onset was cleared.",
+                },
+            )
         return
     try:
         if current is None:

@@ -18,8 +18,9 @@ class VersionedForm(forms.ModelForm):
     """An edit form that carries the version of the record it was opened on, so a submit after
     someone else's change is refused instead of overwriting it (patients.versioning)."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1,
-                                 max_value=2**31 - 1)
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -31,8 +32,11 @@ class VersionedForm(forms.ModelForm):
         return {version} if version else None
 
     def changes(self) -> dict:
-        return {field: self.cleaned_data[field] for field in self._meta.fields
-                if field in self.cleaned_data}
+        return {
+            field: self.cleaned_data[field]
+            for field in self._meta.fields
+            if field in self.cleaned_data
+        }
 
     def submit(self, update) -> tuple["VersionedForm", bool]:
         """Save this valid form's changes through `update(changes=..., if_match=...)` (a
@@ -61,9 +65,17 @@ class VersionedForm(forms.ModelForm):
 class PatientForm(VersionedForm):
     class Meta:
         model = Patient
-        fields = ["identifier", "date_of_birth", "diagnosis", "psychotic_features",
-                  "episode_start", "baseline_severity", "suicide_risk_flag",
-                  "self_report_every_weeks", "notes"]
+        fields = [
+            "identifier",
+            "date_of_birth",
+            "diagnosis",
+            "psychotic_features",
+            "episode_start",
+            "baseline_severity",
+            "suicide_risk_flag",
+            "self_report_every_weeks",
+            "notes",
+        ]
         widgets = {
             "date_of_birth": DateInput(),
             "episode_start": DateInput(),
@@ -85,7 +97,7 @@ class EpisodeForm(VersionedForm):
         widgets = {"onset": DateInput(), "ended": DateInput()}
         help_texts = {
             "ended": "Leave empty for the current episode. A new open episode ends the open one "
-                     "the day before its onset.",
+            "the day before its onset.",
         }
 
 

@@ -21,14 +21,30 @@ from treatments.models import (
 from .models import Patient
 
 FIELD_LABELS = {
-    "identifier": "record number", "date_of_birth": "date of birth",
-    "episode_start": "episode start", "baseline_severity": "severity at episode start",
-    "suicide_risk_flag": "suicide-risk flag", "notes": "notes",
-    "drug": "drug", "start_date": "start", "end_date": "end", "dose_mg": "starting dose",
-    "dose_changes": "dose changes", "adherence": "adherence", "outcome": "outcome",
-    "reason_stopped": "reason stopped", "kind": "therapy", "detail": "detail",
-    "scale": "scale", "date": "date", "total": "total", "item_scores": "PHQ-9 items",
-    "option_key": "option", "decision": "decision", "onset": "onset", "ended": "ended",
+    "identifier": "record number",
+    "date_of_birth": "date of birth",
+    "episode_start": "episode start",
+    "baseline_severity": "severity at episode start",
+    "suicide_risk_flag": "suicide-risk flag",
+    "notes": "notes",
+    "drug": "drug",
+    "start_date": "start",
+    "end_date": "end",
+    "dose_mg": "starting dose",
+    "dose_changes": "dose changes",
+    "adherence": "adherence",
+    "outcome": "outcome",
+    "reason_stopped": "reason stopped",
+    "kind": "therapy",
+    "detail": "detail",
+    "scale": "scale",
+    "date": "date",
+    "total": "total",
+    "item_scores": "PHQ-9 items",
+    "option_key": "option",
+    "decision": "decision",
+    "onset": "onset",
+    "ended": "ended",
 }
 CODED_VALUES = {
     "adherence": dict(Adherence.choices),
@@ -38,8 +54,14 @@ CODED_VALUES = {
     "decision": dict(Decision.choices),
     "baseline_severity": dict(Patient._meta.get_field("baseline_severity").choices),
 }
-RECORD_NOUNS = {"patient": "patient record", "trial": "trial", "therapy": "therapy",
-                "scalescore": "score", "discussion": "discussion", "episode": "episode"}
+RECORD_NOUNS = {
+    "patient": "patient record",
+    "trial": "trial",
+    "therapy": "therapy",
+    "scalescore": "score",
+    "discussion": "discussion",
+    "episode": "episode",
+}
 VERBS = {"create": "Added", "update": "Changed", "delete": "Removed"}
 HIDDEN_FIELDS = {"deleted_at"}
 
@@ -75,8 +97,15 @@ def readable_value(name: str, value) -> str:
         return str(CODED_VALUES[name].get(value, value))
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if name in {"date_of_birth", "episode_start", "start_date", "end_date", "date", "onset",
-                "ended"}:
+    if name in {
+        "date_of_birth",
+        "episode_start",
+        "start_date",
+        "end_date",
+        "date",
+        "onset",
+        "ended",
+    }:
         return readable_date(value)
     if name == "dose_mg":
         return f"{value} mg/day"
@@ -102,10 +131,16 @@ def describe(event, names: dict[tuple[str, str], str]) -> HistoryEntry:
             if key in HIDDEN_FIELDS or not isinstance(values, list) or len(values) != 2:
                 continue
             before = None if event.action == "create" else readable_value(key, values[0])
-            changes.append(Change(FIELD_LABELS.get(key, key.replace("_", " ")), before,
-                                  readable_value(key, values[1])))
-    return HistoryEntry(event.timestamp, event.actor, title, changes,
-                        str(details.get("reason") or ""))
+            changes.append(
+                Change(
+                    FIELD_LABELS.get(key, key.replace("_", " ")),
+                    before,
+                    readable_value(key, values[1]),
+                )
+            )
+    return HistoryEntry(
+        event.timestamp, event.actor, title, changes, str(details.get("reason") or "")
+    )
 
 
 def record_names(patient, events=None) -> dict[tuple[str, str], str]:
@@ -125,25 +160,30 @@ def record_names(patient, events=None) -> dict[tuple[str, str], str]:
         return queryset.filter(pk__in=ids) if ids else queryset.none()
 
     names = {}
-    for trial in of("trial", Trial.objects.filter(patient=patient)).select_related("drug").only(
-        "pk", "start_date", "drug__name"
+    for trial in (
+        of("trial", Trial.objects.filter(patient=patient))
+        .select_related("drug")
+        .only("pk", "start_date", "drug__name")
     ):
         names["trial", str(trial.pk)] = f"{trial.drug.name} from {readable_date(trial.start_date)}"
     for therapy in of("therapy", Therapy.objects.filter(patient=patient)).only(
         "pk", "kind", "start_date"
     ):
         names["therapy", str(therapy.pk)] = (
-            f"{therapy.get_kind_display()} from {readable_date(therapy.start_date)}")
+            f"{therapy.get_kind_display()} from {readable_date(therapy.start_date)}"
+        )
     for discussion in of("discussion", Discussion.objects.filter(patient=patient)).only(
         "pk", "option_key", "date"
     ):
         names["discussion", str(discussion.pk)] = (
-            f"{discussion.option_key.replace('_', ' ')} on {readable_date(discussion.date)}")
+            f"{discussion.option_key.replace('_', ' ')} on {readable_date(discussion.date)}"
+        )
     for episode in of("episode", patient.episodes.all()).only("pk", "onset"):
         names["episode", str(episode.pk)] = f"from {readable_date(episode.onset)}"
     for score in of("scalescore", ScaleScore.objects.filter(patient=patient)).only(
         "pk", "scale", "date"
     ):
         names["scalescore", str(score.pk)] = (
-            f"{score.get_scale_display()} of {readable_date(score.date)}")
+            f"{score.get_scale_display()} of {readable_date(score.date)}"
+        )
     return names

@@ -1,4 +1,3 @@
-
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -50,26 +49,34 @@ class Patient(models.Model):
     )
     notes = models.TextField(blank=True)
     diagnosis = models.CharField(
-        max_length=20, choices=diagnoses.CHOICES, default=diagnoses.UNKNOWN,
+        max_length=20,
+        choices=diagnoses.CHOICES,
+        default=diagnoses.UNKNOWN,
         help_text="The TRD definition applies to major depressive disorder only.",
     )
     psychotic_features = models.BooleanField(
-        "psychotic features", default=False,
+        "psychotic features",
+        default=False,
         help_text="In the current episode; shown beside the TRD status and used in staging.",
     )
     self_report_every_weeks = models.PositiveSmallIntegerField(
-        "self-report PHQ-9 every (weeks)", null=True, blank=True,
+        "self-report PHQ-9 every (weeks)",
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(52)],
         help_text="While an antidepressant trial is ongoing, the clinicians are reminded to "
-                  "send a new self-report link this often. Empty: no reminder.",
+        "send a new self-report link this often. Empty: no reminder.",
     )
     baseline_severity = models.CharField(
         "severity at the start of the episode",
         max_length=20,
         blank=True,
         choices=[
-            ("subsyndromal", "Subsyndromal"), ("mild", "Mild"), ("moderate", "Moderate"),
-            ("severe", "Severe without psychosis"), ("severe_psychotic", "Severe with psychosis"),
+            ("subsyndromal", "Subsyndromal"),
+            ("mild", "Mild"),
+            ("moderate", "Moderate"),
+            ("severe", "Severe without psychosis"),
+            ("severe_psychotic", "Severe with psychosis"),
         ],
         help_text="The clinician's rating; without it, staging uses the episode's early scores.",
     )
@@ -99,13 +106,17 @@ class Patient(models.Model):
         ordering = ["identifier"]
         indexes = [
             # The patient list's order: a deep page skips its OFFSET in the index alone.
-            models.Index(fields=["practice", "identifier", "id"], name="patient_list_order",
-                         condition=Q(deleted_at__isnull=True)),
+            models.Index(
+                fields=["practice", "identifier", "id"],
+                name="patient_list_order",
+                condition=Q(deleted_at__isnull=True),
+            ),
         ]
         constraints = [
             # Record numbers are compared case-insensitively: "demo-001" is DEMO-001.
             models.UniqueConstraint(
-                "practice", Lower("identifier"),
+                "practice",
+                Lower("identifier"),
                 condition=Q(deleted_at__isnull=True),
                 name="patient_identifier_unique_in_practice",
                 violation_error_message="A patient with this record number already exists.",

@@ -105,20 +105,27 @@ def trial_rows(history) -> list[TrialRow]:
             doses, adequate_days = dose[trial.dose_mg], "—"
         if trial.drug_id not in hints:
             hints[trial.drug_id] = trial.drug.dose_hint()
-        table.append(TrialRow(
-            trial=trial, item=item, measured=measured, disagrees=disagrees,
-            measurement=measurement,
-            dates=f"{day(trial.start_date)} → {day(trial.end_date, 'ongoing')}",
-            doses=doses,
-            dose_hint=hints[trial.drug_id],
-            adherence=ADHERENCE.get(trial.adherence, trial.adherence),
-            outcome=OUTCOME.get(trial.outcome, trial.outcome),
-            adequate_days=adequate_days,
-            offer_measured=bool(measured) and trial.has_ended
-            and measured.outcome != trial.outcome,
-            edit_url=edit[trial.pk], delete_url=delete[trial.pk],
-            use_measured_url=use_measured[trial.pk],
-        ))
+        table.append(
+            TrialRow(
+                trial=trial,
+                item=item,
+                measured=measured,
+                disagrees=disagrees,
+                measurement=measurement,
+                dates=f"{day(trial.start_date)} → {day(trial.end_date, 'ongoing')}",
+                doses=doses,
+                dose_hint=hints[trial.drug_id],
+                adherence=ADHERENCE.get(trial.adherence, trial.adherence),
+                outcome=OUTCOME.get(trial.outcome, trial.outcome),
+                adequate_days=adequate_days,
+                offer_measured=bool(measured)
+                and trial.has_ended
+                and measured.outcome != trial.outcome,
+                edit_url=edit[trial.pk],
+                delete_url=delete[trial.pk],
+                use_measured_url=use_measured[trial.pk],
+            )
+        )
     return table
 
 
@@ -143,10 +150,13 @@ def medicine_rows(history) -> list[MedicineRow]:
     dose = dose_texts()
     return [
         MedicineRow(
-            medicine=medicine, start=day(medicine.start_date),
-            end=day(medicine.end_date, "ongoing"), dose=dose[medicine.dose_mg],
+            medicine=medicine,
+            start=day(medicine.start_date),
+            end=day(medicine.end_date, "ongoing"),
+            dose=dose[medicine.dose_mg],
             outcome=OUTCOME.get(medicine.outcome, medicine.outcome),
-            edit_url=edit[medicine.pk], delete_url=delete[medicine.pk],
+            edit_url=edit[medicine.pk],
+            delete_url=delete[medicine.pk],
         )
         for medicine in medicines
     ]
@@ -171,9 +181,13 @@ def score_rows(history) -> list[ScoreRow]:
     delete = urls_by_pk("treatments:score-delete", history.patient.pk, pks)
     return [
         ScoreRow(
-            score=score, date=day(score.date), scale=SCALE.get(score.scale, score.scale),
-            band=score.band, suicide_item=score.suicide_item,
-            edit_url=edit[score.pk], delete_url=delete[score.pk],
+            score=score,
+            date=day(score.date),
+            scale=SCALE.get(score.scale, score.scale),
+            band=score.band,
+            suicide_item=score.suicide_item,
+            edit_url=edit[score.pk],
+            delete_url=delete[score.pk],
         )
         for score in history.scores
     ]
@@ -191,11 +205,14 @@ def rendered_tables(history, *, can_edit: bool) -> str:
     key = f"{CACHE_PREFIX}:{'edit' if can_edit else 'view'}:{history.cache_version()}"
     html = cache.get(key)
     if html is None:
-        html = render_to_string(TABLES_TEMPLATE, {
-            "trial_rows": trial_rows(history),
-            "medicine_rows": medicine_rows(history),
-            "score_rows": score_rows(history),
-            "can_edit": can_edit,
-        })
+        html = render_to_string(
+            TABLES_TEMPLATE,
+            {
+                "trial_rows": trial_rows(history),
+                "medicine_rows": medicine_rows(history),
+                "score_rows": score_rows(history),
+                "can_edit": can_edit,
+            },
+        )
         cache.set(key, html, CACHE_SECONDS)
     return mark_safe(html)  # our own template's output, escaped as it was rendered

@@ -11,10 +11,11 @@ from audit.services import DELETION_REASON_MAX_LENGTH, clean_deletion_reason
 
 class RemovalForm(forms.Form):
     reason = forms.CharField(
-        label="Why is it removed?", max_length=DELETION_REASON_MAX_LENGTH,
+        label="Why is it removed?",
+        max_length=DELETION_REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="For example: entered for the wrong patient, duplicate entry. It is kept "
-                  "in the audit trail and shown in the change history.",
+        "in the audit trail and shown in the change history.",
     )
 
     def clean_reason(self):
@@ -24,8 +25,9 @@ class RemovalForm(forms.Form):
             raise ValidationError(error.message_dict["reason"]) from None
 
 
-def confirm_removal(request, *, what: str, cancel_url: str, remove, done_url: str,
-                    done_message: str):
+def confirm_removal(
+    request, *, what: str, cancel_url: str, remove, done_url: str, done_message: str
+):
     """GET: the confirmation page. POST: with a valid reason, `remove(reason)` and redirect;
     without one, the page again with the message."""
     from django.contrib import messages
@@ -35,5 +37,6 @@ def confirm_removal(request, *, what: str, cancel_url: str, remove, done_url: st
         remove(form.cleaned_data["reason"])
         messages.success(request, done_message)
         return redirect(done_url)
-    return render(request, "confirm_delete.html",
-                  {"what": what, "cancel_url": cancel_url, "form": form})
+    return render(
+        request, "confirm_delete.html", {"what": what, "cancel_url": cancel_url, "form": form}
+    )

@@ -18,8 +18,15 @@ from .trd_history import Cause
 from .versioning import lock
 
 PATIENT_FIELDS = (
-    "identifier", "date_of_birth", "episode_start", "diagnosis", "psychotic_features",
-    "baseline_severity", "suicide_risk_flag", "self_report_every_weeks", "notes",
+    "identifier",
+    "date_of_birth",
+    "episode_start",
+    "diagnosis",
+    "psychotic_features",
+    "baseline_severity",
+    "suicide_risk_flag",
+    "self_report_every_weeks",
+    "notes",
 )
 # Changes that alter what the TRD rule concludes (the stored summary is re-evaluated).
 TRD_FIELDS = {"episode_start", "diagnosis"}
@@ -37,13 +44,20 @@ def patient_create(*, scope, patient: Patient) -> Patient:
     patient.full_clean(validate_constraints=False)
     patient.save()
     record_event(
-        actor=scope.user, practice_id=practice.pk, action=Action.CREATE, obj=patient,
-        patient_id=patient.pk, ip=scope.ip, details={"changes": model_changes({}, patient_state(patient))},
+        actor=scope.user,
+        practice_id=practice.pk,
+        action=Action.CREATE,
+        obj=patient,
+        patient_id=patient.pk,
+        ip=scope.ip,
+        details={"changes": model_changes({}, patient_state(patient))},
     )
     if patient.episode_start:
         episodes.set_current_onset(scope=scope, patient=patient, onset=patient.episode_start)
-    refresh_trd_summary(patient, Cause(scope.user, "patient", patient.pk, "create",
-                                       trd_history.describe(None, "create")))
+    refresh_trd_summary(
+        patient,
+        Cause(scope.user, "patient", patient.pk, "create", trd_history.describe(None, "create")),
+    )
     return patient
 
 
@@ -62,15 +76,28 @@ def patient_update(*, scope, changes: dict, if_match: set[int] | None = None) ->
     patient.version += 1
     patient.save()
     record_event(
-        actor=scope.user, practice_id=patient.practice_id, action=Action.UPDATE, obj=patient,
-        patient_id=patient.pk, ip=scope.ip, details={"changes": diff},
+        actor=scope.user,
+        practice_id=patient.practice_id,
+        action=Action.UPDATE,
+        obj=patient,
+        patient_id=patient.pk,
+        ip=scope.ip,
+        details={"changes": diff},
     )
     if "episode_start" in diff:
         episodes.set_current_onset(scope=scope, patient=patient, onset=patient.episode_start)
     if TRD_FIELDS & set(diff):
         trd_diff = {field: diff[field] for field in diff if field in TRD_FIELDS}
-        refresh_trd_summary(patient, Cause(scope.user, "patient", patient.pk, "update",
-                                           trd_history.describe(None, "update", trd_diff)))
+        refresh_trd_summary(
+            patient,
+            Cause(
+                scope.user,
+                "patient",
+                patient.pk,
+                "update",
+                trd_history.describe(None, "update", trd_diff),
+            ),
+        )
     return patient
 
 
@@ -82,7 +109,11 @@ def patient_delete(*, scope, reason: str, if_match: set[int] | None = None) -> N
     patient.version += 1
     patient.save(update_fields=["deleted_at", "updated_at", "version"])
     record_event(
-        actor=scope.user, practice_id=patient.practice_id, action=Action.DELETE, obj=patient,
-        patient_id=patient.pk, ip=scope.ip,
+        actor=scope.user,
+        practice_id=patient.practice_id,
+        action=Action.DELETE,
+        obj=patient,
+        patient_id=patient.pk,
+        ip=scope.ip,
         details=deletion_details(patient_state(patient), patient.deleted_at, reason),
     )

@@ -39,8 +39,9 @@ class Cause:
 
 
 def time_cause(patient) -> Cause:
-    return Cause(None, "", "", TIME,
-                 "time passed (an open trial reached six weeks at an adequate dose)")
+    return Cause(
+        None, "", "", TIME, "time passed (an open trial reached six weeks at an adequate dose)"
+    )
 
 
 def status_on(stored: dict, applicable: bool, day) -> tuple[bool, int, bool]:
@@ -66,20 +67,31 @@ def stored_summary(patient) -> dict | None:
 
 def latest_changes(patient_ids) -> dict[int, TrdStatusChange]:
     """Each patient's latest recorded change (two queries)."""
-    last_ids = (TrdStatusChange.objects.filter(patient_id__in=list(patient_ids))
-                .values("patient_id").annotate(last=Max("id")).values_list("last", flat=True))
-    return {change.patient_id: change
-            for change in TrdStatusChange.objects.filter(pk__in=list(last_ids))}
+    last_ids = (
+        TrdStatusChange.objects.filter(patient_id__in=list(patient_ids))
+        .values("patient_id")
+        .annotate(last=Max("id"))
+        .values_list("last", flat=True)
+    )
+    return {
+        change.patient_id: change
+        for change in TrdStatusChange.objects.filter(pk__in=list(last_ids))
+    }
 
 
 def _row(patient, status, day, cause: Cause) -> TrdStatusChange:
     actor = cause.actor
     return TrdStatusChange(
-        patient_id=patient.pk, effective_on=day, meets_trd=status[0],
-        failed_adequate_trial_count=status[1], applicable=status[2],
+        patient_id=patient.pk,
+        effective_on=day,
+        meets_trd=status[0],
+        failed_adequate_trial_count=status[1],
+        applicable=status[2],
         actor=str(getattr(actor, "username", actor) or ""),
-        cause_object_type=cause.object_type or "", cause_object_id=str(cause.object_id or ""),
-        cause_action=cause.action, cause_summary=(cause.summary or "")[:SUMMARY_LENGTH],
+        cause_object_type=cause.object_type or "",
+        cause_object_id=str(cause.object_id or ""),
+        cause_action=cause.action,
+        cause_summary=(cause.summary or "")[:SUMMARY_LENGTH],
     )
 
 

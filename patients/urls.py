@@ -11,6 +11,5 @@ urlpatterns = [
     path("<int:pk>/delete/", views.patient_delete, name="patient-delete"),
     path("<int:patient_id>/episodes/new/", views.episode_create, name="episode-add"),
     path("<int:patient_id>/episodes/<int:pk>/edit/", views.episode_update, name="episode-edit"),
-    path("<int:patient_id>/episodes/<int:pk>/delete/", views.episode_delete,
-         name="episode-delete"),
+    path("<int:patient_id>/episodes/<int:pk>/delete/", views.episode_delete, name="episode-delete"),
 ]

@@ -27,7 +27,8 @@ class StaleVersion(Exception):
 def last_change(record) -> AuditEvent | None:
     return (
         AuditEvent.objects.filter(
-            object_type=record._meta.model_name, object_id=str(record.pk),
+            object_type=record._meta.model_name,
+            object_id=str(record.pk),
             action__in=(Action.CREATE, Action.UPDATE, Action.DELETE),
         )
         .order_by("-timestamp", "-id")

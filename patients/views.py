@@ -60,8 +60,13 @@ def patient_list(request):
     return render(
         request,
         "patients/patient_list.html",
-        {"page": page, "search": search, "at_risk": at_risk, "dashboard_filter": dashboard_filter,
-         "can_edit": access.can(request.user, access.EDIT_CLINICAL)},
+        {
+            "page": page,
+            "search": search,
+            "at_risk": at_risk,
+            "dashboard_filter": dashboard_filter,
+            "can_edit": access.can(request.user, access.EDIT_CLINICAL),
+        },
     )
 
 
@@ -124,7 +129,8 @@ def patient_update(request, scope):
 def patient_delete(request, scope):
     patient = scope.patient
     return confirm_removal(
-        request, what=f"patient {patient.identifier} and their treatment history",
+        request,
+        what=f"patient {patient.identifier} and their treatment history",
         cancel_url=patient.get_absolute_url(),
         remove=lambda reason: services.patient_delete(scope=scope, reason=reason),
         done_url=reverse("patients:patient-list"),
@@ -151,22 +157,26 @@ def episode_update(request, scope, pk):
     form = EpisodeForm(request.POST or None, instance=episode)
     if request.method == "POST" and form.is_valid():
         form, saved = form.submit(
-            lambda **edit: episodes.episode_update(scope=scope, episode=episode, **edit))
+            lambda **edit: episodes.episode_update(scope=scope, episode=episode, **edit)
+        )
         if saved:
             messages.success(request, "Episode saved.")
             return redirect(f"{patient.get_absolute_url()}#episodes")
-    return render(request, "patients/episode_form.html",
-                  {"form": form, "patient": patient, "episode": episode})
+    return render(
+        request,
+        "patients/episode_form.html",
+        {"form": form, "patient": patient, "episode": episode},
+    )
 
 
 @access.patient_view(access.EDIT_CLINICAL, page="episode-delete")
 def episode_delete(request, scope, pk):
     patient, episode = scope.patient, scope.episode(pk)
     return confirm_removal(
-        request, what=f"the episode from {episode.onset:%Y-%m-%d}",
+        request,
+        what=f"the episode from {episode.onset:%Y-%m-%d}",
         cancel_url=f"{patient.get_absolute_url()}#episodes",
-        remove=lambda reason: episodes.episode_delete(scope=scope, episode=episode,
-                                                      reason=reason),
+        remove=lambda reason: episodes.episode_delete(scope=scope, episode=episode, reason=reason),
         done_url=f"{patient.get_absolute_url()}#episodes",
         done_message="Episode removed (kept in the audit trail).",
     )

@@ -65,7 +65,8 @@ def pending_key(practice_id: int) -> str:
 def is_fresh(figures: dict, now=None) -> bool:
     now = now or timezone.now()
     return (now - figures["computed_at"]).total_seconds() <= FRESH_SECONDS and (
-        figures["as_of"] == today())
+        figures["as_of"] == today()
+    )
 
 
 def practice_dashboard(practice_id: int) -> dict | None:
@@ -114,9 +115,11 @@ def schedule_recompute(practice_id: int, countdown: int = DEBOUNCE_SECONDS) -> b
 # workers, whose partial histograms it takes for large. With the default random_page_cost (4,
 # for spinning disks) it reads the whole table rather than the covering index, a third of its
 # size, when the practice has most of the trials.
-PLANNER_SETTINGS = ("SELECT set_config('work_mem', '32MB', true), "
-                    "set_config('parallel_tuple_cost', '0.01', true), "
-                    "set_config('random_page_cost', '1.1', true)")
+PLANNER_SETTINGS = (
+    "SELECT set_config('work_mem', '32MB', true), "
+    "set_config('parallel_tuple_cost', '0.01', true), "
+    "set_config('random_page_cost', '1.1', true)"
+)
 
 
 def compute_dashboard(practice_id: int, as_of: date | None = None) -> dict:
@@ -151,8 +154,11 @@ class PracticeTrials(NamedTuple):
 
     @classmethod
     def of(cls, practice_id: int) -> "PracticeTrials":
-        deleted = list(Patient.objects.filter(practice_id=practice_id, deleted_at__isnull=False)
-                       .order_by().values_list("pk", flat=True))
+        deleted = list(
+            Patient.objects.filter(practice_id=practice_id, deleted_at__isnull=False)
+            .order_by()
+            .values_list("pk", flat=True)
+        )
         every = Trial.objects.active().filter(practice_id=practice_id)
         return cls(every, every.filter(patient_id__in=deleted))
 
@@ -197,11 +203,14 @@ def patient_counts(patients, as_of: date) -> dict:
         - counts["one_adequate_failure"]
         - counts["pseudo_resistance"]
     )
-    return {key: counts[key] for key in
-            ("total", "meeting_trd", "one_adequate_failure", "pseudo_resistance", "other")}
+    return {
+        key: counts[key]
+        for key in ("total", "meeting_trd", "one_adequate_failure", "pseudo_resistance", "other")
+    }
 
 
 # The groups as filters of patients, shared with the patient list's ?trd= filter.
+
 
 def meets_trd(as_of: date) -> Q:
     return Q(trd_meets_on__lte=as_of)
@@ -252,9 +261,13 @@ class DaysBetween(Func):
     output_field = IntegerField()
 
     def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection,
-                           template="CAST(julianday(%(expressions)s) AS INTEGER)",
-                           arg_joiner=") - julianday(", **extra)
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
 
 
 def days_at_adequate_dose(as_of: date):
@@ -286,8 +299,11 @@ def median_adequate_days_by_class(trials, as_of: date, drug_classes: dict[int, s
     """
     antidepressants = trials.filter(start_date__lte=as_of, counts_as_antidepressant=True)
     rows = grouped_counts(
-        antidepressants.annotate(days=days_at_adequate_dose(as_of)), ["drug_id", "days"],
-        n=Count("*"), adequate=Count("drug_id", filter=adequate_if_antidepressant(as_of)))
+        antidepressants.annotate(days=days_at_adequate_dose(as_of)),
+        ["drug_id", "days"],
+        n=Count("*"),
+        adequate=Count("drug_id", filter=adequate_if_antidepressant(as_of)),
+    )
     histograms: dict[str, dict[int, int]] = {}
     adequate_by_class: dict[str, int] = {}
     for drug_id, days, n, adequate_n in rows:
@@ -333,8 +349,7 @@ def trials_per_month(trials: PracticeTrials, as_of: date) -> list[dict]:
     """Trials started in each of the last MONTHS_SHOWN months, zeros included (one query)."""
     months = month_starts(as_of)
     started = trials.filter(start_date__gte=months[0], start_date__lte=as_of)
-    rows = grouped_counts(started.annotate(month=TruncMonth("start_date")), ["month"],
-                          n=Count("*"))
+    rows = grouped_counts(started.annotate(month=TruncMonth("start_date")), ["month"], n=Count("*"))
     counts: dict[date, int] = {}
     for month, n in rows:
         counts[_as_date(month)] = counts.get(_as_date(month), 0) + n

@@ -129,8 +129,12 @@ def horizontal_bars(
                 value_x=round(x_of(value) + 4, 1),
                 bars=(
                     Bar(
-                        label_width, y, length, BAR_HEIGHT,
-                        bar_css[0] if bar_css else css, f"{label}: {shown}",
+                        label_width,
+                        y,
+                        length,
+                        BAR_HEIGHT,
+                        bar_css[0] if bar_css else css,
+                        f"{label}: {shown}",
                     ),
                 ),
             )
@@ -319,8 +323,12 @@ def _svg(value) -> str:
 
 
 def _tick(tick: Tick) -> dict:
-    return {"position": _svg(tick.position), "label": tick.label,
-            "label_x": _svg(tick.label_x), "label_y": _svg(tick.label_y)}
+    return {
+        "position": _svg(tick.position),
+        "label": tick.label,
+        "label_x": _svg(tick.label_x),
+        "label_y": _svg(tick.label_y),
+    }
 
 
 def drawn_bars(chart: Chart) -> dict:
@@ -342,8 +350,12 @@ def drawn_bars(chart: Chart) -> dict:
                 "value_label": row.value_label,
                 "bars": [
                     {
-                        "css": bar.css, "x": _svg(bar.x), "y": _svg(bar.y),
-                        "width": _svg(bar.width), "height": _svg(bar.height), "title": bar.title,
+                        "css": bar.css,
+                        "x": _svg(bar.x),
+                        "y": _svg(bar.y),
+                        "width": _svg(bar.width),
+                        "height": _svg(bar.height),
+                        "title": bar.title,
                     }
                     for bar in row.bars
                 ],
@@ -365,11 +377,17 @@ def drawn_columns(chart: ColumnChart) -> dict:
         "ticks": [_tick(tick) for tick in chart.ticks],
         "columns": [
             {
-                "x": _svg(column.x), "y": _svg(column.y), "width": _svg(column.width),
-                "height": _svg(column.height), "title": column.title,
-                "value_label": column.value_label, "label": column.label,
-                "sublabel": column.sublabel, "center_x": _svg(column.center_x),
-                "value_y": _svg(column.value_y), "label_y": _svg(column.label_y),
+                "x": _svg(column.x),
+                "y": _svg(column.y),
+                "width": _svg(column.width),
+                "height": _svg(column.height),
+                "title": column.title,
+                "value_label": column.value_label,
+                "label": column.label,
+                "sublabel": column.sublabel,
+                "center_x": _svg(column.center_x),
+                "value_y": _svg(column.value_y),
+                "label_y": _svg(column.label_y),
                 "sublabel_y": _svg(column.sublabel_y),
             }
             for column in chart.columns

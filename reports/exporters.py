@@ -32,17 +32,42 @@ from .staging import thase_rush_stage
 CHUNK_SIZE = 2000
 
 TRIAL_HEADER = [
-    "patient_identifier", "date_of_birth", "drug", "drug_class", "start_date", "end_date",
-    "starting_dose_mg", "maximum_dose_mg", "days_at_adequate_dose", "adherence", "outcome",
-    "adequate", "counts_toward_trd", "reasons",
+    "patient_identifier",
+    "date_of_birth",
+    "drug",
+    "drug_class",
+    "start_date",
+    "end_date",
+    "starting_dose_mg",
+    "maximum_dose_mg",
+    "days_at_adequate_dose",
+    "adherence",
+    "outcome",
+    "adequate",
+    "counts_toward_trd",
+    "reasons",
 ]
 REGISTER_HEADER = [
-    "patient_identifier", "date_of_birth", "episode_start", "meets_trd",
-    "failed_adequate_trials", "stage", "counting_drugs", "last_trial_drug", "last_trial_start",
+    "patient_identifier",
+    "date_of_birth",
+    "episode_start",
+    "meets_trd",
+    "failed_adequate_trials",
+    "stage",
+    "counting_drugs",
+    "last_trial_drug",
+    "last_trial_start",
     "last_trial_end",
 ]
 AUDIT_HEADER = [
-    "timestamp", "actor", "action", "object_type", "object_id", "patient_id", "ip", "details",
+    "timestamp",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "patient_id",
+    "ip",
+    "details",
 ]
 
 
@@ -134,9 +159,20 @@ def _iso(field: str) -> Cast:
 
 # A trial's columns, then one of its dose changes (NULLs for a trial without any).
 TRIAL_COLUMNS = (
-    "id", "patient_id", "patient__identifier", _iso("patient__date_of_birth"),
-    _iso("patient__episode_start"), "drug_id", _iso("start_date"), _iso("end_date"), "dose_mg",
-    "adherence", "outcome", "formulation", "dose_changes__date", "dose_changes__dose_mg",
+    "id",
+    "patient_id",
+    "patient__identifier",
+    _iso("patient__date_of_birth"),
+    _iso("patient__episode_start"),
+    "drug_id",
+    _iso("start_date"),
+    _iso("end_date"),
+    "dose_mg",
+    "adherence",
+    "outcome",
+    "formulation",
+    "dose_changes__date",
+    "dose_changes__dose_mg",
 )
 
 
@@ -177,19 +213,44 @@ def _evaluated_trials(job, progress):
     evaluate, trial_facts, parse = trd.evaluate_trial, trd.TrialFacts, date.fromisoformat
     patient = None
     for row, changes in _chunked(_with_dose_changes(rows), total, progress):
-        (trial_id, patient_id, identifier, born, episode_start, drug_id, start, end,
-         dose, adherence, outcome, formulation, _, _) = row
+        (
+            trial_id,
+            patient_id,
+            identifier,
+            born,
+            episode_start,
+            drug_id,
+            start,
+            end,
+            dose,
+            adherence,
+            outcome,
+            formulation,
+            _,
+            _,
+        ) = row
         if patient is None or patient.pk != patient_id:  # a patient's trials come together
-            patient = PatientRow(patient_id, identifier, parse(born),
-                                 parse(episode_start) if episode_start else None)
+            patient = PatientRow(
+                patient_id, identifier, parse(born), parse(episode_start) if episode_start else None
+            )
         drug_facts = facts.get((drug_id, formulation))
         if drug_facts is None:
             drug_facts = facts[drug_id, formulation] = catalog.with_formulation(
-                drugs[drug_id].facts(), formulation)
+                drugs[drug_id].facts(), formulation
+            )
         evaluation = evaluate(
-            trial_facts(trial_id, drug_facts, parse(start), parse(end) if end else None, dose,
-                        changes, adherence, outcome),
-            as_of=as_of, episode_start=patient.episode_start,
+            trial_facts(
+                trial_id,
+                drug_facts,
+                parse(start),
+                parse(end) if end else None,
+                dose,
+                changes,
+                adherence,
+                outcome,
+            ),
+            as_of=as_of,
+            episode_start=patient.episode_start,
         )
         highest = max(dose, *(change.dose_mg for change in changes)) if changes else dose
         yield patient, drugs[drug_id], evaluation, highest, start, end
@@ -205,9 +266,19 @@ def trial_rows(job, progress):
             label, birth = identity.label(patient), identity.birth(patient)
         trial = evaluation.trial
         yield [
-            label, birth, drug.name, drug.drug_class, trial.start_date, trial.end_date,
-            trial.dose_mg, highest, evaluation.days_at_adequate_dose, trial.adherence,
-            trial.outcome, _yes_no(evaluation.adequate), _yes_no(evaluation.counts_toward_trd),
+            label,
+            birth,
+            drug.name,
+            drug.drug_class,
+            trial.start_date,
+            trial.end_date,
+            trial.dose_mg,
+            highest,
+            evaluation.days_at_adequate_dose,
+            trial.adherence,
+            trial.outcome,
+            _yes_no(evaluation.adequate),
+            _yes_no(evaluation.counts_toward_trd),
             "; ".join(evaluation.reasons),
         ]
 
@@ -256,8 +327,9 @@ def write_trials_csv(job, path, progress):
     with open(path, "w", newline="", encoding="utf-8") as out:
         csv.writer(out).writerow(TRIAL_HEADER)
         write = out.write
-        for trial_patient, drug, evaluation, highest, start, end in _evaluated_trials(job,
-                                                                                    progress):
+        for trial_patient, drug, evaluation, highest, start, end in _evaluated_trials(
+            job, progress
+        ):
             if trial_patient is not patient:
                 patient = trial_patient
                 patient_cells = _csv_text(identity.label(patient), identity.birth(patient))
@@ -266,8 +338,9 @@ def write_trials_csv(job, path, progress):
                 drug_text = drug_cells[drug.name] = _csv_text(drug.name, drug.drug_class)
             trial, reasons = evaluation.trial, evaluation.reasons
             dose = doses[str(trial.dose_mg)]
-            choice_text = choices[trial.adherence, trial.outcome, evaluation.adequate,
-                                  evaluation.counts_toward_trd]
+            choice_text = choices[
+                trial.adherence, trial.outcome, evaluation.adequate, evaluation.counts_toward_trd
+            ]
             write(
                 f"{patient_cells},{drug_text},{start},{end or ''},{dose},"
                 f"{dose if highest is trial.dose_mg else doses[str(highest)]},"
@@ -303,6 +376,7 @@ def write_trials_xlsx(job, path, progress):
 
 # --- Patients (register; FHIR in reports.fhir) --------------------------------------------------------------
 
+
 def patient_queryset(job):
     """The practice's patients the options select, with their active trials and therapies."""
     options = job.options
@@ -328,8 +402,11 @@ def patient_queryset(job):
     )
     return patients.order_by("identifier", "id").prefetch_related(
         Prefetch("trials", queryset=trials, to_attr="export_trials"),
-        Prefetch("therapies", queryset=Therapy.objects.active().order_by("start_date", "id"),
-                 to_attr="export_therapies"),
+        Prefetch(
+            "therapies",
+            queryset=Therapy.objects.active().order_by("start_date", "id"),
+            to_attr="export_therapies",
+        ),
     )
 
 
@@ -342,7 +419,8 @@ def failed_bilateral_ect(therapies, episode_start=None) -> bool:
     """A failed bitemporal or bifrontal ECT course in the current episode (as the staging)."""
     return any(
         is_failed_bilateral_ect(t.kind, t.ect_placement, t.outcome)
-        for t in therapies if episode_start is None or t.start_date >= episode_start
+        for t in therapies
+        if episode_start is None or t.start_date >= episode_start
     )
 
 
@@ -360,15 +438,20 @@ def register_rows(job, progress):
         }
         last = patient.export_trials[-1] if patient.export_trials else None
         yield [
-            identity.label(patient), identity.birth(patient), patient.episode_start,
-            _yes_no(evaluation.meets_trd), evaluation.failed_adequate_trial_count,
+            identity.label(patient),
+            identity.birth(patient),
+            patient.episode_start,
+            _yes_no(evaluation.meets_trd),
+            evaluation.failed_adequate_trial_count,
             thase_rush_stage(
                 counting_classes,
-                failed_bilateral_ect=failed_bilateral_ect(patient.export_therapies,
-                                                          patient.episode_start),
+                failed_bilateral_ect=failed_bilateral_ect(
+                    patient.export_therapies, patient.episode_start
+                ),
             ),
             "; ".join(evaluation.counting_drugs),
-            last.drug.name if last else "", last.start_date if last else None,
+            last.drug.name if last else "",
+            last.start_date if last else None,
             last.end_date if last else None,
         ]
 
@@ -385,6 +468,7 @@ def write_fhir_bundle(job, path, progress):
 
 # --- Audit trail --------------------------------------------------------------------------
 
+
 def audit_rows(job, progress):
     form = AuditFilterForm(job.options)
     if not form.is_valid():
@@ -393,8 +477,13 @@ def audit_rows(job, progress):
     total = events.count()
     for event in _chunked(events.iterator(chunk_size=CHUNK_SIZE), total, progress):
         yield [
-            event.timestamp.isoformat(), event.actor, event.action, event.object_type,
-            event.object_id, event.patient_id or "", event.ip or "",
+            event.timestamp.isoformat(),
+            event.actor,
+            event.action,
+            event.object_type,
+            event.object_id,
+            event.patient_id or "",
+            event.ip or "",
             json.dumps(event.details, sort_keys=True),
         ]
 

@@ -54,14 +54,17 @@ def coded_entries() -> list[dict]:
         found += [{**c, "system": data["systems"][c["system"]]} for c in diagnosis["codes"]]
     phq9 = data["phq9"]
     for entry in [phq9["panel"], phq9["total"], *phq9["items"], *phq9["answers"]]:
-        found.append({"system": data["systems"]["loinc"], "code": entry["code"],
-                      "source": phq9["source"]})
+        found.append(
+            {"system": data["systems"]["loinc"], "code": entry["code"], "source": phq9["source"]}
+        )
     for scale in data["local_scales"].values():
-        found.append({"system": data["systems"]["scales"], "code": scale["code"],
-                      "source": scale["source"]})
+        found.append(
+            {"system": data["systems"]["scales"], "code": scale["code"], "source": scale["source"]}
+        )
     for code in data["rxnorm"]["codes"].values():
-        found.append({"system": data["systems"]["rxnorm"], "code": code,
-                      "source": data["rxnorm"]["source"]})
+        found.append(
+            {"system": data["systems"]["rxnorm"], "code": code, "source": data["rxnorm"]["source"]}
+        )
     for procedure in data["procedures"].values():
         found += [{**c, "system": data["systems"][c["system"]]} for c in procedure["codes"]]
     return found
@@ -88,8 +91,11 @@ def _urn(*parts) -> str:
 
 
 def _entry(url: str, resource: dict) -> dict:
-    resource = {"resourceType": resource["resourceType"], "id": url.removeprefix("urn:uuid:"),
-                **resource}
+    resource = {
+        "resourceType": resource["resourceType"],
+        "id": url.removeprefix("urn:uuid:"),
+        **resource,
+    }
     return {"fullUrl": url, "resource": resource}
 
 
@@ -167,8 +173,7 @@ def condition_resource(diagnosis: str, subject: dict, onset=None) -> dict | None
         return None
     code = {"text": known["text"] if known else UNRECORDED_EPISODE}
     if known and known["codes"]:
-        code["coding"] = [_coding(c["system"], c["code"], c.get("display"))
-                          for c in known["codes"]]
+        code["coding"] = [_coding(c["system"], c["code"], c.get("display")) for c in known["codes"]]
     condition = {
         "resourceType": "Condition",
         "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": "active"}]},
@@ -207,10 +212,12 @@ def dosage(sequence: int, start, end, dose) -> dict:
     return {
         "sequence": sequence,
         "text": f"{_dose(dose)} mg/day (total daily dose) from {start}{until}",
-        "timing": {"repeat": {"boundsPeriod": period, "frequency": 1, "period": 1,
-                              "periodUnit": "d"}},
-        "doseAndRate": [{"doseQuantity": {"value": _number(dose), "unit": "mg",
-                                          "system": UCUM, "code": "mg"}}],
+        "timing": {
+            "repeat": {"boundsPeriod": period, "frequency": 1, "period": 1, "periodUnit": "d"}
+        },
+        "doseAndRate": [
+            {"doseQuantity": {"value": _number(dose), "unit": "mg", "system": UCUM, "code": "mg"}}
+        ],
     }
 
 
@@ -252,28 +259,37 @@ def score_entries(job, score, subject: dict):
     """A PHQ-9 as its LOINC panel whose members are the total and the nine items; any other
     scale as one Observation under the local code system, its items as components."""
     if score.scale != scales.PHQ9:
-        yield _entry(_urn("trdtracker", job.secret, "score", score.pk),
-                     local_scale_observation(score, subject))
+        yield _entry(
+            _urn("trdtracker", job.secret, "score", score.pk),
+            local_scale_observation(score, subject),
+        )
         return
     phq9 = codes()["phq9"]
     members = []
     total_url = _urn("trdtracker", job.secret, "score", score.pk, "total")
-    total = _observation(score, subject, {"coding": [_coding("loinc", phq9["total"]["code"])],
-                                          "text": phq9["total"]["text"]})
+    total = _observation(
+        score,
+        subject,
+        {"coding": [_coding("loinc", phq9["total"]["code"])], "text": phq9["total"]["text"]},
+    )
     total["valueQuantity"] = _score_quantity(score.total)
     members.append(_entry(total_url, total))
-    for number, (item, value) in enumerate(zip(phq9["items"], score.items or [],
-                                               strict=False), 1):
+    for number, (item, value) in enumerate(zip(phq9["items"], score.items or [], strict=False), 1):
         answer = phq9["answers"][value]
-        observation = _observation(score, subject, {"coding": [_coding("loinc", item["code"])],
-                                                    "text": item["text"]})
+        observation = _observation(
+            score, subject, {"coding": [_coding("loinc", item["code"])], "text": item["text"]}
+        )
         coding = _coding("loinc", answer["code"], answer["display"])
         coding["extension"] = [{"url": ORDINAL_VALUE, "valueDecimal": value}]
         observation["valueCodeableConcept"] = {"coding": [coding], "text": str(value)}
-        members.append(_entry(_urn("trdtracker", job.secret, "score", score.pk, number),
-                              observation))
-    panel = _observation(score, subject, {"coding": [_coding("loinc", phq9["panel"]["code"])],
-                                          "text": phq9["panel"]["text"]})
+        members.append(
+            _entry(_urn("trdtracker", job.secret, "score", score.pk, number), observation)
+        )
+    panel = _observation(
+        score,
+        subject,
+        {"coding": [_coding("loinc", phq9["panel"]["code"])], "text": phq9["panel"]["text"]},
+    )
     panel["hasMember"] = [{"reference": member["fullUrl"]} for member in members]
     yield _entry(_urn("trdtracker", job.secret, "score", score.pk), panel)
     yield from members
@@ -282,15 +298,24 @@ def score_entries(job, score, subject: dict):
 def local_scale_observation(score, subject: dict) -> dict:
     scale = codes()["local_scales"][score.scale]
     name = scales.SCALES[score.scale].name
-    observation = _observation(score, subject, {
-        "coding": [_coding("scales", scale["code"], scale["display"])], "text": name,
-    })
+    observation = _observation(
+        score,
+        subject,
+        {
+            "coding": [_coding("scales", scale["code"], scale["display"])],
+            "text": name,
+        },
+    )
     observation["valueQuantity"] = _score_quantity(score.total)
     if score.items:
         observation["component"] = [
-            {"code": {"coding": [_coding("scales", f"{scale['code']}-item-{number}")],
-                      "text": f"{name} item {number}"},
-             "valueInteger": value}
+            {
+                "code": {
+                    "coding": [_coding("scales", f"{scale['code']}-item-{number}")],
+                    "text": f"{name} item {number}",
+                },
+                "valueInteger": value,
+            }
             for number, value in enumerate(score.items, 1)
         ]
     return observation
@@ -301,8 +326,7 @@ def procedure(therapy, subject: dict) -> dict:
     code = {"text": kind.label + (f": {therapy.detail}" if therapy.detail else "")}
     known = codes()["procedures"].get(therapy.kind)
     if known and known["codes"]:
-        code["coding"] = [_coding(c["system"], c["code"], c.get("display"))
-                          for c in known["codes"]]
+        code["coding"] = [_coding(c["system"], c["code"], c.get("display")) for c in known["codes"]]
     period = {"start": therapy.start_date.isoformat()}
     if therapy.end_date:
         period["end"] = therapy.end_date.isoformat()
@@ -315,8 +339,11 @@ def procedure(therapy, subject: dict) -> dict:
         "outcome": {"text": Outcome(therapy.outcome).label},
     }
     if therapy.kind == TherapyKind.ECT:
-        details = [f"Electrode placement: {EctPlacement(therapy.ect_placement).label}"
-                   if therapy.ect_placement else ""]
+        details = [
+            f"Electrode placement: {EctPlacement(therapy.ect_placement).label}"
+            if therapy.ect_placement
+            else ""
+        ]
         if therapy.ect_sessions:
             details.append(f"sessions: {therapy.ect_sessions}")
         text = "; ".join(d for d in details if d)

@@ -7,7 +7,11 @@ from treatments.models import Drug
 
 from .models import PATIENT_KINDS, ExportKind
 
-TRD_STATUS_CHOICES = [("", "Any TRD status"), ("meets", "Meets TRD"), ("not_met", "Does not meet TRD")]
+TRD_STATUS_CHOICES = [
+    ("", "Any TRD status"),
+    ("meets", "Meets TRD"),
+    ("not_met", "Does not meet TRD"),
+]
 # The options each kind takes; anything else is dropped before the job is stored.
 KIND_OPTIONS = {
     ExportKind.TRIALS_CSV: {"since", "until", "trd_status", "drug_class", "deidentify"},
@@ -16,7 +20,12 @@ KIND_OPTIONS = {
     ExportKind.AUDIT_CSV: {"since", "until", "patient", "actor", "action"},
     ExportKind.PATIENT_PDF: {"patient", "deidentify"},
     ExportKind.FHIR_BUNDLE: {
-        "since", "until", "trd_status", "drug_class", "deidentify", "patient",
+        "since",
+        "until",
+        "trd_status",
+        "drug_class",
+        "deidentify",
+        "patient",
     },
 }
 
@@ -31,22 +40,34 @@ class ExportForm(forms.Form):
     """What to export; shared by the Exports page and the API (field errors → 400)."""
 
     kind = forms.ChoiceField(choices=ExportKind.choices, label="Export")
-    since = forms.DateField(required=False, label="From", widget=DateInput(),
-                            validators=FILTER_DATE_BOUNDS,
-                            help_text="Trial start dates (event dates for the audit trail).")
-    until = forms.DateField(required=False, label="Until (inclusive)", widget=DateInput(),
-                            validators=FILTER_DATE_BOUNDS)
+    since = forms.DateField(
+        required=False,
+        label="From",
+        widget=DateInput(),
+        validators=FILTER_DATE_BOUNDS,
+        help_text="Trial start dates (event dates for the audit trail).",
+    )
+    until = forms.DateField(
+        required=False, label="Until (inclusive)", widget=DateInput(), validators=FILTER_DATE_BOUNDS
+    )
     trd_status = forms.ChoiceField(required=False, choices=TRD_STATUS_CHOICES, label="TRD status")
-    drug_class = forms.ChoiceField(required=False, label="Drug class",
-                                   choices=lambda: drug_class_choices())
-    patient = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
-                                 label="Patient id",
-                                 help_text="Required for the PDF; optional for FHIR and audit.")
+    drug_class = forms.ChoiceField(
+        required=False, label="Drug class", choices=lambda: drug_class_choices()
+    )
+    patient = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        label="Patient id",
+        help_text="Required for the PDF; optional for FHIR and audit.",
+    )
     actor = forms.CharField(required=False, max_length=150, label="User (audit trail)")
-    action = forms.ChoiceField(required=False, choices=[("", "Any action"), *Action.choices],
-                               label="Action (audit trail)")
+    action = forms.ChoiceField(
+        required=False, choices=[("", "Any action"), *Action.choices], label="Action (audit trail)"
+    )
     deidentify = forms.BooleanField(
-        required=False, label="De-identify",
+        required=False,
+        label="De-identify",
         help_text="Record numbers become per-export pseudonyms; birth dates become years.",
     )
 

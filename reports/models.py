@@ -55,8 +55,7 @@ class ExportJob(models.Model):
     file_deleted = models.BooleanField(default=False)
     # The SHA-256 (hex) of the finished file, so a copy found later can be traced to its export
     # (manage.py verify_export); empty until the job is done.
-    sha256 = models.CharField(max_length=64, blank=True, default="", db_index=True,
-                              editable=False)
+    sha256 = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
     # Keys the de-identification pseudonyms: stable within one export, unlinkable across.
     secret = models.CharField(max_length=64, default=new_secret, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

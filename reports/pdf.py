@@ -100,21 +100,37 @@ def styles() -> dict[str, ParagraphStyle]:
     return {
         "body": body,
         "small": ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5),
-        "muted": ParagraphStyle("muted", parent=body, fontSize=7.5, leading=9.5,
-                                textColor=MUTED),
+        "muted": ParagraphStyle("muted", parent=body, fontSize=7.5, leading=9.5, textColor=MUTED),
         "cell": ParagraphStyle("cell", parent=body, fontSize=7.5, leading=9.2),
         "head": ParagraphStyle("head", parent=body, fontName=BOLD, fontSize=7.5, leading=9),
-        "right": ParagraphStyle("right", parent=body, fontSize=7.5, leading=9.2,
-                                alignment=TA_RIGHT),
-        "title": ParagraphStyle("title", parent=body, fontName=BOLD, fontSize=15, leading=19,
-                                spaceAfter=2),
-        "h2": ParagraphStyle("h2", parent=body, fontName=BOLD, fontSize=11, leading=14,
-                             spaceBefore=9, spaceAfter=4, keepWithNext=1),
-        "h3": ParagraphStyle("h3", parent=body, fontName=BOLD, fontSize=9.5, leading=12,
-                             spaceBefore=5, spaceAfter=2, keepWithNext=1),
+        "right": ParagraphStyle(
+            "right", parent=body, fontSize=7.5, leading=9.2, alignment=TA_RIGHT
+        ),
+        "title": ParagraphStyle(
+            "title", parent=body, fontName=BOLD, fontSize=15, leading=19, spaceAfter=2
+        ),
+        "h2": ParagraphStyle(
+            "h2",
+            parent=body,
+            fontName=BOLD,
+            fontSize=11,
+            leading=14,
+            spaceBefore=9,
+            spaceAfter=4,
+            keepWithNext=1,
+        ),
+        "h3": ParagraphStyle(
+            "h3",
+            parent=body,
+            fontName=BOLD,
+            fontSize=9.5,
+            leading=12,
+            spaceBefore=5,
+            spaceAfter=2,
+            keepWithNext=1,
+        ),
         "alert": ParagraphStyle("alert", parent=body, fontName=BOLD, fontSize=12, leading=15),
-        "status": ParagraphStyle("status", parent=body, fontName=BOLD, fontSize=11.5,
-                                 leading=15),
+        "status": ParagraphStyle("status", parent=body, fontName=BOLD, fontSize=11.5, leading=15),
     }
 
 
@@ -150,6 +166,7 @@ def header_row(*labels) -> list[Paragraph]:
 
 # --- Page furniture -----------------------------------------------------------------------
 
+
 class NumberedCanvas(canvas.Canvas):
     """Holds every page until the end, then writes "Page X of Y" with the real Y."""
 
@@ -167,8 +184,7 @@ class NumberedCanvas(canvas.Canvas):
             self.__dict__.update(state)
             self.setFont(FONT, 8)
             self.setFillColor(INK)
-            self.drawRightString(PAGE_WIDTH - MARGIN, 9 * mm,
-                                 f"Page {self._pageNumber} of {total}")
+            self.drawRightString(PAGE_WIDTH - MARGIN, 9 * mm, f"Page {self._pageNumber} of {total}")
             super().showPage()
         super().save()
 
@@ -185,8 +201,9 @@ def page_furniture(*, practice: str, patient: str, printed: str):
         pdf.drawRightString(PAGE_WIDTH - MARGIN, top, patient)
         pdf.setFont(FONT, 8)
         pdf.setFillColor(MUTED)
-        pdf.drawString(MARGIN, top - 4.5 * mm, "TRD Tracker · treatment-resistant depression "
-                                               "discussion sheet")
+        pdf.drawString(
+            MARGIN, top - 4.5 * mm, "TRD Tracker · treatment-resistant depression discussion sheet"
+        )
         pdf.drawRightString(PAGE_WIDTH - MARGIN, top - 4.5 * mm, printed)
         pdf.setStrokeColor(INK)
         pdf.setLineWidth(0.8)
@@ -194,14 +211,16 @@ def page_furniture(*, practice: str, patient: str, printed: str):
         pdf.setLineWidth(0.4)
         pdf.line(MARGIN, 13 * mm, PAGE_WIDTH - MARGIN, 13 * mm)
         pdf.setFont(FONT, 7)
-        pdf.drawString(MARGIN, 9 * mm, "Confidential: patient information. For discussion, "
-                                       "not a prescription.")
+        pdf.drawString(
+            MARGIN, 9 * mm, "Confidential: patient information. For discussion, not a prescription."
+        )
         pdf.restoreState()
 
     return draw
 
 
 # --- Sections -----------------------------------------------------------------------------
+
 
 def suicide_risk_notice(risk) -> list:
     """The boxed notice the patient page shows, in the same words (patients/_suicide_risk)."""
@@ -216,67 +235,111 @@ def suicide_risk_notice(risk) -> list:
     inner = [
         para("SUICIDE RISK: DISCUSS URGENTLY", "alert"),
         bullets(reasons),
-        para("<b>Urgent care</b> is needed for suicidal ideation, sudden neurological "
-             "symptoms, or severe agitation or psychosis. "
-             "<font size=7>Source: Understanding and Managing TRD in the U.S.</font>"),
-        para("The options the sources link to suicide risk are marked in the list of options. "
-             "This notice stays while the clinician's flag is set or the latest PHQ-9 item 9 "
-             "is above 0.", "small"),
+        para(
+            "<b>Urgent care</b> is needed for suicidal ideation, sudden neurological "
+            "symptoms, or severe agitation or psychosis. "
+            "<font size=7>Source: Understanding and Managing TRD in the U.S.</font>"
+        ),
+        para(
+            "The options the sources link to suicide risk are marked in the list of options. "
+            "This notice stays while the clinician's flag is set or the latest PHQ-9 item 9 "
+            "is above 0.",
+            "small",
+        ),
     ]
     box = Table([[inner]], colWidths=[FRAME_WIDTH])
-    box.setStyle(TableStyle([
-        ("BOX", (0, 0), (-1, -1), 2.2, INK),
-        ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#fbe3e4")),
-        ("LEFTPADDING", (0, 0), (-1, -1), 8),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 8),
-        ("TOPPADDING", (0, 0), (-1, -1), 6),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 7),
-    ]))
+    box.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 2.2, INK),
+                ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#fbe3e4")),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), 6),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 7),
+            ]
+        )
+    )
     return [box, Spacer(1, 3 * mm)]
 
 
 def bullets(items, style: str = "body") -> ListFlowable:
     return ListFlowable(
         [ListItem(para(item, style), leftIndent=10, value="•") for item in items],
-        bulletType="bullet", start="•", leftIndent=10, bulletFontName=FONT, bulletFontSize=8,
+        bulletType="bullet",
+        start="•",
+        leftIndent=10,
+        bulletFontName=FONT,
+        bulletFontSize=8,
     )
 
 
 def patient_facts(identity, patient, label, evaluation) -> list:
     episode = f"{patient.episode_start:%Y-%m-%d}" if patient.episode_start else "not recorded"
     facts = [
-        [para("<b>Patient</b>", "small"), para(text(label), "small"),
-         para("<b>Born</b>", "small"), para(text(identity.birth(patient)), "small")],
-        [para("<b>Current episode since</b>", "small"), para(episode, "small"),
-         para("<b>Evaluated as of</b>", "small"),
-         para(f"{evaluation.as_of:%Y-%m-%d}", "small")],
+        [
+            para("<b>Patient</b>", "small"),
+            para(text(label), "small"),
+            para("<b>Born</b>", "small"),
+            para(text(identity.birth(patient)), "small"),
+        ],
+        [
+            para("<b>Current episode since</b>", "small"),
+            para(episode, "small"),
+            para("<b>Evaluated as of</b>", "small"),
+            para(f"{evaluation.as_of:%Y-%m-%d}", "small"),
+        ],
     ]
     table = Table(facts, colWidths=[38 * mm, 52 * mm, 32 * mm, 58 * mm])
-    table.setStyle(TableStyle([
-        ("LEFTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 1),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-    ]))
-    return [para("Treatment-resistant depression: discussion sheet", "title"), table,
-            Spacer(1, 3 * mm)]
+    table.setStyle(
+        TableStyle(
+            [
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+            ]
+        )
+    )
+    return [
+        para("Treatment-resistant depression: discussion sheet", "title"),
+        table,
+        Spacer(1, 3 * mm),
+    ]
 
 
 def trd_status(evaluation) -> list:
-    verdict = ("Meets the TRD definition" if evaluation.meets_trd
-               else "Does not meet the TRD definition")
-    box = Table([[[
-        para(f"Status: {verdict}", "status"),
-        para(text(evaluation.summary)),
-        para(f"Definition used: at least {trd.MIN_FAILED_TRIALS} different antidepressants "
-             f"that failed (no or partial response) after an adequate trial: ≥ "
-             f"{trd.MIN_ADEQUATE_WEEKS} weeks ({trd.MIN_ADEQUATE_DAYS} days) at or above the "
-             "minimum adequate dose, adherence not poor, ended in the current episode.",
-             "small"),
-    ]]], colWidths=[FRAME_WIDTH])
-    box.setStyle(TableStyle([
-        ("BOX", (0, 0), (-1, -1), 1.2, INK),
-        ("LEFTPADDING", (0, 0), (-1, -1), 7), ("RIGHTPADDING", (0, 0), (-1, -1), 7),
-        ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
-    ]))
+    verdict = (
+        "Meets the TRD definition" if evaluation.meets_trd else "Does not meet the TRD definition"
+    )
+    box = Table(
+        [
+            [
+                [
+                    para(f"Status: {verdict}", "status"),
+                    para(text(evaluation.summary)),
+                    para(
+                        f"Definition used: at least {trd.MIN_FAILED_TRIALS} different antidepressants "
+                        f"that failed (no or partial response) after an adequate trial: ≥ "
+                        f"{trd.MIN_ADEQUATE_WEEKS} weeks ({trd.MIN_ADEQUATE_DAYS} days) at or above the "
+                        "minimum adequate dose, adherence not poor, ended in the current episode.",
+                        "small",
+                    ),
+                ]
+            ]
+        ],
+        colWidths=[FRAME_WIDTH],
+    )
+    box.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 1.2, INK),
+                ("LEFTPADDING", (0, 0), (-1, -1), 7),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 7),
+                ("TOPPADDING", (0, 0), (-1, -1), 5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+            ]
+        )
+    )
     story = [para("TRD status", "h2"), box]
     if evaluation.trials:
         rows = [header_row("Trial", "Counts?", "Why")]
@@ -286,39 +349,54 @@ def trd_status(evaluation) -> list:
                 continue  # other medicines are listed apart, never weighed as trials
             end = f"{trial.end_date:%Y-%m-%d}" if trial.end_date else "ongoing"
             if item.counts_toward_trd:
-                why = (f"adequate: {item.days_at_adequate_dose} days at an adequate dose "
-                       f"(≥ {trd.MIN_ADEQUATE_DAYS} needed); outcome "
-                       f"{trial.outcome.replace('_', ' ')}")
+                why = (
+                    f"adequate: {item.days_at_adequate_dose} days at an adequate dose "
+                    f"(≥ {trd.MIN_ADEQUATE_DAYS} needed); outcome "
+                    f"{trial.outcome.replace('_', ' ')}"
+                )
             else:
                 why = "; ".join(item.reasons)
             if item.notes:
                 why += " — " + "; ".join(item.notes)
-            rows.append([
-                para(f"<b>{text(trial.drug.name)}</b><br/>{trial.start_date:%Y-%m-%d} → {end}",
-                     "cell"),
-                para("<b>Counts</b>" if item.counts_toward_trd else "Does not count", "cell"),
-                para(text(why), "cell"),
-            ])
-        story += [Spacer(1, 2 * mm),
-                  grid_table(rows, [48 * mm, 26 * mm, FRAME_WIDTH - 74 * mm])]
+            rows.append(
+                [
+                    para(
+                        f"<b>{text(trial.drug.name)}</b><br/>{trial.start_date:%Y-%m-%d} → {end}",
+                        "cell",
+                    ),
+                    para("<b>Counts</b>" if item.counts_toward_trd else "Does not count", "cell"),
+                    para(text(why), "cell"),
+                ]
+            )
+        story += [Spacer(1, 2 * mm), grid_table(rows, [48 * mm, 26 * mm, FRAME_WIDTH - 74 * mm])]
     return story
 
 
 def current_medicines(history) -> list:
     as_of = history.evaluation.as_of
     story = [para("Current medicines (ongoing trials)", "h2")]
-    ongoing = [(trial, item) for trial, item in history.trial_evaluations()
-               if trial.end_date is None and item is not None]
+    ongoing = [
+        (trial, item)
+        for trial, item in history.trial_evaluations()
+        if trial.end_date is None and item is not None
+    ]
     if ongoing:
-        rows = [header_row("Medicine", "Class", "Dose now (mg/day)", "Since",
-                           "Days at adequate dose so far")]
+        rows = [
+            header_row(
+                "Medicine", "Class", "Dose now (mg/day)", "Since", "Days at adequate dose so far"
+            )
+        ]
         for trial, item in ongoing:
             dose = item.segments[-1].dose_mg if item.segments else trial.dose_mg
-            rows.append([para(f"<b>{text(trial.drug.name)}</b>", "cell"),
-                         para(text(trial.drug.drug_class), "cell"),
-                         para(trd.format_dose(dose), "cell"),
-                         para(f"{trial.start_date:%Y-%m-%d}", "cell"),
-                         para(str(item.days_at_adequate_dose), "cell")])
+            rows.append(
+                [
+                    para(f"<b>{text(trial.drug.name)}</b>", "cell"),
+                    para(text(trial.drug.drug_class), "cell"),
+                    para(trd.format_dose(dose), "cell"),
+                    para(f"{trial.start_date:%Y-%m-%d}", "cell"),
+                    para(str(item.days_at_adequate_dose), "cell"),
+                ]
+            )
         story.append(grid_table(rows, [45 * mm, 40 * mm, 30 * mm, 25 * mm, 40 * mm]))
     else:
         story.append(para("No ongoing medicine is recorded.", "small"))
@@ -326,7 +404,8 @@ def current_medicines(history) -> list:
     if therapies:
         names = "; ".join(
             f"{t.get_kind_display()}{f' ({t.detail})' if t.detail else ''} since "
-            f"{t.start_date:%Y-%m-%d}" for t in therapies
+            f"{t.start_date:%Y-%m-%d}"
+            for t in therapies
         )
         story.append(para(f"<b>Ongoing therapies:</b> {text(names)}", "small"))
     return story
@@ -335,23 +414,51 @@ def current_medicines(history) -> list:
 def warnings_section(found) -> list:
     story = [para("Warnings from the recorded history", "h2")]
     if not found:
-        return story + [para("No interaction, washout, dose or duplicate-class warnings for "
-                             "the recorded trials.", "small")]
-    rows = [[para(f"<b>{SEVERITY_LABEL.get(w.severity, w.severity.upper())}</b>", "cell"),
-             [para(text(w.message), "cell"),
-              para(f"Sources: {text('; '.join(w.sources))}", "muted")]]
-            for w in found]
-    story.append(grid_table(rows, [24 * mm, FRAME_WIDTH - 24 * mm], header=False, style=[
-        ("LINEBEFORE", (0, 0), (0, -1), 2.5, INK),
-    ]))
-    story.append(para("Derived from the trials as recorded (dates, doses, drug classes), for "
-                      "the clinician to check; not a prescribing decision.", "muted"))
+        return story + [
+            para(
+                "No interaction, washout, dose or duplicate-class warnings for "
+                "the recorded trials.",
+                "small",
+            )
+        ]
+    rows = [
+        [
+            para(f"<b>{SEVERITY_LABEL.get(w.severity, w.severity.upper())}</b>", "cell"),
+            [
+                para(text(w.message), "cell"),
+                para(f"Sources: {text('; '.join(w.sources))}", "muted"),
+            ],
+        ]
+        for w in found
+    ]
+    story.append(
+        grid_table(
+            rows,
+            [24 * mm, FRAME_WIDTH - 24 * mm],
+            header=False,
+            style=[
+                ("LINEBEFORE", (0, 0), (0, -1), 2.5, INK),
+            ],
+        )
+    )
+    story.append(
+        para(
+            "Derived from the trials as recorded (dates, doses, drug classes), for "
+            "the clinician to check; not a prescribing decision.",
+            "muted",
+        )
+    )
     return story
 
 
 TRIAL_COLUMNS = (
-    ("Drug (class)", 27), ("Dates", 23), ("Doses (mg/day)", 24), ("Adherence", 19),
-    ("Outcome recorded", 21), ("Outcome from scores", 29), ("Days at adequate dose", 17),
+    ("Drug (class)", 27),
+    ("Dates", 23),
+    ("Doses (mg/day)", 24),
+    ("Adherence", 19),
+    ("Outcome recorded", 21),
+    ("Outcome from scores", 29),
+    ("Days at adequate dose", 17),
     ("Assessment", 20),
 )
 
@@ -360,8 +467,11 @@ def trial_table(history) -> list:
     story = [para("Trials", "h2")]
     rows = [header_row(*(label for label, _ in TRIAL_COLUMNS))]
     for trial, item, measured, disagrees, measurement in history.antidepressant_rows():
-        doses = (" → ".join(trd.format_dose(s.dose_mg) for s in item.segments)
-                 if item and item.segments else trd.format_dose(trial.dose_mg))
+        doses = (
+            " → ".join(trd.format_dose(s.dose_mg) for s in item.segments)
+            if item and item.segments
+            else trd.format_dose(trial.dose_mg)
+        )
         if item is None:
             assessment = "not evaluated (starts after today)"
         elif item.counts_toward_trd:
@@ -380,16 +490,18 @@ def trial_table(history) -> list:
             scored += " <b>(differs from recorded)</b>"
         end = f"{trial.end_date:%Y-%m-%d}" if trial.end_date else "ongoing"
         stopped = f"<br/>stopped: {text(trial.reason_stopped)}" if trial.reason_stopped else ""
-        rows.append([
-            para(f"<b>{text(trial.drug.name)}</b><br/>{text(trial.drug.drug_class)}", "cell"),
-            para(f"{trial.start_date:%Y-%m-%d} →<br/>{end}", "cell"),
-            para(text(doses), "cell"),
-            para(text(trial.get_adherence_display()), "cell"),
-            para(text(trial.get_outcome_display()) + stopped, "cell"),
-            para(scored, "cell"),
-            para(str(item.days_at_adequate_dose) if item else "", "right"),
-            para(assessment, "cell"),
-        ])
+        rows.append(
+            [
+                para(f"<b>{text(trial.drug.name)}</b><br/>{text(trial.drug.drug_class)}", "cell"),
+                para(f"{trial.start_date:%Y-%m-%d} →<br/>{end}", "cell"),
+                para(text(doses), "cell"),
+                para(text(trial.get_adherence_display()), "cell"),
+                para(text(trial.get_outcome_display()) + stopped, "cell"),
+                para(scored, "cell"),
+                para(str(item.days_at_adequate_dose) if item else "", "right"),
+                para(assessment, "cell"),
+            ]
+        )
     if len(rows) == 1:
         story.append(para("No trials recorded.", "small"))
         return story
@@ -407,12 +519,29 @@ def timeline_drawing(timeline, width: float) -> Drawing:
         return height - y - h
 
     def label(x, y, value, size=11, *, bold=False, color=INK, anchor="start"):
-        group.add(String(x, y, str(value), fontName=BOLD if bold else FONT, fontSize=size,
-                         fillColor=color, textAnchor=anchor))
+        group.add(
+            String(
+                x,
+                y,
+                str(value),
+                fontName=BOLD if bold else FONT,
+                fontSize=size,
+                fillColor=color,
+                textAnchor=anchor,
+            )
+        )
 
     for tick in timeline.ticks:
-        group.add(Line(tick.x, flip(0), tick.x, flip(timeline.axis_y),
-                       strokeColor=colors.HexColor("#dddddd"), strokeWidth=0.8))
+        group.add(
+            Line(
+                tick.x,
+                flip(0),
+                tick.x,
+                flip(timeline.axis_y),
+                strokeColor=colors.HexColor("#dddddd"),
+                strokeWidth=0.8,
+            )
+        )
         label(tick.x, flip(timeline.axis_y + 16), tick.label, 11, color=MUTED, anchor="middle")
     for row in timeline.rows:
         outline = row.outline
@@ -420,39 +549,72 @@ def timeline_drawing(timeline, width: float) -> Drawing:
         box = (outline.x, flip(outline.y, outline.height), outline.width, outline.height)
         group.add(Rect(*box, fillColor=FILL[kind], strokeColor=None))
         for step in row.steps:
-            group.add(Rect(step.x, flip(step.y, step.height), step.width, step.height,
-                           fillColor=FILL[step.css], strokeColor=None))
+            group.add(
+                Rect(
+                    step.x,
+                    flip(step.y, step.height),
+                    step.width,
+                    step.height,
+                    fillColor=FILL[step.css],
+                    strokeColor=None,
+                )
+            )
             if step.width > 30:
                 dark = step.css == "dose-adequate" and step.height > 14
-                label(step.x + 3, flip(row.y + 18), step.label, 10,
-                      color=colors.white if dark else INK)
+                label(
+                    step.x + 3,
+                    flip(row.y + 18),
+                    step.label,
+                    10,
+                    color=colors.white if dark else INK,
+                )
         # The outline on top of the dose steps, so a counting trial's thick frame shows.
-        group.add(Rect(*box, fillColor=None, strokeColor=INK,
-                       strokeWidth=3 if row.counts else 0.8))
+        group.add(Rect(*box, fillColor=None, strokeColor=INK, strokeWidth=3 if row.counts else 0.8))
         label(4, flip(row.y + 11), row.label, 12, bold=True)
-        label(4, flip(row.y + 24), row.sublabel, 10, bold=row.counts,
-              color=INK if row.counts else MUTED)
+        label(
+            4,
+            flip(row.y + 24),
+            row.sublabel,
+            10,
+            bold=row.counts,
+            color=INK if row.counts else MUTED,
+        )
     for lane in timeline.lanes:
         label(4, flip(lane.y + 11), lane.label, 12, bold=True)
         label(4, flip(lane.y + 24), lane.sublabel, 10, color=MUTED)
         for index, band in enumerate(lane.bands):
-            group.add(Rect(band.x, flip(band.y, band.height), band.width, band.height,
-                           fillColor=colors.HexColor(BAND_GREYS[min(index, 4)]),
-                           strokeColor=None))
+            group.add(
+                Rect(
+                    band.x,
+                    flip(band.y, band.height),
+                    band.width,
+                    band.height,
+                    fillColor=colors.HexColor(BAND_GREYS[min(index, 4)]),
+                    strokeColor=None,
+                )
+            )
             if band.height >= 9:
-                label(lane.band_label_x, flip(band.y + band.height - 2), band.label, 9,
-                      color=MUTED)
+                label(lane.band_label_x, flip(band.y + band.height - 2), band.label, 9, color=MUTED)
         points = [(p.x, flip(p.y)) for p in lane.points]
         if len(points) > 1:
-            group.add(PolyLine([c for point in points for c in point], strokeColor=INK,
-                               strokeWidth=1.5))
+            group.add(
+                PolyLine([c for point in points for c in point], strokeColor=INK, strokeWidth=1.5)
+            )
         for point, (x, y) in zip(lane.points, points, strict=True):
-            group.add(Circle(x, y, 3.5, fillColor=INK, strokeColor=colors.white,
-                             strokeWidth=0.8))
+            group.add(Circle(x, y, 3.5, fillColor=INK, strokeColor=colors.white, strokeWidth=0.8))
             label(x, y + 6, point.label, 10, bold=True, anchor="middle")
     if timeline.today_x is not None:
-        group.add(Line(timeline.today_x, flip(0), timeline.today_x, flip(timeline.axis_y),
-                       strokeColor=INK, strokeDashArray=[4, 3], strokeWidth=1))
+        group.add(
+            Line(
+                timeline.today_x,
+                flip(0),
+                timeline.today_x,
+                flip(timeline.axis_y),
+                strokeColor=INK,
+                strokeDashArray=[4, 3],
+                strokeWidth=1,
+            )
+        )
     group.scale(scale, scale)
     drawing = Drawing(width, height * scale)
     drawing.add(group)
@@ -460,19 +622,22 @@ def timeline_drawing(timeline, width: float) -> Drawing:
 
 
 def timeline_section(history) -> list:
-    timeline = build_timeline(history.evaluation, history.therapies, history.scores,
-                              width=CHART_WIDTH)
+    timeline = build_timeline(
+        history.evaluation, history.therapies, history.scores, width=CHART_WIDTH
+    )
     heading = para("Timeline", "h2")
     if timeline.empty:
         return [heading, para("No trials, therapies or scores recorded yet.", "small")]
-    legend = ("Dark fill: at or above the adequate dose; light grey: below it (bar height "
-              "follows the dose, figures in mg/day). <b>Thick outline</b>: counts toward TRD. "
-              "Green bar: therapy. Dashed line: today.")
+    legend = (
+        "Dark fill: at or above the adequate dose; light grey: below it (bar height "
+        "follows the dose, figures in mg/day). <b>Thick outline</b>: counts toward TRD. "
+        "Green bar: therapy. Dashed line: today."
+    )
     if timeline.lanes:
-        legend += (" Scores: black line and dots, over the scale's severity bands (darker = "
-                   "more severe).")
-    return [KeepTogether([heading, timeline_drawing(timeline, FRAME_WIDTH),
-                          para(legend, "muted")])]
+        legend += (
+            " Scores: black line and dots, over the scale's severity bands (darker = more severe)."
+        )
+    return [KeepTogether([heading, timeline_drawing(timeline, FRAME_WIDTH), para(legend, "muted")])]
 
 
 def score_trend(history) -> list:
@@ -491,11 +656,14 @@ def score_trend(history) -> list:
         change = ""
         if len(series) > 1 and first.total:
             percent = round(100 * (first.total - last.total) / first.total)
-            change = (f" ({abs(percent)}% {'lower' if percent >= 0 else 'higher'})")
+            change = f" ({abs(percent)}% {'lower' if percent >= 0 else 'higher'})"
         lines.append(
             f"<b>{spec.name}</b>: {first.total} ({first.band}) on {first.date:%Y-%m-%d}"
-            + (f" → {last.total} ({last.band}) on {last.date:%Y-%m-%d}{change}"
-               if len(series) > 1 else "")
+            + (
+                f" → {last.total} ({last.band}) on {last.date:%Y-%m-%d}{change}"
+                if len(series) > 1
+                else ""
+            )
             + f"; {len(series)} score{'s' if len(series) != 1 else ''}. "
             f"Remission: ≤ {spec.remission_max}."
         )
@@ -504,16 +672,19 @@ def score_trend(history) -> list:
     for code, series in by_scale.items():
         for score in series:
             item9 = score.suicide_item
-            rows.append([
-                para(f"{score.date:%Y-%m-%d}", "cell"),
-                para(scales.SCALES[code].name, "cell"),
-                para(f"<b>{score.total}</b> / {scales.SCALES[code].max_total}", "cell"),
-                para(text(score.band), "cell"),
-                para("" if item9 is None else (f"<b>{item9}</b> (above 0)" if item9 else "0"),
-                     "cell"),
-            ])
-    story += [Spacer(1, 2 * mm),
-              grid_table(rows, [28 * mm, 28 * mm, 24 * mm, 50 * mm, 50 * mm])]
+            rows.append(
+                [
+                    para(f"{score.date:%Y-%m-%d}", "cell"),
+                    para(scales.SCALES[code].name, "cell"),
+                    para(f"<b>{score.total}</b> / {scales.SCALES[code].max_total}", "cell"),
+                    para(text(score.band), "cell"),
+                    para(
+                        "" if item9 is None else (f"<b>{item9}</b> (above 0)" if item9 else "0"),
+                        "cell",
+                    ),
+                ]
+            )
+    story += [Spacer(1, 2 * mm), grid_table(rows, [28 * mm, 28 * mm, 24 * mm, 50 * mm, 50 * mm])]
     return story
 
 
@@ -527,35 +698,62 @@ def staging_section(stages) -> list:
         maudsley.append(para("<b>Not staged</b>: no trial counts toward TRD yet."))
     else:
         maudsley += msm_table(msm)
-    maudsley.append(para("Fekadu et al. 2009 (J Clin Psychiatry 70:177–184); table as in "
-                         "Fekadu, Donocik &amp; Cleare, BMC Psychiatry 2018 (Table 3). Failed "
-                         "antidepressants are the different drugs counting toward TRD above; "
-                         "augmentation (14 days or more) and ECT count inside the current "
-                         "episode only.", "muted"))
+    maudsley.append(
+        para(
+            "Fekadu et al. 2009 (J Clin Psychiatry 70:177–184); table as in "
+            "Fekadu, Donocik &amp; Cleare, BMC Psychiatry 2018 (Table 3). Failed "
+            "antidepressants are the different drugs counting toward TRD above; "
+            "augmentation (14 days or more) and ECT count inside the current "
+            "episode only.",
+            "muted",
+        )
+    )
     classes = list(stages.failed_classes)
     if stages.failed_bilateral_ect:
         classes.append("bilateral (bitemporal or bifrontal) ECT, failed course")
-    story = [KeepTogether(maudsley), KeepTogether([
-        para("Thase–Rush stage", "h3"),
-        para(f"<b>Stage {stages.stage_name}</b>: "
-             + (f"classes with a failed adequate trial: {text(', '.join(classes))}."
-                if stages.failed_classes else "no adequate trial has failed"
-                + (" (a failed bilateral ECT course is recorded)."
-                   if stages.failed_bilateral_ect else "."))),
-        para("I: one class failed; II: a second, different class; III: plus a TCA; IV: plus an "
-             "MAOI; V: plus a failed course of bilateral (bitemporal or bifrontal) ECT. "
-             "Classes: SSRI, SNRI, TCA (incl. tetracyclic), MAOI (irreversible), and each "
-             "other mechanism its own class (NDRI, NaSSA, SARI, RIMA ...). Thase &amp; Rush "
-             "1997; augmentation is ignored.", "muted"),
-    ])]
+    story = [
+        KeepTogether(maudsley),
+        KeepTogether(
+            [
+                para("Thase–Rush stage", "h3"),
+                para(
+                    f"<b>Stage {stages.stage_name}</b>: "
+                    + (
+                        f"classes with a failed adequate trial: {text(', '.join(classes))}."
+                        if stages.failed_classes
+                        else "no adequate trial has failed"
+                        + (
+                            " (a failed bilateral ECT course is recorded)."
+                            if stages.failed_bilateral_ect
+                            else "."
+                        )
+                    )
+                ),
+                para(
+                    "I: one class failed; II: a second, different class; III: plus a TCA; IV: plus an "
+                    "MAOI; V: plus a failed course of bilateral (bitemporal or bifrontal) ECT. "
+                    "Classes: SSRI, SNRI, TCA (incl. tetracyclic), MAOI (irreversible), and each "
+                    "other mechanism its own class (NDRI, NaSSA, SARI, RIMA ...). Thase &amp; Rush "
+                    "1997; augmentation is ignored.",
+                    "muted",
+                ),
+            ]
+        ),
+    ]
     return story
 
 
 def msm_table(msm) -> list:
     story = [
-        para(f"<b>{msm.score} of 15: {msm.band}</b> (mild 3–6, moderate 7–10, severe 11–15)"
-             + (" — <b>a lower bound</b>: inputs marked ASSUMED are unknown and take their "
-                "lowest category." if msm.lower_bound else "")),
+        para(
+            f"<b>{msm.score} of 15: {msm.band}</b> (mild 3–6, moderate 7–10, severe 11–15)"
+            + (
+                " — <b>a lower bound</b>: inputs marked ASSUMED are unknown and take their "
+                "lowest category."
+                if msm.lower_bound
+                else ""
+            )
+        ),
         Spacer(1, 1.5 * mm),
     ]
     rows = [header_row("Input", "Value", "Points")]
@@ -568,21 +766,39 @@ def msm_table(msm) -> list:
             value = f"<b>ASSUMED</b> {value}"
         if item.note:
             value += f"<br/><font color='#555555'>{text(item.note)}</font>"
-        rows.append([para(MSM_INPUT_LABELS.get(key, key), "cell"), para(value, "cell"),
-                     para(f"<b>{item.points}</b>", "right")])
-    rows.append([para("<b>Total</b>", "cell"), para(text(msm.band), "cell"),
-                 para(f"<b>{msm.score}</b>", "right")])
-    story.append(grid_table(rows, [52 * mm, FRAME_WIDTH - 70 * mm, 18 * mm], style=[
-        ("LINEABOVE", (0, -1), (-1, -1), 1, INK),
-    ]))
+        rows.append(
+            [
+                para(MSM_INPUT_LABELS.get(key, key), "cell"),
+                para(value, "cell"),
+                para(f"<b>{item.points}</b>", "right"),
+            ]
+        )
+    rows.append(
+        [
+            para("<b>Total</b>", "cell"),
+            para(text(msm.band), "cell"),
+            para(f"<b>{msm.score}</b>", "right"),
+        ]
+    )
+    story.append(
+        grid_table(
+            rows,
+            [52 * mm, FRAME_WIDTH - 70 * mm, 18 * mm],
+            style=[
+                ("LINEABOVE", (0, -1), (-1, -1), 1, INK),
+            ],
+        )
+    )
     return story
 
 
 def discussed(discussion, *, with_note: bool = True) -> str:
-    """"Discussed 2026-11-30: declined — note" (the note left out of a de-identified sheet:
+    """ "Discussed 2026-11-30: declined — note" (the note left out of a de-identified sheet:
     free text may name the patient)."""
-    line = (f"<b>Discussed {discussion.date:%Y-%m-%d}:</b> "
-            f"{text(discussion.get_decision_display().lower())}")
+    line = (
+        f"<b>Discussed {discussion.date:%Y-%m-%d}:</b> "
+        f"{text(discussion.get_decision_display().lower())}"
+    )
     if discussion.note and with_note:
         line += f" — {text(discussion.note)}"
     return line
@@ -609,10 +825,13 @@ def options_section(history, *, with_notes: bool = True) -> list:
         return ""
 
     key = "; ".join(f"<b>{number}</b> {text(source)}" for source, number in numbers.items())
-    note = Table([[[para(f"<b>{NOT_A_PRESCRIPTION}</b>", "small"),
-                    para(f"Sources: {key}", "small")]]], colWidths=[FRAME_WIDTH])
-    note.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.8, INK),
-                              ("BACKGROUND", (0, 0), (-1, -1), SHADE)]))
+    note = Table(
+        [[[para(f"<b>{NOT_A_PRESCRIPTION}</b>", "small"), para(f"Sources: {key}", "small")]]],
+        colWidths=[FRAME_WIDTH],
+    )
+    note.setStyle(
+        TableStyle([("BOX", (0, 0), (-1, -1), 0.8, INK), ("BACKGROUND", (0, 0), (-1, -1), SHADE)])
+    )
     story = [para("Options for discussion", "h2"), note, Spacer(1, 2 * mm)]
     untried = [item.option for item in history.options if not item.already_tried]
     tried = [item.option for item in history.options if item.already_tried]
@@ -620,8 +839,11 @@ def options_section(history, *, with_notes: bool = True) -> list:
         story.append(para("Not yet tried", "h3"))
     for option in untried:
         block = [
-            para(f"<b>{text(option.title)}</b> [{text(option.category)}]{linked(option)} "
-                 f"{cited(option)}", "body"),
+            para(
+                f"<b>{text(option.title)}</b> [{text(option.category)}]{linked(option)} "
+                f"{cited(option)}",
+                "body",
+            ),
             para(text(option.summary), "small"),
             para(f"<b>When it is considered:</b> {text(option.considered_when)}", "small"),
         ]
@@ -633,13 +855,25 @@ def options_section(history, *, with_notes: bool = True) -> list:
         block.append(Spacer(1, 2.5 * mm))
         story.append(KeepTogether(block))
     if tried:
-        rows = [[para("<b>already tried</b>", "cell"),
-                 para(f"{text(option.title)}{linked(option)} {cited(option)}"
-                      + (f"<br/>{discussed(latest[option.key], with_note=with_notes)}"
-                         if option.key in latest else ""), "cell")]
-                for option in tried]
-        story += [para("Already tried (from the record)", "h3"),
-                  grid_table(rows, [24 * mm, FRAME_WIDTH - 24 * mm], header=False)]
+        rows = [
+            [
+                para("<b>already tried</b>", "cell"),
+                para(
+                    f"{text(option.title)}{linked(option)} {cited(option)}"
+                    + (
+                        f"<br/>{discussed(latest[option.key], with_note=with_notes)}"
+                        if option.key in latest
+                        else ""
+                    ),
+                    "cell",
+                ),
+            ]
+            for option in tried
+        ]
+        story += [
+            para("Already tried (from the record)", "h3"),
+            grid_table(rows, [24 * mm, FRAME_WIDTH - 24 * mm], header=False),
+        ]
     return story
 
 
@@ -650,9 +884,11 @@ def printer_name(user) -> str:
 
 
 def write_discussion_sheet(job, path, progress):
-    patient = Patient.objects.active().filter(
-        practice_id=job.practice_id, pk=job.options.get("patient")
-    ).first()
+    patient = (
+        Patient.objects.active()
+        .filter(practice_id=job.practice_id, pk=job.options.get("patient"))
+        .first()
+    )
     if patient is None:
         raise ExportError("The patient no longer exists (removed after the export was asked).")
     identity = Identity(job)
@@ -678,16 +914,30 @@ def write_discussion_sheet(job, path, progress):
 
     shown = f"Pseudonym {label} (de-identified)" if identity.deidentify else f"Patient {label}"
     furniture = page_furniture(
-        practice=job.practice.name, patient=shown,
+        practice=job.practice.name,
+        patient=shown,
         printed=f"Printed {today():%Y-%m-%d} by {printer_name(job.created_by)}",
     )
     document = BaseDocTemplate(
-        str(path), pagesize=A4, title="TRD discussion sheet", author="TRD Tracker",
-        leftMargin=MARGIN, rightMargin=MARGIN, topMargin=TOP_MARGIN,
+        str(path),
+        pagesize=A4,
+        title="TRD discussion sheet",
+        author="TRD Tracker",
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=TOP_MARGIN,
         bottomMargin=BOTTOM_MARGIN,
     )
-    frame = Frame(MARGIN, BOTTOM_MARGIN, FRAME_WIDTH, PAGE_HEIGHT - TOP_MARGIN - BOTTOM_MARGIN,
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+    frame = Frame(
+        MARGIN,
+        BOTTOM_MARGIN,
+        FRAME_WIDTH,
+        PAGE_HEIGHT - TOP_MARGIN - BOTTOM_MARGIN,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )
     document.addPageTemplates([PageTemplate("sheet", frames=[frame], onPage=furniture)])
     document.build(story, canvasmaker=NumberedCanvas)
     progress(3, 3)

@@ -44,8 +44,12 @@ def export_request(*, user, kind: str, options: dict, ip=None) -> ExportJob:
         practice_id=membership.practice_id, created_by=user, kind=kind, options=options
     )
     record_event(
-        actor=user, practice_id=membership.practice_id, action=Action.EXPORT, obj=job,
-        patient_id=patient.pk if patient else None, ip=ip,
+        actor=user,
+        practice_id=membership.practice_id,
+        action=Action.EXPORT,
+        obj=job,
+        patient_id=patient.pk if patient else None,
+        ip=ip,
         details={"event": "requested", "kind": kind, "id": job.pk},
     )
     transaction.on_commit(lambda: export_enqueue(job.pk))
@@ -73,8 +77,12 @@ def export_enqueue(job_id: int) -> None:
 
 def record_download(*, user, job: ExportJob, ip=None) -> None:
     record_event(
-        actor=user, practice_id=job.practice_id, action=Action.EXPORT, obj=job,
-        patient_id=job.patient_id if job.kind in PATIENT_KINDS else None, ip=ip,
+        actor=user,
+        practice_id=job.practice_id,
+        action=Action.EXPORT,
+        obj=job,
+        patient_id=job.patient_id if job.kind in PATIENT_KINDS else None,
+        ip=ip,
         details={"event": "downloaded", "kind": job.kind, "id": job.pk},
     )
 
@@ -172,19 +180,34 @@ def _finish(job: ExportJob, attempt: int, path: Path, extension: str) -> None:
         with transaction.atomic():
             if job.patients_included:
                 record_event(
-                    actor=job.created_by, practice_id=job.practice_id, action=Action.EXPORT,
-                    obj=job, patients=job.patients_included,
-                    details={"event": "contents", "kind": job.kind, "id": job.pk,
-                             "patients": len(job.patients_included)},
+                    actor=job.created_by,
+                    practice_id=job.practice_id,
+                    action=Action.EXPORT,
+                    obj=job,
+                    patients=job.patients_included,
+                    details={
+                        "event": "contents",
+                        "kind": job.kind,
+                        "id": job.pk,
+                        "patients": len(job.patients_included),
+                    },
                 )
             record_event(
-                actor=job.created_by, practice_id=job.practice_id, action=Action.EXPORT,
-                obj=job, patient_id=job.patient_id if job.kind in PATIENT_KINDS else None,
+                actor=job.created_by,
+                practice_id=job.practice_id,
+                action=Action.EXPORT,
+                obj=job,
+                patient_id=job.patient_id if job.kind in PATIENT_KINDS else None,
                 details={"event": "finished", "kind": job.kind, "id": job.pk, "sha256": sha256},
             )
             finished = _attempt(job.pk, attempt).update(
-                status=ExportStatus.DONE, progress=100, file=job.file.name, finished_at=now,
-                expires_at=now + RETENTION, heartbeat_at=now, sha256=sha256,
+                status=ExportStatus.DONE,
+                progress=100,
+                file=job.file.name,
+                finished_at=now,
+                expires_at=now + RETENTION,
+                heartbeat_at=now,
+                sha256=sha256,
             )
             if not finished:
                 raise Superseded
@@ -215,8 +238,10 @@ def exports_sweep(now=None) -> dict:
     now = now or timezone.now()
     waited_too_long = now - timedelta(seconds=settings.EXPORT_TIME_LIMIT)
     stale = ExportJob.objects.filter(
-        Q(status=ExportStatus.RUNNING,
-          heartbeat_at__lt=now - timedelta(seconds=settings.EXPORT_STALE_SECONDS))
+        Q(
+            status=ExportStatus.RUNNING,
+            heartbeat_at__lt=now - timedelta(seconds=settings.EXPORT_STALE_SECONDS),
+        )
         | Q(status=ExportStatus.PENDING, heartbeat_at__lt=waited_too_long)
         # Committed, but the process died before it could enqueue the job.
         | Q(status=ExportStatus.PENDING, heartbeat_at=None, created_at__lt=waited_too_long)
@@ -242,7 +267,9 @@ def exports_sweep(now=None) -> dict:
             counts["requeued"] += 1
         else:
             ExportJob.objects.filter(pk=job.pk, attempts=job.attempts).update(
-                status=ExportStatus.FAILED, file="", finished_at=now,
+                status=ExportStatus.FAILED,
+                file="",
+                finished_at=now,
                 error=(
                     f"The export was stopped {job.attempts} times before it could finish "
                     "(its worker stopped responding). Please try again, or ask your "

@@ -36,9 +36,12 @@ def _render_list(request, form=None, status=200):
         form.fields["kind"].choices = [
             choice for choice in form.fields["kind"].choices if choice[0] in allowed
         ]
-    return render(request, "reports/export_list.html",
-                  {"jobs": jobs[:LIST_SIZE], "form": form, "can_export": can_export},
-                  status=status)
+    return render(
+        request,
+        "reports/export_list.html",
+        {"jobs": jobs[:LIST_SIZE], "form": form, "can_export": can_export},
+        status=status,
+    )
 
 
 @access.patient_view(access.VIEW_CLINICAL, page="export-patient")
@@ -57,7 +60,9 @@ def _start_export(request, form):
     """Request the export and return to the Exports page, which shows how it went."""
     try:
         job = services.export_request(
-            user=request.user, kind=form.cleaned_data["kind"], options=form.options(),
+            user=request.user,
+            kind=form.cleaned_data["kind"],
+            options=form.options(),
             ip=client_ip(request),
         )
     except services.ExportQueueUnavailable as error:
@@ -93,8 +98,9 @@ def file_response(request, job):
     if not job.downloadable:
         return HttpResponse("This export has no file (yet).", status=404)
     services.record_download(user=request.user, job=job, ip=client_ip(request))
-    return FileResponse(job.file.open("rb"), as_attachment=True,
-                        filename=job.file.name.rsplit("/", 1)[-1])
+    return FileResponse(
+        job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1]
+    )
 
 
 @access.practice_view

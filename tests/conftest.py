@@ -74,9 +74,19 @@ class RedisServer:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         client = redis.Redis(port=self.port, socket_connect_timeout=1)
         for _ in range(100):
@@ -95,8 +105,9 @@ class RedisServer:
 
 @pytest.fixture
 def redis_server():
-    need_service("redis-server", shutil.which("redis-server") is not None,
-                 "redis-server is not on the PATH")
+    need_service(
+        "redis-server", shutil.which("redis-server") is not None, "redis-server is not on the PATH"
+    )
     server = RedisServer()
     yield server
     server.stop()

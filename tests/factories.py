@@ -107,5 +107,6 @@ class ScaleScoreFactory(factory.django.DjangoModelFactory):
 def phq9(patient, *, item9: int, days_ago: int = 7, others: int = 1) -> ScaleScore:
     """A PHQ-9 with items 1-8 at `others` and item 9 at `item9`."""
     items = [others] * 8 + [item9]
-    return ScaleScoreFactory(patient=patient, scale="phq9", items=items,
-                             date=today() - timedelta(days=days_ago))
+    return ScaleScoreFactory(
+        patient=patient, scale="phq9", items=items, date=today() - timedelta(days=days_ago)
+    )

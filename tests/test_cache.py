@@ -11,8 +11,7 @@ pytestmark = pytest.mark.services
 
 
 def make_cache(url: str) -> FailOpenRedisCache:
-    return FailOpenRedisCache(url, {"OPTIONS": {"socket_connect_timeout": 1,
-                                                "socket_timeout": 1}})
+    return FailOpenRedisCache(url, {"OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}})
 
 
 def test_with_redis_stopped_reads_miss_and_writes_are_skipped(redis_server):

@@ -21,10 +21,16 @@ def test_a_real_worker_repairs_a_summary_that_drifted(redis_url, practice):
     # Factories bypass the services, as a bulk import or a hand edit would: no summary.
     patient = PatientFactory(practice=practice, trd_evaluated_on=None)
     start = today() - timedelta(days=100)
-    TrialFactory(patient=patient, drug=drug("sertraline"), start_date=start, end_date=None,
-                 dose_mg=100)
-    TrialFactory(patient=patient, drug=drug("venlafaxine"), start_date=start,
-                 end_date=start + timedelta(days=50), dose_mg=150)
+    TrialFactory(
+        patient=patient, drug=drug("sertraline"), start_date=start, end_date=None, dose_mg=100
+    )
+    TrialFactory(
+        patient=patient,
+        drug=drug("venlafaxine"),
+        start_date=start,
+        end_date=start + timedelta(days=50),
+        dose_mg=150,
+    )
 
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
         result = repair_trd_summaries_task.delay(practice.pk)

@@ -86,18 +86,26 @@ def test_the_app_connects_as_a_role_that_is_not_the_owner(app_role):
     assert row == (app_role, False, True, True, False, False, False, False, False, 0)
 
 
-def test_normal_work_succeeds_as_the_app_role(app_role, api, clinician, auditor, settings,
-                                              tmp_path):
+def test_normal_work_succeeds_as_the_app_role(
+    app_role, api, clinician, auditor, settings, tmp_path
+):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EXPORT_WORK_DIR = tmp_path / "work"
     as_clinician = api(clinician)
-    created = as_clinician.post("/api/v1/patients/", {
-        "identifier": "ROLE-1", "date_of_birth": "1975-03-04", "episode_start": None,
-    }, format="json")
+    created = as_clinician.post(
+        "/api/v1/patients/",
+        {
+            "identifier": "ROLE-1",
+            "date_of_birth": "1975-03-04",
+            "episode_start": None,
+        },
+        format="json",
+    )
     assert created.status_code == 201, created.content
     patient_id = created.json()["id"]
-    trial = as_clinician.post(f"/api/v1/patients/{patient_id}/trials/", trial_payload(),
-                              format="json")
+    trial = as_clinician.post(
+        f"/api/v1/patients/{patient_id}/trials/", trial_payload(), format="json"
+    )
     assert trial.status_code == 201, trial.content
     assert as_clinician.get(f"/api/v1/patients/{patient_id}/").status_code == 200
 
@@ -111,8 +119,9 @@ def test_normal_work_succeeds_as_the_app_role(app_role, api, clinician, auditor,
 
 
 @pytest.mark.parametrize("statement", TAMPERING.values(), ids=TAMPERING.keys())
-def test_the_app_role_cannot_erase_or_rewrite_audit_events(app_role, clinician, patient, api,
-                                                           statement):
+def test_the_app_role_cannot_erase_or_rewrite_audit_events(
+    app_role, clinician, patient, api, statement
+):
     assert api(clinician).get(f"/api/v1/patients/{patient.pk}/").status_code == 200
     before = list(AuditEvent.objects.order_by("pk").values_list("pk", "actor", "action"))
     assert before

@@ -10,31 +10,90 @@ from tests.factories import TherapyFactory, TrialFactory
 from treatments.models import ScaleScore, Therapy, Trial
 
 HOSTILE = [
-    "", " ", "x" * 100_000, "\x00", "nul\x00inside", "=HYPERLINK(\"http://x\",\"y\")",
-    "<script>alert(1)</script>", "'; DROP TABLE patients; --", "9999-12-31", "0001-01-01",
-    "1900-02-30", "-1", "0", "1e309", "NaN", str(2**63), str(-(2**63) - 1), "true", None,
-    True, 12.5, -7, 2**70, [], ["a"], {}, {"nested": {"deeper": [1, 2]}},
+    "",
+    " ",
+    "x" * 100_000,
+    "\x00",
+    "nul\x00inside",
+    '=HYPERLINK("http://x","y")',
+    "<script>alert(1)</script>",
+    "'; DROP TABLE patients; --",
+    "9999-12-31",
+    "0001-01-01",
+    "1900-02-30",
+    "-1",
+    "0",
+    "1e309",
+    "NaN",
+    str(2**63),
+    str(-(2**63) - 1),
+    "true",
+    None,
+    True,
+    12.5,
+    -7,
+    2**70,
+    [],
+    ["a"],
+    {},
+    {"nested": {"deeper": [1, 2]}},
 ]
 
 API_WRITES = {
     # (method, url template, fields)
-    "patients": ("post", "/api/v1/patients/",
-                 ["identifier", "date_of_birth", "episode_start", "baseline_severity",
-                  "suicide_risk_flag", "notes"]),
-    "patient": ("patch", "/api/v1/patients/{patient}/",
-                ["identifier", "date_of_birth", "episode_start", "suicide_risk_flag", "notes"]),
-    "trials": ("post", "/api/v1/patients/{patient}/trials/",
-               ["drug", "start_date", "end_date", "dose_mg", "dose_changes", "adherence",
-                "outcome", "reason_stopped", "notes"]),
-    "trial": ("patch", "/api/v1/patients/{patient}/trials/{trial}/",
-              ["drug", "start_date", "end_date", "dose_mg", "dose_changes", "outcome", "notes"]),
-    "therapies": ("post", "/api/v1/patients/{patient}/therapies/",
-                  ["kind", "detail", "start_date", "end_date", "outcome", "notes"]),
-    "therapy": ("patch", "/api/v1/patients/{patient}/therapies/{therapy}/",
-                ["kind", "start_date", "end_date", "outcome"]),
+    "patients": (
+        "post",
+        "/api/v1/patients/",
+        [
+            "identifier",
+            "date_of_birth",
+            "episode_start",
+            "baseline_severity",
+            "suicide_risk_flag",
+            "notes",
+        ],
+    ),
+    "patient": (
+        "patch",
+        "/api/v1/patients/{patient}/",
+        ["identifier", "date_of_birth", "episode_start", "suicide_risk_flag", "notes"],
+    ),
+    "trials": (
+        "post",
+        "/api/v1/patients/{patient}/trials/",
+        [
+            "drug",
+            "start_date",
+            "end_date",
+            "dose_mg",
+            "dose_changes",
+            "adherence",
+            "outcome",
+            "reason_stopped",
+            "notes",
+        ],
+    ),
+    "trial": (
+        "patch",
+        "/api/v1/patients/{patient}/trials/{trial}/",
+        ["drug", "start_date", "end_date", "dose_mg", "dose_changes", "outcome", "notes"],
+    ),
+    "therapies": (
+        "post",
+        "/api/v1/patients/{patient}/therapies/",
+        ["kind", "detail", "start_date", "end_date", "outcome", "notes"],
+    ),
+    "therapy": (
+        "patch",
+        "/api/v1/patients/{patient}/therapies/{therapy}/",
+        ["kind", "start_date", "end_date", "outcome"],
+    ),
     "scores": ("post", "/api/v1/patients/{patient}/scores/", ["scale", "date", "total", "items"]),
-    "exports": ("post", "/api/v1/exports/", ["kind", "since", "until", "patient", "options",
-                                              "deidentify", "trd_status", "drug_class"]),
+    "exports": (
+        "post",
+        "/api/v1/exports/",
+        ["kind", "since", "until", "patient", "options", "deidentify", "trd_status", "drug_class"],
+    ),
     "token": ("post", "/api/v1/auth/token/", ["username", "password", "otp"]),
 }
 VALID = {
@@ -51,14 +110,22 @@ VALID = {
 
 
 def saved_counts():
-    return (Patient.objects.count(), Trial.objects.count(), Therapy.objects.count(),
-            ScaleScore.objects.count(), ExportJob.objects.count())
+    return (
+        Patient.objects.count(),
+        Trial.objects.count(),
+        Therapy.objects.count(),
+        ScaleScore.objects.count(),
+        ExportJob.objects.count(),
+    )
 
 
 @pytest.fixture
 def records(patient):
-    return {"patient": patient.pk, "trial": TrialFactory(patient=patient).pk,
-            "therapy": TherapyFactory(patient=patient).pk}
+    return {
+        "patient": patient.pk,
+        "trial": TrialFactory(patient=patient).pk,
+        "therapy": TherapyFactory(patient=patient).pk,
+    }
 
 
 @pytest.mark.parametrize("endpoint", API_WRITES, ids=API_WRITES)
@@ -75,33 +142,52 @@ def test_no_hostile_value_in_any_api_field_gives_a_5xx_or_a_partial_save(
         for value in HOSTILE:
             cache.clear()  # the token and export budgets are not what is under test here
             before = saved_counts()
-            response = getattr(client, method)(url, {**VALID[endpoint], field: value},
-                                               format="json")
+            response = getattr(client, method)(
+                url, {**VALID[endpoint], field: value}, format="json"
+            )
             assert response.status_code < 500, (endpoint, field, repr(value)[:60])
             if response.status_code >= 400:
                 assert saved_counts() == before, (endpoint, field, repr(value)[:60])
 
 
 WEB_FORMS = {
-    "patients:patient-add": ("/patients/new/", ["identifier", "date_of_birth", "episode_start",
-                                                 "notes"]),
-    "patients:patient-edit": ("/patients/{patient}/edit/", ["identifier", "date_of_birth",
-                                                             "version"]),
-    "treatments:trial-add": ("/patients/{patient}/trials/new/",
-                             ["drug", "start_date", "end_date", "dose_mg", "doses-0-date",
-                              "doses-0-dose_mg", "doses-TOTAL_FORMS"]),
-    "treatments:trial-edit": ("/patients/{patient}/trials/{trial}/edit/",
-                              ["drug", "start_date", "dose_mg", "version", "doses-TOTAL_FORMS"]),
-    "treatments:therapy-add": ("/patients/{patient}/therapies/new/",
-                               ["kind", "start_date", "end_date", "outcome"]),
-    "treatments:score-add": ("/patients/{patient}/scores/new/",
-                             ["scale", "date", "total", "item_1"]),
+    "patients:patient-add": (
+        "/patients/new/",
+        ["identifier", "date_of_birth", "episode_start", "notes"],
+    ),
+    "patients:patient-edit": (
+        "/patients/{patient}/edit/",
+        ["identifier", "date_of_birth", "version"],
+    ),
+    "treatments:trial-add": (
+        "/patients/{patient}/trials/new/",
+        [
+            "drug",
+            "start_date",
+            "end_date",
+            "dose_mg",
+            "doses-0-date",
+            "doses-0-dose_mg",
+            "doses-TOTAL_FORMS",
+        ],
+    ),
+    "treatments:trial-edit": (
+        "/patients/{patient}/trials/{trial}/edit/",
+        ["drug", "start_date", "dose_mg", "version", "doses-TOTAL_FORMS"],
+    ),
+    "treatments:therapy-add": (
+        "/patients/{patient}/therapies/new/",
+        ["kind", "start_date", "end_date", "outcome"],
+    ),
+    "treatments:score-add": (
+        "/patients/{patient}/scores/new/",
+        ["scale", "date", "total", "item_1"],
+    ),
     "reports:export-list": ("/reports/exports/", ["kind", "since", "until", "patient"]),
     "login": ("/accounts/login/", ["username", "password"]),
     "accounts:password-reset": ("/accounts/password-reset/", ["email"]),
     "accounts:invitation-add": ("/accounts/invitations/new/", ["email", "roles"]),
-    "accounts:practice-settings": ("/accounts/settings/", ["require_2fa",
-                                                           "session_idle_minutes"]),
+    "accounts:practice-settings": ("/accounts/settings/", ["require_2fa", "session_idle_minutes"]),
 }
 WEB_VALUES = [v for v in HOSTILE if isinstance(v, str)]
 
@@ -113,8 +199,11 @@ def test_no_hostile_value_in_any_web_form_field_gives_a_5xx(
     from django.core.cache import cache
 
     url_template, fields = WEB_FORMS[name]
-    user = {"reports:export-list": auditor, "accounts:invitation-add": practice_admin,
-            "accounts:practice-settings": practice_admin}.get(name, clinician)
+    user = {
+        "reports:export-list": auditor,
+        "accounts:invitation-add": practice_admin,
+        "accounts:practice-settings": practice_admin,
+    }.get(name, clinician)
     url = url_template.format(**records)
     for field in fields:
         for value in WEB_VALUES:
@@ -129,8 +218,9 @@ def test_no_hostile_value_in_any_web_form_field_gives_a_5xx(
 
 @pytest.mark.parametrize("url", ["/api/v1/patients/", "/api/v1/exports/", "/api/v1/auth/token/"])
 def test_invalid_utf8_is_a_400(api, clinician, url):
-    response = api(clinician).post(url, b'{"identifier": "\xed\xa0\x80\xff"}',
-                                   content_type="application/json")
+    response = api(clinician).post(
+        url, b'{"identifier": "\xed\xa0\x80\xff"}', content_type="application/json"
+    )
 
     assert response.status_code == 400
     assert not Patient.objects.exists()

@@ -25,8 +25,10 @@ from tests.factories import (
 from trdtracker.validators import today
 
 # Anywhere in the statement, so that a write inside a WITH clause counts too.
-WRITE = re.compile(r'\b(INSERT\s+INTO|UPDATE\s+"|DELETE\s+FROM|REPLACE\s+INTO|MERGE\s+INTO|TRUNCATE)\b',
-                   re.IGNORECASE)
+WRITE = re.compile(
+    r'\b(INSERT\s+INTO|UPDATE\s+"|DELETE\s+FROM|REPLACE\s+INTO|MERGE\s+INTO|TRUNCATE)\b',
+    re.IGNORECASE,
+)
 AUDIT_INSERT = re.compile(r'^\s*INSERT INTO "audit_[a-z_]+" ', re.IGNORECASE)
 SESSION_WRITE = re.compile(r'^\s*(INSERT INTO|UPDATE) "django_session" ', re.IGNORECASE)
 
@@ -36,8 +38,9 @@ PAGES = {
     "patient list, page 2": lambda patient, trial: reverse("patients:patient-list") + "?page=2",
     "dashboard": lambda patient, trial: reverse("dashboard:dashboard"),
     "patient page": lambda patient, trial: patient.get_absolute_url(),
-    "trial form": lambda patient, trial: reverse("treatments:trial-edit",
-                                                 args=[patient.pk, trial.pk]),
+    "trial form": lambda patient, trial: reverse(
+        "treatments:trial-edit", args=[patient.pk, trial.pk]
+    ),
     "API patient list": lambda patient, trial: "/api/v1/patients/",
     "API patient detail": lambda patient, trial: f"/api/v1/patients/{patient.pk}/",
     "API trial list": lambda patient, trial: f"/api/v1/patients/{patient.pk}/trials/",
@@ -52,9 +55,12 @@ def history(practice):
     for index in range(30):
         patient = PatientFactory(practice=practice, identifier=f"MRN-{index:03d}")
         for number, name in enumerate(["sertraline", "venlafaxine"]):
-            trial = TrialFactory(patient=patient, drug=drug(name),
-                                 start_date=start + timedelta(days=90 * number),
-                                 end_date=start + timedelta(days=90 * number + 70))
+            trial = TrialFactory(
+                patient=patient,
+                drug=drug(name),
+                start_date=start + timedelta(days=90 * number),
+                end_date=start + timedelta(days=90 * number + 70),
+            )
             DoseChangeFactory(trial=trial)
         TherapyFactory(patient=patient)
         phq9(patient, item9=1 if index == 0 else 0, days_ago=30)
@@ -77,9 +83,11 @@ def all_sql():
     migrations' "owner" alias) is the default's connection under another name: any request
     that used it would fail here anyway, as the test does not allow that alias."""
     with ExitStack() as stack:
-        captured = [stack.enter_context(CaptureQueriesContext(connections[alias]))
-                    for alias in connections
-                    if not connections[alias].settings_dict["TEST"].get("MIRROR")]
+        captured = [
+            stack.enter_context(CaptureQueriesContext(connections[alias]))
+            for alias in connections
+            if not connections[alias].settings_dict["TEST"].get("MIRROR")
+        ]
         statements = []
         yield statements
     statements.extend(query["sql"] for context in captured for query in context.captured_queries)
@@ -102,9 +110,7 @@ def get(client, url):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("page", PAGES.values(), ids=PAGES.keys())
-def test_reading_a_page_writes_nothing_but_the_audit_trail(
-    client, clinician, history, clock, page
-):
+def test_reading_a_page_writes_nothing_but_the_audit_trail(client, clinician, history, clock, page):
     url = page(*history)
     client.force_login(clinician)
     first = get(client, url)
@@ -118,9 +124,7 @@ def test_reading_a_page_writes_nothing_but_the_audit_trail(
 
 
 @pytest.mark.django_db
-def test_the_session_is_written_again_once_its_minute_has_passed(
-    client, clinician, history, clock
-):
+def test_the_session_is_written_again_once_its_minute_has_passed(client, clinician, history, clock):
     url = reverse("patients:patient-list")
     client.force_login(clinician)
     get(client, url)

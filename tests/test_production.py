@@ -17,17 +17,35 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_static_files_collect_under_the_production_storage(tmp_path):
     # As the Dockerfile runs it: DEBUG=0 and a secret, nothing else.
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DEBUG", "SECRET_KEY", "EMAIL_BACKEND", "REDIS_URL", "DATABASE_URL"}}
-    env.update({"DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50),
-                "STATIC_ROOT": str(tmp_path / "static")})
-    result = subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "EMAIL_BACKEND", "REDIS_URL", "DATABASE_URL"}
+    }
+    env.update(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "STATIC_ROOT": str(tmp_path / "static"),
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
     assert result.returncode == 0, result.stderr[-2000:]
     manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())["paths"]
-    for name in ("favicon.svg", "css/app.css", "vendor/bootstrap/bootstrap.min.css",
-                 "vendor/bootstrap/bootstrap.bundle.min.js"):
+    for name in (
+        "favicon.svg",
+        "css/app.css",
+        "vendor/bootstrap/bootstrap.min.css",
+        "vendor/bootstrap/bootstrap.bundle.min.js",
+    ):
         hashed = manifest[name]
         assert hashed != name and (tmp_path / "static" / hashed).is_file()
         assert (tmp_path / "static" / f"{hashed}.gz").is_file()  # compressed for WhiteNoise
@@ -59,7 +77,8 @@ def test_readyz_checks_each_component_and_names_them_only(client):
 
     assert response.status_code == 200
     assert response.json() == {
-        "status": "ok", "checks": ["database", "migrations", "cache", "broker", "storage"],
+        "status": "ok",
+        "checks": ["database", "migrations", "cache", "broker", "storage"],
     }
 
 
@@ -83,8 +102,9 @@ def test_readyz_reports_unapplied_migrations(client, monkeypatch):
     from trdtracker import health
 
     monkeypatch.setattr(health, "_migrations_applied", False)
-    monkeypatch.setattr(MigrationExecutor, "migration_plan",
-                        lambda self, targets: [("reports", "0003_future")])
+    monkeypatch.setattr(
+        MigrationExecutor, "migration_plan", lambda self, targets: [("reports", "0003_future")]
+    )
 
     response = client.get("/readyz")
 
@@ -111,18 +131,22 @@ def test_the_patient_page_and_list_are_not_stored(login, clinician, patient):
 
 def test_api_answers_are_not_stored(api, clinician, patient, password):
     assert "no-store" in api(clinician).get("/api/v1/patients/")["Cache-Control"]
-    token = api().post("/api/v1/auth/token/", {"username": "clinician", "password": password},
-                       format="json")
+    token = api().post(
+        "/api/v1/auth/token/", {"username": "clinician", "password": password}, format="json"
+    )
     assert token.status_code == 200 and "no-store" in token["Cache-Control"]
 
 
 def test_export_downloads_are_not_stored(api, login, auditor, practice, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    job = ExportJob.objects.create(practice=practice, created_by=auditor, kind="trials_csv",
-                                   status="done")
+    job = ExportJob.objects.create(
+        practice=practice, created_by=auditor, kind="trials_csv", status="done"
+    )
     job.file.save("trials.csv", ContentFile(b"patient_identifier\n"))
 
-    for response in (api(auditor).get(f"/api/v1/exports/{job.pk}/download/"),
-                     login(auditor).get(f"/reports/exports/{job.pk}/download/")):
+    for response in (
+        api(auditor).get(f"/api/v1/exports/{job.pk}/download/"),
+        login(auditor).get(f"/reports/exports/{job.pk}/download/"),
+    ):
         assert response.status_code == 200
         assert "no-store" in response["Cache-Control"]

@@ -26,17 +26,26 @@ def test_the_rule_keeps_a_reason_trimmed():
 
 def records(patient):
     return {
-        "patient": (patient, reverse("patients:patient-delete", args=[patient.pk]),
-                    f"/api/v1/patients/{patient.pk}/"),
-        "trial": (trial := TrialFactory(patient=patient),
-                  reverse("treatments:trial-delete", args=[patient.pk, trial.pk]),
-                  f"/api/v1/patients/{patient.pk}/trials/{trial.pk}/"),
-        "therapy": (therapy := TherapyFactory(patient=patient),
-                    reverse("treatments:therapy-delete", args=[patient.pk, therapy.pk]),
-                    f"/api/v1/patients/{patient.pk}/therapies/{therapy.pk}/"),
-        "scalescore": (score := ScaleScoreFactory(patient=patient),
-                       reverse("treatments:score-delete", args=[patient.pk, score.pk]),
-                       f"/api/v1/patients/{patient.pk}/scores/{score.pk}/"),
+        "patient": (
+            patient,
+            reverse("patients:patient-delete", args=[patient.pk]),
+            f"/api/v1/patients/{patient.pk}/",
+        ),
+        "trial": (
+            trial := TrialFactory(patient=patient),
+            reverse("treatments:trial-delete", args=[patient.pk, trial.pk]),
+            f"/api/v1/patients/{patient.pk}/trials/{trial.pk}/",
+        ),
+        "therapy": (
+            therapy := TherapyFactory(patient=patient),
+            reverse("treatments:therapy-delete", args=[patient.pk, therapy.pk]),
+            f"/api/v1/patients/{patient.pk}/therapies/{therapy.pk}/",
+        ),
+        "scalescore": (
+            score := ScaleScoreFactory(patient=patient),
+            reverse("treatments:score-delete", args=[patient.pk, score.pk]),
+            f"/api/v1/patients/{patient.pk}/scores/{score.pk}/",
+        ),
     }
 
 
@@ -78,14 +87,17 @@ def test_the_api_takes_the_reason_in_the_body_or_the_query(api, clinician, patie
 
     assert response.status_code == 204
     assert AuditEvent.objects.get(action="delete", object_type=kind).details["reason"] == (
-        "wrong patient")
+        "wrong patient"
+    )
 
 
 def test_the_change_history_shows_the_reason(login, clinician, patient):
     trial = TrialFactory(patient=patient)
     client = login(clinician)
-    client.post(reverse("treatments:trial-delete", args=[patient.pk, trial.pk]),
-                {"reason": "entered for the wrong patient"})
+    client.post(
+        reverse("treatments:trial-delete", args=[patient.pk, trial.pk]),
+        {"reason": "entered for the wrong patient"},
+    )
 
     page = client.get(patient.get_absolute_url()).content.decode()
 

@@ -13,8 +13,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
 PRODUCTION = {"DEBUG": "0", "SECRET_KEY": "x" * 60, "EMAIL_BACKEND": SMTP}
-CONFIGURED = {"SECRET_KEY", "DEBUG", "REDIS_URL", "EMAIL_BACKEND", "TRUSTED_PROXY",
-              "MIGRATE_DATABASE_URL", "DATABASE_URL", "DATABASE_JIT"}
+CONFIGURED = {
+    "SECRET_KEY",
+    "DEBUG",
+    "REDIS_URL",
+    "EMAIL_BACKEND",
+    "TRUSTED_PROXY",
+    "MIGRATE_DATABASE_URL",
+    "DATABASE_URL",
+    "DATABASE_JIT",
+}
 
 
 def run_settings(env_overrides: dict, code: str) -> subprocess.CompletedProcess:
@@ -23,7 +31,11 @@ def run_settings(env_overrides: dict, code: str) -> subprocess.CompletedProcess:
     env["DJANGO_SETTINGS_MODULE"] = "trdtracker.settings"
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -74,13 +86,17 @@ def test_with_redis_url_celery_and_the_cache_use_redis():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "False", "redis://127.0.0.1:6379/9", "trdtracker.cache.FailOpenRedisCache"
+        "False",
+        "redis://127.0.0.1:6379/9",
+        "trdtracker.cache.FailOpenRedisCache",
     ]
 
 
 def test_with_redis_url_sessions_live_in_the_cache_backed_by_the_database():
-    with_redis = run_settings({"REDIS_URL": "redis://127.0.0.1:6379/9"},
-                              "from django.conf import settings; print(settings.SESSION_ENGINE)")
+    with_redis = run_settings(
+        {"REDIS_URL": "redis://127.0.0.1:6379/9"},
+        "from django.conf import settings; print(settings.SESSION_ENGINE)",
+    )
     without = run_settings({}, "from django.conf import settings; print(settings.SESSION_ENGINE)")
     assert with_redis.stdout.strip() == "django.contrib.sessions.backends.cached_db"
     assert without.stdout.strip() == "django.contrib.sessions.backends.db"
@@ -102,7 +118,11 @@ def test_with_debug_off_a_worker_refuses_to_start_without_an_email_backend():
     env.update({"DEBUG": "0", "SECRET_KEY": "x" * 60})
     result = subprocess.run(
         [sys.executable, "-m", "celery", "-A", "trdtracker", "worker", "--pool=solo"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
     assert "Refusing to start: EMAIL_BACKEND is not set" in result.stderr
@@ -131,13 +151,19 @@ def test_the_forwarded_proto_header_is_trusted_only_behind_a_trusted_proxy():
 
 
 def test_migrations_use_the_owner_url_and_default_to_the_app_url():
-    code = ("from django.conf import settings; d = settings.DATABASES; "
-            "print(d['default']['USER'], d['owner']['USER'], d['owner']['TEST']['MIRROR'])")
+    code = (
+        "from django.conf import settings; d = settings.DATABASES; "
+        "print(d['default']['USER'], d['owner']['USER'], d['owner']['TEST']['MIRROR'])"
+    )
     app_url = "postgres://trd_app@127.0.0.1:5432/trd"
     one_url = run_settings({"DATABASE_URL": app_url}, code)
     two_urls = run_settings(
-        {"DATABASE_URL": app_url,
-         "MIGRATE_DATABASE_URL": "postgres://trd_owner@127.0.0.1:5432/trd"}, code)
+        {
+            "DATABASE_URL": app_url,
+            "MIGRATE_DATABASE_URL": "postgres://trd_owner@127.0.0.1:5432/trd",
+        },
+        code,
+    )
     assert one_url.stdout.split() == ["trd_app", "trd_app", "default"]
     assert two_urls.stdout.split() == ["trd_app", "trd_owner", "default"]
 
@@ -177,11 +203,21 @@ def test_without_database_url_it_uses_an_embedded_sqlite_file():
 def test_production_settings_pass_the_deploy_checks():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={**{k: v for k, v in os.environ.items()
-                 if k not in {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}},
-             "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "trd.example.org",
-             "EMAIL_BACKEND": SMTP},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if k not in {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+            },
+            "DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "trd.example.org",
+            "EMAIL_BACKEND": SMTP,
+        },
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -193,8 +229,10 @@ def test_pages_carry_a_strict_content_security_policy(client):
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
 
 
-JIT_CODE = ("from django.conf import settings; d = settings.DATABASES; "
-            "print(d['default']['OPTIONS'], d['owner']['OPTIONS'], sep='|')")
+JIT_CODE = (
+    "from django.conf import settings; d = settings.DATABASES; "
+    "print(d['default']['OPTIONS'], d['owner']['OPTIONS'], sep='|')"
+)
 APP_URL = "postgres://trd_app@127.0.0.1:5432/trd"
 OWNER_URL = "postgres://trd_owner@127.0.0.1:5432/trd"
 

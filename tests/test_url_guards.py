@@ -20,13 +20,24 @@ from treatments.models import Discussion
 
 # Pages anyone may open, and pages any signed-in user may open: a new entry here is a decision.
 PUBLIC = {
-    "login", "logout", "accounts:password-reset", "accounts:password-reset-done",
-    "accounts:password-reset-confirm", "accounts:password-reset-complete",
-    "accounts:invitation-accept", "api:token",
+    "login",
+    "logout",
+    "accounts:password-reset",
+    "accounts:password-reset-done",
+    "accounts:password-reset-confirm",
+    "accounts:password-reset-complete",
+    "accounts:invitation-accept",
+    "api:token",
     "self-report",  # a patient's single-use PHQ-9 link (treatments.self_report)
 }
-SIGNED_IN = {"home", "accounts:password-change", "twofactor:setup", "twofactor:verify",
-             "twofactor:recovery-codes", "accounts:keep-alive"}
+SIGNED_IN = {
+    "home",
+    "accounts:password-change",
+    "twofactor:setup",
+    "twofactor:verify",
+    "twofactor:recovery-codes",
+    "accounts:keep-alive",
+}
 
 
 def walk(patterns, prefix="", namespaces=()):
@@ -52,8 +63,12 @@ def guard_problem(name, view, namespaces) -> str | None:
     if guard == access.SIGNED_IN and name not in SIGNED_IN:
         return "is open to any signed-in user but not on that list"
     api_view = getattr(view, "cls", None)
-    if api_view is not None and guard != access.PUBLIC and not any(
-        issubclass(permission, DeclaredAccess) for permission in api_view.permission_classes
+    if (
+        api_view is not None
+        and guard != access.PUBLIC
+        and not any(
+            issubclass(permission, DeclaredAccess) for permission in api_view.permission_classes
+        )
     ):
         return "is an API view that replaced the default DeclaredAccess permission"
     return None
@@ -119,7 +134,8 @@ def test_an_undeclared_view_is_refused_at_run_time(login, clinician):
 # --- Every patient URL, behaviourally ---------------------------------------------------
 
 PATIENT_URLS = [
-    (route, name) for route, name, view, _ in walk(get_resolver().url_patterns)
+    (route, name)
+    for route, name, view, _ in walk(get_resolver().url_patterns)
     if access.declared_guard(view) == access.PATIENT
 ]
 
@@ -135,8 +151,14 @@ def concrete(route: str, patient, records) -> str:
     score's for a sub-record."""
     if "<int:patient_id>" not in route:
         return "/" + route.replace("<int:pk>", str(patient.pk))
-    kind = next((kind for kind in ("trial", "medicine", "score", "therap", "episode",
-                                        "discussion") if kind in route), None)
+    kind = next(
+        (
+            kind
+            for kind in ("trial", "medicine", "score", "therap", "episode", "discussion")
+            if kind in route
+        ),
+        None,
+    )
     sub = records[kind].pk if kind else None
     return "/" + route.replace("<int:patient_id>", str(patient.pk)).replace("<int:pk>", str(sub))
 
@@ -147,16 +169,23 @@ def records(patient):
     it has something to show), a therapy and the scores."""
     start = today() - timedelta(days=120)
     trial = TrialFactory(patient=patient, start_date=start, end_date=start + timedelta(days=60))
-    ScaleScoreFactory(patient=patient, scale="phq9", items=[3, 3, 3, 3, 2, 2, 2, 1, 1],
-                      total=20, date=start)
-    score = ScaleScoreFactory(patient=patient, scale="phq9", items=[1] * 9, total=9,
-                              date=start + timedelta(days=55))
+    ScaleScoreFactory(
+        patient=patient, scale="phq9", items=[3, 3, 3, 3, 2, 2, 2, 1, 1], total=20, date=start
+    )
+    score = ScaleScoreFactory(
+        patient=patient, scale="phq9", items=[1] * 9, total=9, date=start + timedelta(days=55)
+    )
     medicine = TrialFactory(patient=patient, drug=drug("lithium"), dose_mg=600)
-    return {"trial": trial, "medicine": medicine, "score": score,
-            "therap": TherapyFactory(patient=patient),
-            "episode": Episode.objects.create(patient=patient, onset=start),
-            "discussion": Discussion.objects.create(patient=patient, option_key="ect",
-                                                    date=start, decision="considering")}
+    return {
+        "trial": trial,
+        "medicine": medicine,
+        "score": score,
+        "therap": TherapyFactory(patient=patient),
+        "episode": Episode.objects.create(patient=patient, onset=start),
+        "discussion": Discussion.objects.create(
+            patient=patient, option_key="ect", date=start, decision="considering"
+        ),
+    }
 
 
 @pytest.mark.parametrize(("route", "name"), PATIENT_URLS, ids=[n for _, n in PATIENT_URLS])
@@ -178,6 +207,4 @@ def test_a_patient_url_hides_other_practices_and_records_one_read(
         return
     assert response.status_code == 200, (url, response.status_code)
     new = list(AuditEvent.objects.filter(pk__gt=0).order_by("pk")[before:])
-    assert [(e.action, e.patient_id, e.actor) for e in new] == [
-        ("view", patient.pk, "reviewer")
-    ]
+    assert [(e.action, e.patient_id, e.actor) for e in new] == [("view", patient.pk, "reviewer")]

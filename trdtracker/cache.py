@@ -57,8 +57,9 @@ class FailOpenRedisCacheClient(RedisCacheClient):
             keys = list(self._stale_keys)
             RedisCacheClient.delete_many(self, keys)
             self._stale_keys.difference_update(keys)
-            logger.info("Cache reachable again: deleted %d keys written during the outage",
-                        len(keys))
+            logger.info(
+                "Cache reachable again: deleted %d keys written during the outage", len(keys)
+            )
 
     add = _fail_open(False)(RedisCacheClient.add)
     get = _fail_open(lambda key, default: default)(RedisCacheClient.get)
@@ -67,9 +68,7 @@ class FailOpenRedisCacheClient(RedisCacheClient):
     delete = _fail_open(False, written=_one_key)(RedisCacheClient.delete)
     get_many = _fail_open(lambda *args, **kwargs: {})(RedisCacheClient.get_many)
     has_key = _fail_open(False)(RedisCacheClient.has_key)
-    set_many = _fail_open(lambda *args, **kwargs: [], written=_many_keys)(
-        RedisCacheClient.set_many
-    )
+    set_many = _fail_open(lambda *args, **kwargs: [], written=_many_keys)(RedisCacheClient.set_many)
     delete_many = _fail_open(None, written=_many_keys)(RedisCacheClient.delete_many)
 
     def ping(self) -> bool:

@@ -24,6 +24,7 @@ def refuse_unsafe_production(**kwargs):
         # Celery logs and ignores exceptions from signal handlers; SystemExit stops it.
         raise SystemExit(f"Refusing to start: {problem}") from problem
 
+
 # The whole beat schedule lives here.
 app.conf.beat_schedule = {
     # Stored TRD summaries already know when open trials cross the 6-week mark; this only

@@ -182,11 +182,20 @@ def normalise(text: str) -> str:
 # name that class, not these two drugs). Fluvoxamine, levomilnacipran and milnacipran are left out
 # on purpose: rarely used for depression, and a rare drug offered before a common one is how a
 # wrong pick happens.
-COMMON_ANTIDEPRESSANTS = frozenset({
-    "citalopram", "escitalopram", "fluoxetine", "paroxetine", "sertraline",
-    "venlafaxine", "desvenlafaxine", "duloxetine",
-    "mirtazapine", "bupropion",
-})
+COMMON_ANTIDEPRESSANTS = frozenset(
+    {
+        "citalopram",
+        "escitalopram",
+        "fluoxetine",
+        "paroxetine",
+        "sertraline",
+        "venlafaxine",
+        "desvenlafaxine",
+        "duloxetine",
+        "mirtazapine",
+        "bupropion",
+    }
+)
 
 COMMON, OTHER_ANTIDEPRESSANT, NOT_ANTIDEPRESSANT = 0, 1, 2
 EXACT, PREFIX, SUBSTRING = 0, 1, 2
@@ -317,9 +326,11 @@ def picker_entry(drug) -> dict:
         "name": drug.name,
         # Combination brands holding the drug, named with their partners, so that typing
         # "Symbyax" offers each component (never picked by an exact match: see resolve_drug).
-        "brands": list(drug.brand_names) + [
+        "brands": list(drug.brand_names)
+        + [
             f"{c.brand} (with {' + '.join(c.partners_of(drug.name))})"
-            for c in combinations() if drug.name in c.components
+            for c in combinations()
+            if drug.name in c.components
         ],
         "drug_class": drug.drug_class,
         "is_antidepressant": drug.is_antidepressant,

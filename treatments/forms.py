@@ -26,16 +26,26 @@ class TrialForm(VersionedForm):
     # Which formulations belong to which drug is the model's rule (Trial.clean); the script
     # static/js/formulation.js offers only the chosen drug's.
     formulation = forms.ChoiceField(
-        choices=_formulation_choices, required=False,
+        choices=_formulation_choices,
+        required=False,
         help_text="Only fluoxetine (weekly), paroxetine (CR) and selegiline (patch or oral) "
-                  "have forms with their own figures.",
+        "have forms with their own figures.",
         widget=forms.Select(attrs={"data-formulation-select": ""}),
     )
 
     class Meta:
         model = Trial
-        fields = ["drug", "formulation", "start_date", "end_date", "dose_mg", "adherence",
-                  "outcome", "reason_stopped", "notes"]
+        fields = [
+            "drug",
+            "formulation",
+            "start_date",
+            "end_date",
+            "dose_mg",
+            "adherence",
+            "outcome",
+            "reason_stopped",
+            "notes",
+        ]
         field_classes = {"drug": DrugChoiceField}
         widgets = {
             "start_date": DateInput(),
@@ -52,7 +62,8 @@ class TrialForm(VersionedForm):
         self.fields["drug"].widget.attrs["data-dose-hint-target"] = "dose-hint"
         self.fields["drug"].help_text = (
             "Antidepressants only: augmentation agents and other medicines are added as "
-            "other medicines.")
+            "other medicines."
+        )
 
     def dose_hints(self) -> dict[str, str]:
         return {str(drug.pk): drug.dose_hint() for drug in self.drugs}
@@ -64,8 +75,7 @@ class TrialForm(VersionedForm):
             forms_of_drug = catalog.formulations_of(drug.name)
             if forms_of_drug:
                 options[str(drug.pk)] = [
-                    {"key": form.key,
-                     "hint": Trial(drug=drug, formulation=form.key).dose_hint()}
+                    {"key": form.key, "hint": Trial(drug=drug, formulation=form.key).dose_hint()}
                     for form in forms_of_drug
                 ]
         return options
@@ -95,7 +105,8 @@ class MedicineForm(VersionedForm):
         self.fields["outcome"].label = "Outcome (augmentation agents only)"
         self.fields["outcome"].help_text = (
             "For lithium, an antipsychotic or liothyronine added to an antidepressant; "
-            "left as unknown for other medicines.")
+            "left as unknown for other medicines."
+        )
 
     def clean(self):
         data = super().clean()
@@ -114,11 +125,14 @@ class DoseChangeForm(forms.ModelForm):
         widgets = {
             "date": DateInput(attrs={"class": "form-control", "aria-label": "From date"}),
             "dose_mg": forms.NumberInput(
-                attrs={"step": "any", "min": "0", "class": "form-control",
-                       "aria-label": "New dose (mg/day)"}
+                attrs={
+                    "step": "any",
+                    "min": "0",
+                    "class": "form-control",
+                    "aria-label": "New dose (mg/day)",
+                }
             ),
         }
-
 
 
 class BaseDoseChangeFormSet(forms.BaseFormSet):
@@ -158,8 +172,16 @@ class TherapyForm(VersionedForm):
 
     class Meta:
         model = Therapy
-        fields = ["kind", "detail", "start_date", "end_date", "outcome", "ect_placement",
-                  "ect_sessions", "notes"]
+        fields = [
+            "kind",
+            "detail",
+            "start_date",
+            "end_date",
+            "outcome",
+            "ect_placement",
+            "ect_sessions",
+            "notes",
+        ]
         widgets = {
             "start_date": DateInput(),
             "end_date": DateInput(),
@@ -193,8 +215,12 @@ PHQ9_ITEM_LABELS = (
     "Moving or speaking slowly, or being restless",
     "Thoughts of being better off dead or of self-harm",
 )
-PHQ9_ANSWERS = [("0", "0 · not at all"), ("1", "1 · several days"),
-                ("2", "2 · more than half the days"), ("3", "3 · nearly every day")]
+PHQ9_ANSWERS = [
+    ("0", "0 · not at all"),
+    ("1", "1 · several days"),
+    ("2", "2 · more than half the days"),
+    ("3", "3 · nearly every day"),
+]
 
 
 class ScoreForm(VersionedForm):
@@ -207,7 +233,7 @@ class ScoreForm(VersionedForm):
         widgets = {"date": DateInput()}
         help_texts = {
             "total": "Required for HAM-D-17 (0–52) and MADRS (0–60). For PHQ-9 it is the sum "
-                     "of the items; leave it empty.",
+            "of the items; leave it empty.",
         }
 
     def __init__(self, *args, **kwargs):
@@ -221,8 +247,12 @@ class ScoreForm(VersionedForm):
             self.initial["total"] = None  # computed from the items, which may be corrected
         for number, label in enumerate(PHQ9_ITEM_LABELS, start=1):
             self.fields[f"item_{number}"] = forms.TypedChoiceField(
-                label=f"{number}. {label}", choices=PHQ9_ANSWERS, coerce=int,
-                empty_value=None, required=False, widget=forms.RadioSelect,
+                label=f"{number}. {label}",
+                choices=PHQ9_ANSWERS,
+                coerce=int,
+                empty_value=None,
+                required=False,
+                widget=forms.RadioSelect,
                 initial=recorded[number - 1] if len(recorded) >= number else None,
             )
 
@@ -260,8 +290,9 @@ class ScoreForm(VersionedForm):
         if scale != scales.PHQ9 and total is None:
             errors["total"] = f"Enter the {scales.SCALES[scale].name} total."
         for field, message in errors.items():
-            self.add_error("scale" if field == "scale" else None if field == "items" else field,
-                           message)
+            self.add_error(
+                "scale" if field == "scale" else None if field == "items" else field, message
+            )
         if not errors:
             self.instance.items = items
             data["total"] = scales.total_of(scale, total, items)  # copied to the instance

@@ -48,8 +48,12 @@ REMISSION = "remission"
 PARTIAL_RESPONSE = "partial_response"
 NO_RESPONSE = "no_response"
 RESPONSE_CATEGORIES = frozenset({RESPONSE, REMISSION, PARTIAL_RESPONSE, NO_RESPONSE})
-LABELS = {RESPONSE: "Response", REMISSION: "Remission", PARTIAL_RESPONSE: "Partial response",
-          NO_RESPONSE: "No response"}
+LABELS = {
+    RESPONSE: "Response",
+    REMISSION: "Remission",
+    PARTIAL_RESPONSE: "Partial response",
+    NO_RESPONSE: "No response",
+}
 
 # Why a trial has, or has not, a measured outcome (Measurement.status).
 MEASURED = "measured"
@@ -82,7 +86,9 @@ class MeasuredOutcome:
     @property
     def short(self) -> str:
         name = scales.SCALES[self.scale].name
-        return f"{name} {self.baseline.total} → {self.end.total} ({self.reduction_percent:g}% lower)"
+        return (
+            f"{name} {self.baseline.total} → {self.end.total} ({self.reduction_percent:g}% lower)"
+        )
 
     @property
     def summary(self) -> str:
@@ -142,8 +148,7 @@ def _pairs(scores: Iterable, start: date, last_day: date):
     for scale in SCALE_PREFERENCE:
         ordered = sorted(by_scale.get(scale, ()), key=lambda s: s.date)
         window = [
-            s for s in ordered
-            if start - timedelta(days=BASELINE_WINDOW_DAYS) <= s.date <= start
+            s for s in ordered if start - timedelta(days=BASELINE_WINDOW_DAYS) <= s.date <= start
         ]
         if not window:
             continue
@@ -166,12 +171,15 @@ def measure(scores: Iterable, *, start: date, end: date | None, as_of: date) -> 
         outcome = classify(scale, baseline.total, final.total)
         if outcome is None:
             continue
-        return Measurement(MEASURED, MeasuredOutcome(
-            outcome=outcome,
-            scale=scale,
-            baseline=Score(scale, baseline.date, baseline.total),
-            end=Score(scale, final.date, final.total),
-        ))
+        return Measurement(
+            MEASURED,
+            MeasuredOutcome(
+                outcome=outcome,
+                scale=scale,
+                baseline=Score(scale, baseline.date, baseline.total),
+                end=Score(scale, final.date, final.total),
+            ),
+        )
     return Measurement(NO_SCORES)
 
 
@@ -184,8 +192,4 @@ def measured_outcome(
 
 def disagrees(recorded: str, measured: MeasuredOutcome | None) -> bool:
     """True when the recorded outcome is a response category other than the measured one."""
-    return (
-        measured is not None
-        and recorded in RESPONSE_CATEGORIES
-        and recorded != measured.outcome
-    )
+    return measured is not None and recorded in RESPONSE_CATEGORIES and recorded != measured.outcome

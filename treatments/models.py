@@ -118,8 +118,13 @@ class Trial(models.Model):
     # The patient's practice, copied when the trial is created (a patient never changes
     # practice), so that the dashboard counts a practice's trials from one index without
     # joining its patients. Set by save() and bulk_create() from the patient.
-    practice = models.ForeignKey("accounts.Practice", on_delete=models.PROTECT, related_name="+",
-                                 editable=False, db_index=False)
+    practice = models.ForeignKey(
+        "accounts.Practice",
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
+    )
     drug = models.ForeignKey(Drug, on_delete=models.PROTECT, related_name="+")
     start_date = models.DateField(validators=[validate_recorded_date])
     end_date = models.DateField(
@@ -131,13 +136,17 @@ class Trial(models.Model):
         decimal_places=3,
         validators=[validate_positive_dose],
     )
-    adherence = models.CharField(max_length=10, choices=Adherence.choices, default=Adherence.UNKNOWN)
+    adherence = models.CharField(
+        max_length=10, choices=Adherence.choices, default=Adherence.UNKNOWN
+    )
     outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.UNKNOWN)
     reason_stopped = models.CharField(max_length=200, blank=True)
     # A key of treatments/data/formulations.csv for this drug ("weekly", "cr", "transdermal",
     # "oral"); empty for the standard form, whose figures are the catalog's.
     formulation = models.CharField(
-        max_length=20, blank=True, default="",
+        max_length=20,
+        blank=True,
+        default="",
         help_text="Only for drugs whose forms have their own figures; standard otherwise.",
     )
     notes = models.TextField(blank=True)
@@ -165,17 +174,30 @@ class Trial(models.Model):
             # The dashboard's figures of a practice, read from these indexes alone (index-only
             # scans; reports.dashboard). The first, all key columns, is kept small by
             # PostgreSQL's deduplication of equal keys.
-            models.Index(fields=["practice", "drug", "outcome"], name="trial_practice_outcomes",
-                         condition=Q(deleted_at__isnull=True)),
+            models.Index(
+                fields=["practice", "drug", "outcome"],
+                name="trial_practice_outcomes",
+                condition=Q(deleted_at__isnull=True),
+            ),
             models.Index(
                 fields=["practice", "drug"],
-                include=["start_date", "end_date", "adequate_days_base", "adequate_days_since",
-                         "adequate_on", "adherence"],
+                include=[
+                    "start_date",
+                    "end_date",
+                    "adequate_days_base",
+                    "adequate_days_since",
+                    "adequate_on",
+                    "adherence",
+                ],
                 name="trial_practice_adequate_days",
-                condition=Q(deleted_at__isnull=True, counts_as_antidepressant=True)),
+                condition=Q(deleted_at__isnull=True, counts_as_antidepressant=True),
+            ),
             # The patients with a failed antidepressant trial (possible pseudo-resistance).
-            models.Index(fields=["patient", "outcome"], name="trial_patient_antidepressant",
-                         condition=Q(deleted_at__isnull=True, counts_as_antidepressant=True)),
+            models.Index(
+                fields=["patient", "outcome"],
+                name="trial_patient_antidepressant",
+                condition=Q(deleted_at__isnull=True, counts_as_antidepressant=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -210,8 +232,11 @@ class Trial(models.Model):
             offered = catalog.formulations_of(self.drug.name)
             errors["formulation"] = (
                 f"{self.formulation!r} is not a formulation of {self.drug.name}: "
-                + (f"choose {', '.join(repr(f.key) for f in offered)} or leave it standard."
-                   if offered else "leave it as the standard formulation.")
+                + (
+                    f"choose {', '.join(repr(f.key) for f in offered)} or leave it standard."
+                    if offered
+                    else "leave it as the standard formulation."
+                )
             )
         elif self.drug_id and self.dose_mg is not None and self.dose_mg > self.dose_limit_mg:
             errors["dose_mg"] = (
@@ -355,11 +380,16 @@ class Therapy(models.Model):
     # ECT only (blank for every other therapy): where the electrodes were placed (bitemporal
     # and bifrontal are bilateral) and how many sessions the course had.
     ect_placement = models.CharField(
-        "ECT electrode placement", max_length=20, choices=EctPlacement.choices, blank=True,
+        "ECT electrode placement",
+        max_length=20,
+        choices=EctPlacement.choices,
+        blank=True,
         default="",
     )
     ect_sessions = models.PositiveSmallIntegerField(
-        "ECT sessions", null=True, blank=True,
+        "ECT sessions",
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_ECT_SESSIONS)],
     )
     notes = models.TextField(blank=True)
@@ -389,9 +419,7 @@ class Therapy(models.Model):
             raise ValidationError({"end_date": "The end date cannot be before the start date."})
         patient = self.patient if self.patient_id else None
         if patient and self.start_date and self.start_date < patient.date_of_birth:
-            raise ValidationError(
-                {"start_date": "Cannot be before the patient's date of birth."}
-            )
+            raise ValidationError({"start_date": "Cannot be before the patient's date of birth."})
         self.clean_ect_fields()
 
     def clean_ect_fields(self):
@@ -410,8 +438,6 @@ class Therapy(models.Model):
             raise ValidationError(errors)
 
 
-
-
 class ScoreSource(models.TextChoices):
     CLINICIAN = "clinician", "Clinician"
     SELF_REPORT = "self_report", "Self-reported"
@@ -425,11 +451,14 @@ class ScaleScore(models.Model):
     date = models.DateField(validators=[validate_recorded_date])
     total = models.PositiveSmallIntegerField()
     items = models.JSONField(default=list, blank=True)
-    source = models.CharField(max_length=20, choices=ScoreSource.choices,
-                              default=ScoreSource.CLINICIAN, editable=False)
+    source = models.CharField(
+        max_length=20, choices=ScoreSource.choices, default=ScoreSource.CLINICIAN, editable=False
+    )
     # PHQ-9's closing question (how difficult the problems made daily life), 0-3; not scored.
     difficulty = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(3)],
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(3)],
     )
     created_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -440,7 +469,9 @@ class ScaleScore(models.Model):
 
     class Meta:
         ordering = ["date", "id"]
-        indexes = [models.Index(fields=["patient", "scale", "date"], name="score_patient_scale_date")]
+        indexes = [
+            models.Index(fields=["patient", "scale", "date"], name="score_patient_scale_date")
+        ]
 
     def __str__(self):
         return f"{self.get_scale_display()} {self.total} on {self.date}"
@@ -482,18 +513,24 @@ class Discussion(models.Model):
         "patients.Patient", on_delete=models.PROTECT, related_name="discussions"
     )
     option_key = models.CharField(
-        "option", max_length=50,
-        help_text="A key of treatments/data/options.yaml, e.g. \"ect\" or \"augmentation\".",
+        "option",
+        max_length=50,
+        help_text='A key of treatments/data/options.yaml, e.g. "ect" or "augmentation".',
     )
     date = models.DateField(validators=[validate_recorded_date])
     decision = models.CharField(max_length=20, choices=Decision.choices)
     note = models.TextField(
-        max_length=DISCUSSION_NOTE_MAX_LENGTH, blank=True,
+        max_length=DISCUSSION_NOTE_MAX_LENGTH,
+        blank=True,
         validators=[MaxLengthValidator(DISCUSSION_NOTE_MAX_LENGTH)],
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        editable=False, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -532,17 +569,20 @@ class SelfReportLink(models.Model):
     """A single-use link by which a patient answers a scale themselves (treatments.self_report).
     Only the SHA-256 of its token is kept: the token is shown once, when the link is made."""
 
-    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT,
-                                related_name="self_report_links")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="self_report_links"
+    )
     scale = models.CharField(max_length=10, choices=[(scales.PHQ9, "PHQ-9")], default=scales.PHQ9)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
-    score = models.OneToOneField(ScaleScore, on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="self_report_link")
+    score = models.OneToOneField(
+        ScaleScore, on_delete=models.PROTECT, null=True, blank=True, related_name="self_report_link"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -48,24 +48,56 @@ class Scale:
 
 SCALES = {
     PHQ9: Scale(
-        PHQ9, "PHQ-9", 27, 9, 3, True,
-        (Band(0, 4, "minimal"), Band(5, 9, "mild"), Band(10, 14, "moderate"),
-         Band(15, 19, "moderately severe"), Band(20, 27, "severe")),
-        4, "Kroenke et al. 2001; remission < 5 per ICSI",
+        PHQ9,
+        "PHQ-9",
+        27,
+        9,
+        3,
+        True,
+        (
+            Band(0, 4, "minimal"),
+            Band(5, 9, "mild"),
+            Band(10, 14, "moderate"),
+            Band(15, 19, "moderately severe"),
+            Band(20, 27, "severe"),
+        ),
+        4,
+        "Kroenke et al. 2001; remission < 5 per ICSI",
     ),
     HAMD17: Scale(
-        HAMD17, "HAM-D-17", 52, 17, 4, False,
-        (Band(0, 7, "normal"), Band(8, 13, "mild"), Band(14, 18, "moderate"),
-         Band(19, 22, "severe"), Band(23, 52, "very severe")),
-        7, "Zimmerman et al. 2013; remission <= 7 (conventional cut-off); item ranges Hamilton 1960",
+        HAMD17,
+        "HAM-D-17",
+        52,
+        17,
+        4,
+        False,
+        (
+            Band(0, 7, "normal"),
+            Band(8, 13, "mild"),
+            Band(14, 18, "moderate"),
+            Band(19, 22, "severe"),
+            Band(23, 52, "very severe"),
+        ),
+        7,
+        "Zimmerman et al. 2013; remission <= 7 (conventional cut-off); item ranges Hamilton 1960",
         # Items 1-17 (Hamilton 1960, standard 17-item form; see the module docstring).
         (4, 4, 4, 2, 2, 2, 4, 4, 4, 4, 4, 2, 2, 2, 4, 2, 2),
     ),
     MADRS: Scale(
-        MADRS, "MADRS", 60, 10, 6, False,
-        (Band(0, 6, "normal"), Band(7, 19, "mild"), Band(20, 34, "moderate"),
-         Band(35, 60, "severe")),
-        10, "Snaith et al. 1986; remission <= 10 (SAINT trial)",
+        MADRS,
+        "MADRS",
+        60,
+        10,
+        6,
+        False,
+        (
+            Band(0, 6, "normal"),
+            Band(7, 19, "mild"),
+            Band(20, 34, "moderate"),
+            Band(35, 60, "severe"),
+        ),
+        10,
+        "Snaith et al. 1986; remission <= 10 (SAINT trial)",
     ),
 }
 SCALE_CHOICES = [(code, scale.name) for code, scale in SCALES.items()]
@@ -99,7 +131,8 @@ def validate(code: str, total, items) -> dict[str, str]:
                 highest = scale.item_range_max(number)
                 if not _is_int(item) or not 0 <= item <= highest:
                     errors["items"] = (
-                        f"{scale.name} item {number} is scored 0–{highest}." if scale.item_maxima
+                        f"{scale.name} item {number} is scored 0–{highest}."
+                        if scale.item_maxima
                         else f"Each {scale.name} item is scored 0–{highest}."
                     )
                     break

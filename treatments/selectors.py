@@ -47,8 +47,13 @@ def history_trials(patient) -> list:
         Trial.objects.active()
         .filter(patient=patient)
         .select_related("drug")
-        .prefetch_related(Prefetch("dose_changes", queryset=DoseChange.objects.order_by("date"),
-                                   to_attr="loaded_dose_changes"))
+        .prefetch_related(
+            Prefetch(
+                "dose_changes",
+                queryset=DoseChange.objects.order_by("date"),
+                to_attr="loaded_dose_changes",
+            )
+        )
         .order_by("start_date", "id")
     )
 
@@ -89,8 +94,9 @@ def with_latest_phq9_item9(patients):
         ScaleScore.objects.active()
         .filter(patient=OuterRef("pk"), scale=scales.PHQ9)
         .order_by("-date", "-id")
-        .values(item9=Cast(KeyTextTransform(str(scales.PHQ9_SUICIDE_ITEM - 1), "items"),
-                           IntegerField()))[:1]
+        .values(
+            item9=Cast(KeyTextTransform(str(scales.PHQ9_SUICIDE_ITEM - 1), "items"), IntegerField())
+        )[:1]
     )
     return patients.annotate(latest_phq9_item9=Subquery(latest, output_field=IntegerField()))
 
@@ -134,9 +140,10 @@ def measurements(trials, scores, as_of: date) -> dict:
     for trial in trials:
         last_day = min(trial.end_date, as_of) if trial.end_date else as_of
         first_day = trial.start_date - timedelta(days=measured.BASELINE_WINDOW_DAYS)
-        read = by_date[bisect_left(days, first_day):bisect_right(days, last_day)]
-        found[trial.pk] = measured.measure(read, start=trial.start_date, end=trial.end_date,
-                                           as_of=as_of)
+        read = by_date[bisect_left(days, first_day) : bisect_right(days, last_day)]
+        found[trial.pk] = measured.measure(
+            read, start=trial.start_date, end=trial.end_date, as_of=as_of
+        )
     return found
 
 
@@ -186,13 +193,25 @@ class PatientHistory:
         (treatments.services), and a removal drops it from the history, so any change gives
         a new key. Read from what is loaded: no query."""
         patient = self.patient
-        drawn_from = repr((
-            patient.episode_start,
-            [(t.pk, t.version, t.drug.name, t.drug.drug_class, t.drug.is_antidepressant,
-              t.drug.is_augmentation_agent, t.drug.min_adequate_dose_mg) for t in self.trials],
-            [(t.pk, t.version) for t in self.therapies],
-            [(s.pk, s.version) for s in self.scores],
-        ))
+        drawn_from = repr(
+            (
+                patient.episode_start,
+                [
+                    (
+                        t.pk,
+                        t.version,
+                        t.drug.name,
+                        t.drug.drug_class,
+                        t.drug.is_antidepressant,
+                        t.drug.is_augmentation_agent,
+                        t.drug.min_adequate_dose_mg,
+                    )
+                    for t in self.trials
+                ],
+                [(t.pk, t.version) for t in self.therapies],
+                [(s.pk, s.version) for s in self.scores],
+            )
+        )
         digest = hashlib.sha256(drawn_from.encode()).hexdigest()
         return f"{patient.pk}:{patient.version}:{self.evaluation.as_of.isoformat()}:{digest}"
 
@@ -203,8 +222,10 @@ class PatientHistory:
     def discussed_options(self) -> list["DiscussedOption"]:
         """The options in discussion order, each with its latest discussion (or None)."""
         latest = self.last_discussions()
-        return [DiscussedOption(item.option, item.already_tried, latest.get(item.option.key))
-                for item in self.options]
+        return [
+            DiscussedOption(item.option, item.already_tried, latest.get(item.option.key))
+            for item in self.options
+        ]
 
     def trial_evaluations(self):
         by_id = {e.trial.id: e for e in self.evaluation.trials}
@@ -221,8 +242,11 @@ class PatientHistory:
     def antidepressant_rows(self):
         """The trial table's rows, antidepressant trials only: trial_rows' four items and the
         measured.Measurement (which says "too early" apart from "no scores")."""
-        return [(*row, self.measurements.get(row[0].pk)) for row in self.trial_rows()
-                if row[0].drug.is_antidepressant]
+        return [
+            (*row, self.measurements.get(row[0].pk))
+            for row in self.trial_rows()
+            if row[0].drug.is_antidepressant
+        ]
 
     def other_medicines(self):
         """Augmentation agents and other medicines (interaction partners such as the pill,
@@ -232,8 +256,11 @@ class PatientHistory:
     def episode_groups(self):
         """[(episode, its trials, is current)], newest first: a trial belongs to the episode
         during which it started (current = the latest open one)."""
-        current = max((e for e in self.episodes if e.ended is None),
-                      key=lambda e: (e.onset, e.pk), default=None)
+        current = max(
+            (e for e in self.episodes if e.ended is None),
+            key=lambda e: (e.onset, e.pk),
+            default=None,
+        )
         groups = []
         for episode in sorted(self.episodes, key=lambda e: (e.onset, e.pk), reverse=True):
             end = episode.ended or date.max
@@ -243,8 +270,11 @@ class PatientHistory:
 
     def trials_not_counting(self):
         """The antidepressant trials that do not count toward TRD, with their reasons."""
-        return [item for item in self.evaluation.trials
-                if item.trial.drug.is_antidepressant and not item.counts_toward_trd]
+        return [
+            item
+            for item in self.evaluation.trials
+            if item.trial.drug.is_antidepressant and not item.counts_toward_trd
+        ]
 
 
 def patient_history(patient, as_of: date | None = None) -> PatientHistory:
@@ -300,7 +330,10 @@ def patient_warnings_and_staging(
         scores=[staging.ScoreFacts(s.scale, s.date, s.total) for s in history.scores],
         therapies=[
             staging.TherapyFacts(
-                t.kind, t.start_date, t.detail, t.outcome,
+                t.kind,
+                t.start_date,
+                t.detail,
+                t.outcome,
                 ect_placement=getattr(t, "ect_placement", "") or "",
                 ect_sessions=getattr(t, "ect_sessions", None),
             )
@@ -332,37 +365,55 @@ def clinician_worklist(patients, as_of: date | None = None) -> worklist.Worklist
         patient_scores = scores[patient.pk]
         found = suicide_risk(patient, patient_scores)
         if found is not None:
-            facts = {"flagged_by_clinician": found.flagged_by_clinician,
-                     "phq9_item9": found.phq9_item9, "phq9_date": found.phq9_date}
-            risk.append(worklist.Row(
-                patient, worklist.risk_reason(**facts),
-                on=worklist.risk_date(**facts,
-                                      record_changed=timezone.localdate(patient.updated_at)),
-            ))
+            facts = {
+                "flagged_by_clinician": found.flagged_by_clinician,
+                "phq9_item9": found.phq9_item9,
+                "phq9_date": found.phq9_date,
+            }
+            risk.append(
+                worklist.Row(
+                    patient,
+                    worklist.risk_reason(**facts),
+                    on=worklist.risk_date(
+                        **facts, record_changed=timezone.localdate(patient.updated_at)
+                    ),
+                )
+            )
         patient_trials = trials[patient.pk]
         outcomes = measured_outcomes(patient_trials, patient_scores, as_of)
         last_score = patient_scores[-1].date if patient_scores else None
         for trial in patient_trials:
             outcome = outcomes[trial.pk]
             if measured.disagrees(trial.outcome, outcome):
-                disagreements.append(worklist.Row(
-                    patient,
-                    worklist.disagreement_reason(trial.get_outcome_display(), outcome.label,
-                                                 outcome.short),
-                    on=outcome.end.date, trials=(trial,),
-                ))
+                disagreements.append(
+                    worklist.Row(
+                        patient,
+                        worklist.disagreement_reason(
+                            trial.get_outcome_display(), outcome.label, outcome.short
+                        ),
+                        on=outcome.end.date,
+                        trials=(trial,),
+                    )
+                )
         # Reviews and score gaps are about antidepressant trials, not the other medicines.
-        ongoing = [trial for trial in patient_trials
-                   if trial.end_date is None and trial.drug.is_antidepressant]
+        ongoing = [
+            trial
+            for trial in patient_trials
+            if trial.end_date is None and trial.drug.is_antidepressant
+        ]
         for trial in ongoing:
             due = worklist.review_due(trial.facts(), today=as_of)
             if due is not None:
                 reviews.append(worklist.Row(patient, due.reason, on=due.on, trials=(trial,)))
         if ongoing and worklist.score_overdue(last_score, today=as_of):
-            unscored.append(worklist.Row(
-                patient, worklist.no_score_reason(last_score, today=as_of),
-                on=last_score, trials=tuple(ongoing),
-            ))
+            unscored.append(
+                worklist.Row(
+                    patient,
+                    worklist.no_score_reason(last_score, today=as_of),
+                    on=last_score,
+                    trials=tuple(ongoing),
+                )
+            )
     return worklist.Worklist(
         as_of=as_of,
         suicide_risk=worklist.newest_first(risk),
@@ -370,4 +421,3 @@ def clinician_worklist(patients, as_of: date | None = None) -> worklist.Worklist
         disagreements=worklist.newest_first(disagreements),
         no_recent_score=worklist.oldest_first(unscored),
     )
-

@@ -60,15 +60,24 @@ def link_create(*, scope, scale: str = scales.PHQ9) -> tuple[SelfReportLink, str
         raise ValidationError({"scale": f"Only {', '.join(SCALES)} can be self-reported."})
     token = secrets.token_urlsafe(32)
     link = SelfReportLink.objects.create(
-        patient=scope.patient, scale=scale, token_hash=hash_token(token),
+        patient=scope.patient,
+        scale=scale,
+        token_hash=hash_token(token),
         created_by=scope.user,
         expires_at=timezone.now() + timedelta(days=settings.SELF_REPORT_LINK_DAYS),
     )
     record_event(
-        actor=scope.user, practice_id=scope.practice_id, action=Action.CREATE, obj=link,
-        patient_id=scope.patient.pk, ip=scope.ip,
-        details={"event": "self_report_link_created", "scale": scale,
-                 "expires_at": link.expires_at.isoformat()},
+        actor=scope.user,
+        practice_id=scope.practice_id,
+        action=Action.CREATE,
+        obj=link,
+        patient_id=scope.patient.pk,
+        ip=scope.ip,
+        details={
+            "event": "self_report_link_created",
+            "scale": scale,
+            "expires_at": link.expires_at.isoformat(),
+        },
     )
     return link, token
 
@@ -101,18 +110,32 @@ def submit(*, token: str, items: list[int], difficulty: int, ip: str | None) -> 
     if errors:
         raise ValidationError(errors)
     scope = PatientScope(link_actor(link), link.patient, ip=ip)
-    score = services.score_create(scope=scope, score=ScaleScore(
-        scale=link.scale, date=today(), items=list(items), difficulty=difficulty,
-        source=ScoreSource.SELF_REPORT,
-    ))
+    score = services.score_create(
+        scope=scope,
+        score=ScaleScore(
+            scale=link.scale,
+            date=today(),
+            items=list(items),
+            difficulty=difficulty,
+            source=ScoreSource.SELF_REPORT,
+        ),
+    )
     link.used_at = timezone.now()
     link.score = score
     link.save(update_fields=["used_at", "score"])
     record_event(
-        actor=link_actor(link), practice_id=link.patient.practice_id, action=Action.UPDATE,
-        obj=link, patient_id=link.patient_id, ip=ip,
-        details={"event": "self_report_submitted", "link": link.pk, "score": score.pk,
-                 "source": ScoreSource.SELF_REPORT},
+        actor=link_actor(link),
+        practice_id=link.patient.practice_id,
+        action=Action.UPDATE,
+        obj=link,
+        patient_id=link.patient_id,
+        ip=ip,
+        details={
+            "event": "self_report_submitted",
+            "link": link.pk,
+            "score": score.pk,
+            "source": ScoreSource.SELF_REPORT,
+        },
     )
     return score
 
@@ -126,14 +149,24 @@ def link_email(*, scope, link_id: int, token: str, email: str, url: str) -> None
     if link is None or not link.is_open(timezone.now()):
         raise LinkGone
     practice = scope.patient.practice
-    body = render_to_string("treatments/email/self_report_link.txt",
-                            {"url": url, "practice": practice.name, "expires": link.expires_at,
-                             "crisis_text": practice.crisis_text})
+    body = render_to_string(
+        "treatments/email/self_report_link.txt",
+        {
+            "url": url,
+            "practice": practice.name,
+            "expires": link.expires_at,
+            "crisis_text": practice.crisis_text,
+        },
+    )
     subject = f"A questionnaire from {practice.name}"
     with transaction.atomic():
         record_event(
-            actor=scope.user, practice_id=scope.practice_id, action=Action.EXPORT, obj=link,
-            patient_id=scope.patient.pk, ip=scope.ip,
+            actor=scope.user,
+            practice_id=scope.practice_id,
+            action=Action.EXPORT,
+            obj=link,
+            patient_id=scope.patient.pk,
+            ip=scope.ip,
             details={"event": "self_report_link_emailed", "link": link.pk},
         )
         transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
@@ -152,7 +185,13 @@ def crisis_text_update(*, practice, text: str, actor, ip: str | None) -> None:
     practice.full_clean()
     practice.save(update_fields=["self_report_crisis_text"])
     record_event(
-        actor=actor, practice_id=practice.pk, action=Action.ACCOUNT_CHANGE, obj=practice, ip=ip,
-        details={"event": "settings_changed",
-                 "changes": {"self_report_crisis_text": [before, practice.self_report_crisis_text]}},
+        actor=actor,
+        practice_id=practice.pk,
+        action=Action.ACCOUNT_CHANGE,
+        obj=practice,
+        ip=ip,
+        details={
+            "event": "settings_changed",
+            "changes": {"self_report_crisis_text": [before, practice.self_report_crisis_text]},
+        },
     )

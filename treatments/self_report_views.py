@@ -21,12 +21,22 @@ SUBMIT_LIMIT = 10
 SUBMIT_WINDOW_SECONDS = 15 * 60
 
 # The PHQ-9's closing question, paraphrased (Kroenke et al. 2001); it is not part of the total.
-DIFFICULTY_LABEL = ("If you have had any of these problems, how difficult have they made it to "
-                    "do your work, look after things at home or get along with other people?")
-ITEM_ANSWERS = [("0", "Not at all"), ("1", "Several days"), ("2", "More than half the days"),
-                ("3", "Nearly every day")]
-DIFFICULTY_ANSWERS = [("0", "Not difficult at all"), ("1", "Somewhat difficult"),
-                      ("2", "Very difficult"), ("3", "Extremely difficult")]
+DIFFICULTY_LABEL = (
+    "If you have had any of these problems, how difficult have they made it to "
+    "do your work, look after things at home or get along with other people?"
+)
+ITEM_ANSWERS = [
+    ("0", "Not at all"),
+    ("1", "Several days"),
+    ("2", "More than half the days"),
+    ("3", "Nearly every day"),
+]
+DIFFICULTY_ANSWERS = [
+    ("0", "Not difficult at all"),
+    ("1", "Somewhat difficult"),
+    ("2", "Very difficult"),
+    ("3", "Extremely difficult"),
+]
 
 
 class SelfReportForm(forms.Form):
@@ -36,15 +46,24 @@ class SelfReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         for number, label in enumerate(PHQ9_ITEM_LABELS, start=1):
             self.fields[f"item_{number}"] = forms.TypedChoiceField(
-                label=label, choices=ITEM_ANSWERS, coerce=int, widget=forms.RadioSelect,
-                error_messages={"required": "Please choose an answer.",
-                                "invalid_choice": "Please choose one of the answers."},
+                label=label,
+                choices=ITEM_ANSWERS,
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": "Please choose an answer.",
+                    "invalid_choice": "Please choose one of the answers.",
+                },
             )
         self.fields["difficulty"] = forms.TypedChoiceField(
-            label=DIFFICULTY_LABEL, choices=DIFFICULTY_ANSWERS, coerce=int,
+            label=DIFFICULTY_LABEL,
+            choices=DIFFICULTY_ANSWERS,
+            coerce=int,
             widget=forms.RadioSelect,
-            error_messages={"required": "Please choose an answer.",
-                            "invalid_choice": "Please choose one of the answers."},
+            error_messages={
+                "required": "Please choose an answer.",
+                "invalid_choice": "Please choose one of the answers.",
+            },
         )
 
     def item_fields(self):
@@ -74,15 +93,20 @@ def self_report_page(request, token):
     form = SelfReportForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            self_report.submit(token=token, items=form.items(),
-                               difficulty=form.cleaned_data["difficulty"], ip=client_ip(request))
+            self_report.submit(
+                token=token,
+                items=form.items(),
+                difficulty=form.cleaned_data["difficulty"],
+                ip=client_ip(request),
+            )
         except self_report.LinkGone:
             return _plain(request, "gone.html", 410)
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            return _plain(request, "thanks.html", 200,
-                          {"crisis_text": link.patient.practice.crisis_text})
+            return _plain(
+                request, "thanks.html", 200, {"crisis_text": link.patient.practice.crisis_text}
+            )
     return _plain(request, "form.html", 400 if form.is_bound else 200, {"form": form})
 
 
@@ -94,11 +118,19 @@ def qr_svg(url: str) -> str:
 
 def _created_page(request, scope, link, token, email_form=None, status=200):
     url = request.build_absolute_uri(self_report.public_path(token))
-    return render(request, "treatments/self_report/created.html", {
-        "patient": scope.patient, "link": link, "token": token, "url": url,
-        "qr": qr_svg(url), "email_form": email_form or EmailLinkForm(
-            initial={"link": link.pk, "token": token}),
-    }, status=status)
+    return render(
+        request,
+        "treatments/self_report/created.html",
+        {
+            "patient": scope.patient,
+            "link": link,
+            "token": token,
+            "url": url,
+            "qr": qr_svg(url),
+            "email_form": email_form or EmailLinkForm(initial={"link": link.pk, "token": token}),
+        },
+        status=status,
+    )
 
 
 class EmailLinkForm(forms.Form):
@@ -121,7 +153,8 @@ def link_email(request, scope):
     form = EmailLinkForm(request.POST)
     if not form.is_valid():
         link = self_report.SelfReportLink.objects.filter(
-            patient=scope.patient, pk=form.cleaned_data.get("link") or 0,
+            patient=scope.patient,
+            pk=form.cleaned_data.get("link") or 0,
             token_hash=self_report.hash_token(request.POST.get("token", "")),
         ).first()
         if link is None:
@@ -131,7 +164,9 @@ def link_email(request, scope):
     token = form.cleaned_data["token"]
     try:
         self_report.link_email(
-            scope=scope, link_id=form.cleaned_data["link"], token=token,
+            scope=scope,
+            link_id=form.cleaned_data["link"],
+            token=token,
             email=form.cleaned_data["email"],
             url=request.build_absolute_uri(self_report.public_path(token)),
         )

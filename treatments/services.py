@@ -1,6 +1,5 @@
 """Writes of clinical records: validate, save, refresh the TRD summary, audit — one transaction."""
 
-
 import json
 
 from django.core.exceptions import ValidationError
@@ -31,10 +30,27 @@ from .models import (
 )
 from .selectors import in_batches
 
-TRIAL_FIELDS = ("drug", "formulation", "start_date", "end_date", "dose_mg", "adherence",
-                "outcome", "reason_stopped", "notes")
-THERAPY_FIELDS = ("kind", "detail", "start_date", "end_date", "outcome", "ect_placement",
-                  "ect_sessions", "notes")
+TRIAL_FIELDS = (
+    "drug",
+    "formulation",
+    "start_date",
+    "end_date",
+    "dose_mg",
+    "adherence",
+    "outcome",
+    "reason_stopped",
+    "notes",
+)
+THERAPY_FIELDS = (
+    "kind",
+    "detail",
+    "start_date",
+    "end_date",
+    "outcome",
+    "ect_placement",
+    "ect_sessions",
+    "notes",
+)
 SCORE_FIELDS = ("scale", "date", "total")
 
 
@@ -93,8 +109,13 @@ def _save_changes(*, scope, patient, record, changes: dict, state, complete=None
     record.version += 1
     record.save()
     record_event(
-        actor=scope.user, practice_id=patient.practice_id, action=Action.UPDATE, obj=record,
-        patient_id=patient.pk, ip=scope.ip, details={"changes": diff},
+        actor=scope.user,
+        practice_id=patient.practice_id,
+        action=Action.UPDATE,
+        obj=record,
+        patient_id=patient.pk,
+        ip=scope.ip,
+        details={"changes": diff},
     )
     return record
 
@@ -103,19 +124,29 @@ def _remove(*, scope, patient, record, state, reason: str) -> None:
     """Soft-delete the locked `record`; its delete event keeps it as it was and why."""
     record.deleted_at = timezone.now()
     record.version += 1
-    record.save(update_fields=[f for f in ("deleted_at", "updated_at", "version")
-                               if hasattr(record, f)])
+    record.save(
+        update_fields=[f for f in ("deleted_at", "updated_at", "version") if hasattr(record, f)]
+    )
     record_event(
-        actor=scope.user, practice_id=patient.practice_id, action=Action.DELETE, obj=record,
-        patient_id=patient.pk, ip=scope.ip,
+        actor=scope.user,
+        practice_id=patient.practice_id,
+        action=Action.DELETE,
+        obj=record,
+        patient_id=patient.pk,
+        ip=scope.ip,
         details=deletion_details(state(record), record.deleted_at, reason),
     )
 
 
 def _trial_cause(scope, trial: Trial, action: str, diff: dict | None = None) -> Cause:
     """The trial write, for the TRD status history: "venlafaxine's outcome was set to ..."."""
-    return Cause(scope.user, "trial", trial.pk, action,
-                 trd_history.describe(trd_history.trial_name(trial), action, diff))
+    return Cause(
+        scope.user,
+        "trial",
+        trial.pk,
+        action,
+        trd_history.describe(trd_history.trial_name(trial), action, diff),
+    )
 
 
 @transaction.atomic
@@ -129,8 +160,12 @@ def trial_create(*, scope, trial: Trial, dose_changes: list[tuple]) -> Trial:
     trial.save()
     _save_dose_changes(trial, dose_changes)
     record_event(
-        actor=scope.user, practice_id=patient.practice_id, action=Action.CREATE, obj=trial,
-        patient_id=patient.pk, ip=scope.ip,
+        actor=scope.user,
+        practice_id=patient.practice_id,
+        action=Action.CREATE,
+        obj=trial,
+        patient_id=patient.pk,
+        ip=scope.ip,
         details={"changes": model_changes({}, _trial_snapshot(trial, sorted(dose_changes)))},
     )
     refresh_trd_summary(patient, _trial_cause(scope, trial, "create"))
@@ -138,8 +173,14 @@ def trial_create(*, scope, trial: Trial, dose_changes: list[tuple]) -> Trial:
 
 
 @transaction.atomic
-def trial_update(*, scope, trial: Trial, changes: dict, dose_changes: list[tuple] | None = None,
-                 if_match: set[int] | None = None) -> Trial:
+def trial_update(
+    *,
+    scope,
+    trial: Trial,
+    changes: dict,
+    dose_changes: list[tuple] | None = None,
+    if_match: set[int] | None = None,
+) -> Trial:
     """Apply `changes` (field → value) and, when given, the new dose changes to the trial's
     current row, locked; StaleVersion when `if_match` names another version. An update event
     and a new version only for a change that is stored."""
@@ -161,8 +202,13 @@ def trial_update(*, scope, trial: Trial, changes: dict, dose_changes: list[tuple
     if doses != before_doses:
         _save_dose_changes(trial, doses)
     record_event(
-        actor=scope.user, practice_id=patient.practice_id, action=Action.UPDATE, obj=trial,
-        patient_id=patient.pk, ip=scope.ip, details={"changes": diff},
+        actor=scope.user,
+        practice_id=patient.practice_id,
+        action=Action.UPDATE,
+        obj=trial,
+        patient_id=patient.pk,
+        ip=scope.ip,
+        details={"changes": diff},
     )
     refresh_trd_summary(patient, _trial_cause(scope, trial, "update", diff))
     return trial
@@ -188,8 +234,12 @@ def therapy_create(*, scope, therapy: Therapy) -> Therapy:
     therapy.full_clean()
     therapy.save()
     record_event(
-        actor=scope.user, practice_id=patient.practice_id, action=Action.CREATE, obj=therapy,
-        patient_id=patient.pk, ip=scope.ip,
+        actor=scope.user,
+        practice_id=patient.practice_id,
+        action=Action.CREATE,
+        obj=therapy,
+        patient_id=patient.pk,
+        ip=scope.ip,
         details={"changes": model_changes({}, _snapshot(therapy, THERAPY_FIELDS))},
     )
     return therapy
@@ -200,19 +250,22 @@ def therapy_state(therapy: Therapy) -> dict:
 
 
 @transaction.atomic
-def therapy_update(*, scope, therapy: Therapy, changes: dict,
-                   if_match: set[int] | None = None) -> Therapy:
+def therapy_update(
+    *, scope, therapy: Therapy, changes: dict, if_match: set[int] | None = None
+) -> Therapy:
     """As trial_update: the current row, locked; an event and a new version only on a change."""
     patient = scope.patient
     therapy = lock(Therapy.objects.active().filter(patient=patient), therapy.pk, if_match)
     therapy.patient = patient
-    return _save_changes(scope=scope, patient=patient, record=therapy, changes=changes,
-                         state=therapy_state)
+    return _save_changes(
+        scope=scope, patient=patient, record=therapy, changes=changes, state=therapy_state
+    )
 
 
 @transaction.atomic
-def therapy_delete(*, scope, therapy: Therapy, reason: str,
-                   if_match: set[int] | None = None) -> None:
+def therapy_delete(
+    *, scope, therapy: Therapy, reason: str, if_match: set[int] | None = None
+) -> None:
     reason = clean_deletion_reason(reason)
     patient = scope.patient
     therapy = lock(Therapy.objects.active().filter(patient=patient), therapy.pk, if_match)
@@ -228,8 +281,12 @@ def score_create(*, scope, score: ScaleScore) -> ScaleScore:
     score.full_clean()
     score.save()
     record_event(
-        actor=scope.user, practice_id=patient.practice_id, action=Action.CREATE, obj=score,
-        patient_id=patient.pk, ip=scope.ip,
+        actor=scope.user,
+        practice_id=patient.practice_id,
+        action=Action.CREATE,
+        obj=score,
+        patient_id=patient.pk,
+        ip=scope.ip,
         details={"changes": model_changes({}, score_state(score))},
     )
     return score
@@ -248,8 +305,9 @@ def score_state(score: ScaleScore) -> dict:
 
 
 @transaction.atomic
-def score_update(*, scope, score: ScaleScore, changes: dict,
-                 if_match: set[int] | None = None) -> ScaleScore:
+def score_update(
+    *, scope, score: ScaleScore, changes: dict, if_match: set[int] | None = None
+) -> ScaleScore:
     """Correct a score (as trial_update: the current row, locked; an event and a new version
     only on a change). New PHQ-9 items without a total get their sum as the total."""
     patient = _lock_patient(scope.patient.pk)
@@ -261,13 +319,20 @@ def score_update(*, scope, score: ScaleScore, changes: dict,
             record.total = None  # new items: their sum
         _complete_total(record)
 
-    return _save_changes(scope=scope, patient=patient, record=score, changes=changes,
-                         state=score_state, complete=complete)
+    return _save_changes(
+        scope=scope,
+        patient=patient,
+        record=score,
+        changes=changes,
+        state=score_state,
+        complete=complete,
+    )
 
 
 @transaction.atomic
-def score_delete(*, scope, score: ScaleScore, reason: str,
-                 if_match: set[int] | None = None) -> None:
+def score_delete(
+    *, scope, score: ScaleScore, reason: str, if_match: set[int] | None = None
+) -> None:
     reason = clean_deletion_reason(reason)
     patient = _lock_patient(scope.patient.pk)
     score = lock(ScaleScore.objects.active().filter(patient=patient), score.pk, if_match)
@@ -278,8 +343,19 @@ SUMMARY_FIELDS = ["trd_evaluated_on", "trd_count_steps", "trd_one_failed_on", "t
 FIGURE_FIELDS = list(trial_figures.TrialFigures._fields)
 # Patients per round of the set-wise refresh: bounds every IN list and VALUES list.
 SUMMARY_BATCH = 1000
-_TRIAL_COLUMNS = ("id", "patient_id", "drug_id", "formulation", "start_date", "end_date",
-                  "dose_mg", "adherence", "outcome", "version", *FIGURE_FIELDS)
+_TRIAL_COLUMNS = (
+    "id",
+    "patient_id",
+    "drug_id",
+    "formulation",
+    "start_date",
+    "end_date",
+    "dose_mg",
+    "adherence",
+    "outcome",
+    "version",
+    *FIGURE_FIELDS,
+)
 
 
 def _summary_from(patient, since, steps) -> dict:
@@ -303,22 +379,43 @@ def _trials_by_patient(patient_ids, drugs) -> dict[int, list[tuple]]:
     """Each patient's active trials as (facts, version, stored figures) tuples: two queries
     (the trials, their dose changes), no model instances."""
     by_patient = {pk: [] for pk in patient_ids}
-    rows = list(Trial.objects.active().filter(patient_id__in=list(by_patient))
-                .order_by("start_date", "id").values_list(*_TRIAL_COLUMNS))
+    rows = list(
+        Trial.objects.active()
+        .filter(patient_id__in=list(by_patient))
+        .order_by("start_date", "id")
+        .values_list(*_TRIAL_COLUMNS)
+    )
     changes: dict[int, list] = {}
     # By trial id (the index of one_dose_change_per_day): a join on the patients let the
     # planner scan every dose change of the database for each batch.
     for trial_id, day, dose in (
         DoseChange.objects.filter(trial_id__in=[row[0] for row in rows])
-        .order_by("trial_id", "date").values_list("trial_id", "date", "dose_mg")
+        .order_by("trial_id", "date")
+        .values_list("trial_id", "date", "dose_mg")
     ):
         changes.setdefault(trial_id, []).append(trd.DoseChange(date=day, dose_mg=dose))
-    for (pk, patient_id, drug_id, formulation, start, end, dose, adherence, outcome, version,
-         *stored) in rows:
+    for (
+        pk,
+        patient_id,
+        drug_id,
+        formulation,
+        start,
+        end,
+        dose,
+        adherence,
+        outcome,
+        version,
+        *stored,
+    ) in rows:
         facts = trd.TrialFacts(
-            id=pk, drug=catalog.with_formulation(drugs[drug_id], formulation),
-            start_date=start, end_date=end, dose_mg=dose,
-            dose_changes=tuple(changes.get(pk, ())), adherence=adherence, outcome=outcome,
+            id=pk,
+            drug=catalog.with_formulation(drugs[drug_id], formulation),
+            start_date=start,
+            end_date=end,
+            dose_mg=dose,
+            dose_changes=tuple(changes.get(pk, ())),
+            adherence=adherence,
+            outcome=outcome,
         )
         by_patient[patient_id].append((facts, version, tuple(stored)))
     return by_patient
@@ -345,7 +442,8 @@ def _write_figures(rows, *, if_version: bool) -> None:
         by_version = {}
         for pk, version, *fresh in rows:
             by_version.setdefault(version if if_version else None, []).append(
-                Trial(pk=pk, **dict(zip(FIGURE_FIELDS, fresh, strict=True))))
+                Trial(pk=pk, **dict(zip(FIGURE_FIELDS, fresh, strict=True)))
+            )
         for version, trials in by_version.items():
             queryset = Trial.objects.all()
             if version is not None:
@@ -354,7 +452,7 @@ def _write_figures(rows, *, if_version: bool) -> None:
         return
     condition = " AND t.version = v.version" if if_version else ""
     for start in range(0, len(rows), SUMMARY_BATCH):
-        batch = rows[start:start + SUMMARY_BATCH]
+        batch = rows[start : start + SUMMARY_BATCH]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {Trial._meta.db_table} AS t SET "
@@ -374,7 +472,7 @@ def _write_summaries(patients) -> None:
         return
     table = patients[0]._meta.db_table
     for start in range(0, len(patients), SUMMARY_BATCH):
-        batch = patients[start:start + SUMMARY_BATCH]
+        batch = patients[start : start + SUMMARY_BATCH]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} AS p SET trd_evaluated_on = v.evaluated_on::date, "
@@ -382,9 +480,17 @@ def _write_summaries(patients) -> None:
                 "trd_meets_on = v.meets_on::date "
                 f"FROM (VALUES {', '.join(['(%s, %s, %s, %s, %s)'] * len(batch))}) "
                 "AS v(id, evaluated_on, steps, one_failed_on, meets_on) WHERE p.id = v.id",
-                [value for p in batch for value in (
-                    p.pk, p.trd_evaluated_on, json.dumps(p.trd_count_steps),
-                    p.trd_one_failed_on, p.trd_meets_on)],
+                [
+                    value
+                    for p in batch
+                    for value in (
+                        p.pk,
+                        p.trd_evaluated_on,
+                        json.dumps(p.trd_count_steps),
+                        p.trd_one_failed_on,
+                        p.trd_meets_on,
+                    )
+                ],
             )
 
 
@@ -405,7 +511,7 @@ def refresh_trd_summaries(patients, cause: Cause | None = None) -> None:
     drugs = _drug_facts()
     as_of = today()
     for start in range(0, len(patients), SUMMARY_BATCH):
-        batch = patients[start:start + SUMMARY_BATCH]
+        batch = patients[start : start + SUMMARY_BATCH]
         by_patient = _trials_by_patient([p.pk for p in batch], drugs)
         before, figure_rows = {}, []
         for patient in batch:
@@ -450,8 +556,9 @@ def _record_status_changes(patients, as_of, repaired_ids) -> None:
             continue
         cause = trd_history.time_cause(patient)
         if patient.pk in repaired_ids:
-            cause = Cause(None, "", "", "repair",
-                          "the nightly check corrected the stored TRD summary")
+            cause = Cause(
+                None, "", "", "repair", "the nightly check corrected the stored TRD summary"
+            )
         with transaction.atomic():
             locked = lock(Patient.objects.all(), patient.pk)
             trd_history.record_changes([locked], as_of=as_of, cause=cause)
@@ -475,8 +582,9 @@ def repair_trd_summaries(practice_id: int | None = None, as_of=None) -> dict:
         by_patient = _trials_by_patient([p.pk for p in chunk], drugs)
         repaired_ids, figure_rows, fresh_by_patient = set(), [], {}
         for patient in chunk:
-            fresh_by_patient[patient.pk] = _evaluate(patient, by_patient[patient.pk], as_of,
-                                                     figure_rows)
+            fresh_by_patient[patient.pk] = _evaluate(
+                patient, by_patient[patient.pk], as_of, figure_rows
+            )
         _write_figures(figure_rows, if_version=True)
         for patient in chunk:
             checked += 1
@@ -492,13 +600,22 @@ def repair_trd_summaries(practice_id: int | None = None, as_of=None) -> dict:
                     setattr(locked, field, value)
                 locked.save(update_fields=SUMMARY_FIELDS)
                 record_event(
-                    actor="trd-summary-check", practice_id=patient.practice_id,
-                    action=Action.UPDATE, obj=patient, patient_id=patient.pk,
-                    details={"event": "trd_summary_repaired", "changes": model_changes(
-                        {"failed_trials_today": _what_it_says(stored, as_of)[0]
-                         if stored["trd_evaluated_on"] else None},
-                        {"failed_trials_today": _what_it_says(fresh, as_of)[0]},
-                    )},
+                    actor="trd-summary-check",
+                    practice_id=patient.practice_id,
+                    action=Action.UPDATE,
+                    obj=patient,
+                    patient_id=patient.pk,
+                    details={
+                        "event": "trd_summary_repaired",
+                        "changes": model_changes(
+                            {
+                                "failed_trials_today": _what_it_says(stored, as_of)[0]
+                                if stored["trd_evaluated_on"]
+                                else None
+                            },
+                            {"failed_trials_today": _what_it_says(fresh, as_of)[0]},
+                        ),
+                    },
                 )
             repaired += 1
             repaired_ids.add(patient.pk)
@@ -532,30 +649,36 @@ def discussion_create(*, scope, discussion: Discussion) -> Discussion:
     discussion.full_clean()
     discussion.save()
     record_event(
-        actor=scope.user, practice_id=patient.practice_id, action=Action.CREATE, obj=discussion,
-        patient_id=patient.pk, ip=scope.ip,
+        actor=scope.user,
+        practice_id=patient.practice_id,
+        action=Action.CREATE,
+        obj=discussion,
+        patient_id=patient.pk,
+        ip=scope.ip,
         details={"changes": model_changes({}, discussion_state(discussion))},
     )
     return discussion
 
 
 @transaction.atomic
-def discussion_update(*, scope, discussion: Discussion, changes: dict,
-                      if_match: set[int] | None = None) -> Discussion:
+def discussion_update(
+    *, scope, discussion: Discussion, changes: dict, if_match: set[int] | None = None
+) -> Discussion:
     """As therapy_update: the current row, locked; an event and a new version only on a
     change."""
     patient = scope.patient
     discussion = lock(_discussions_of(patient), discussion.pk, if_match)
     discussion.patient = patient
-    return _save_changes(scope=scope, patient=patient, record=discussion, changes=changes,
-                         state=discussion_state)
+    return _save_changes(
+        scope=scope, patient=patient, record=discussion, changes=changes, state=discussion_state
+    )
 
 
 @transaction.atomic
-def discussion_delete(*, scope, discussion: Discussion, reason: str,
-                      if_match: set[int] | None = None) -> None:
+def discussion_delete(
+    *, scope, discussion: Discussion, reason: str, if_match: set[int] | None = None
+) -> None:
     reason = clean_deletion_reason(reason)
     patient = scope.patient
     discussion = lock(_discussions_of(patient), discussion.pk, if_match)
-    _remove(scope=scope, patient=patient, record=discussion, state=discussion_state,
-            reason=reason)
+    _remove(scope=scope, patient=patient, record=discussion, state=discussion_state, reason=reason)

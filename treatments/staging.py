@@ -238,8 +238,13 @@ def _months_and_days(start: date, end: date) -> str:
 
 def _duration(episode_start: date | None, as_of: date) -> MsmInput:
     if episode_start is None:
-        return MsmInput(None, "acute (≤12 months)", 1, assumed=True,
-                        note="episode onset unknown: lowest category assumed")
+        return MsmInput(
+            None,
+            "acute (≤12 months)",
+            1,
+            assumed=True,
+            note="episode onset unknown: lowest category assumed",
+        )
     months = completed_months(episode_start, as_of)
     note = f"onset {episode_start.isoformat()}: {_months_and_days(episode_start, as_of)}"
     if as_of <= months_after(episode_start, ACUTE_MONTHS):
@@ -254,8 +259,10 @@ def _score_severity(score: ScoreFacts) -> str:
 
 
 def _describe(score: ScoreFacts) -> str:
-    return (f"{scales.SCALES[score.scale].name} {score.total} on {score.date.isoformat()} "
-            f"({scales.band(score.scale, score.total)})")
+    return (
+        f"{scales.SCALES[score.scale].name} {score.total} on {score.date.isoformat()} "
+        f"({scales.band(score.scale, score.total)})"
+    )
 
 
 def _severity_from_scores(
@@ -298,12 +305,20 @@ def _severity(
         key, note = found if found is not None else (None, "")
     if psychotic_features and key != PSYCHOTIC:
         before = f" (otherwise {SEVERITY_LABELS[key]}: {note})" if key else ""
-        return MsmInput(PSYCHOTIC, SEVERITY_LABELS[PSYCHOTIC], SEVERITY_POINTS[PSYCHOTIC],
-                        note=f"psychotic features recorded for the episode{before}")
+        return MsmInput(
+            PSYCHOTIC,
+            SEVERITY_LABELS[PSYCHOTIC],
+            SEVERITY_POINTS[PSYCHOTIC],
+            note=f"psychotic features recorded for the episode{before}",
+        )
     if key is None:
-        return MsmInput(None, "subsyndromal", 1, assumed=True,
-                        note="no severity entered and no score in the episode: "
-                             "lowest category assumed")
+        return MsmInput(
+            None,
+            "subsyndromal",
+            1,
+            assumed=True,
+            note="no severity entered and no score in the episode: lowest category assumed",
+        )
     return MsmInput(key, SEVERITY_LABELS[key], SEVERITY_POINTS[key], note=note)
 
 
@@ -340,8 +355,7 @@ def maudsley(
 ) -> MaudsleyScore:
     inputs = {
         "duration": _duration(episode_start, as_of),
-        "severity": _severity(baseline_severity, episode_start, scores, as_of,
-                              psychotic_features),
+        "severity": _severity(baseline_severity, episode_start, scores, as_of, psychotic_features),
         "failed_antidepressants": _failures(failed_antidepressants, failed_drugs),
         "augmentation": _used(augmentation_used, augmentation_note),
         "ect": _used(ect_used, ect_note),
@@ -372,9 +386,7 @@ def stage(
 ) -> Staging:
     """Both stagings of a patient from the TRD evaluation and the rest of the record."""
     as_of = evaluation.as_of
-    episode_therapies = [
-        t for t in therapies if _in_episode(t.start_date, episode_start, as_of)
-    ]
+    episode_therapies = [t for t in therapies if _in_episode(t.start_date, episode_start, as_of)]
     augmenting = {}
     for ev in evaluation.trials:
         if ev.trial.drug.is_augmentation_agent and ev.trial.start_date <= as_of:
@@ -404,8 +416,7 @@ def stage(
             augmentation_used=bool(augmented),
             augmentation_note=_augmentation_note(augmented, augmenting),
             ect_used=bool(ect),
-            ect_note=(f"course from {min(t.start_date for t in ect).isoformat()}" if ect
-                      else ""),
+            ect_note=(f"course from {min(t.start_date for t in ect).isoformat()}" if ect else ""),
             psychotic_features=psychotic_features,
         )
     return Staging(
@@ -420,6 +431,8 @@ def _augmentation_note(augmented: dict[str, int], considered: dict[str, int]) ->
     if augmented:
         return ", ".join(f"{name} ({days} days)" for name, days in sorted(augmented.items()))
     if considered:
-        return (", ".join(f"{name} ({days} days)" for name, days in sorted(considered.items()))
-                + f" in the episode: under the {AUGMENTATION_MIN_DAYS} days needed")
+        return (
+            ", ".join(f"{name} ({days} days)" for name, days in sorted(considered.items()))
+            + f" in the episode: under the {AUGMENTATION_MIN_DAYS} days needed"
+        )
     return ""

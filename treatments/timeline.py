@@ -146,8 +146,11 @@ def build_timeline(
                 )
             )
         status = (
-            "counts toward TRD" if trial_eval.counts_toward_trd
-            else "adequate" if trial_eval.adequate else "not adequate"
+            "counts toward TRD"
+            if trial_eval.counts_toward_trd
+            else "adequate"
+            if trial_eval.adequate
+            else "not adequate"
         )
         rows.append(
             Row(
@@ -225,8 +228,12 @@ def _lane(code: str, lane_scores, y: float, x_of, chart_width: float) -> Lane:
         top = y_of(min(band.high + 1, spec.max_total))
         bands.append(
             Rect(
-                x=LABEL_WIDTH, y=top, width=chart_width, height=round(y_of(band.low) - top, 1),
-                css=f"band band-{index}", title=f"{spec.name} {band.low}–{band.high}: {band.label}",
+                x=LABEL_WIDTH,
+                y=top,
+                width=chart_width,
+                height=round(y_of(band.low) - top, 1),
+                css=f"band band-{index}",
+                title=f"{spec.name} {band.low}–{band.high}: {band.label}",
                 label=band.label,
             )
         )
@@ -234,15 +241,22 @@ def _lane(code: str, lane_scores, y: float, x_of, chart_width: float) -> Lane:
         Point(
             x=x_of(score.date),
             y=y_of(score.total),
-            title=(f"{spec.name} {score.total} on {score.date:%Y-%m-%d} "
-                   f"({scale_specs.band(code, score.total)})"),
+            title=(
+                f"{spec.name} {score.total} on {score.date:%Y-%m-%d} "
+                f"({scale_specs.band(code, score.total)})"
+            ),
             label=str(score.total),
         )
         for score in lane_scores
     )
     return Lane(
-        scale=code, label=spec.name, sublabel=f"0–{spec.max_total}, higher is worse", y=y,
-        height=LANE_HEIGHT, bands=tuple(bands), points=points,
+        scale=code,
+        label=spec.name,
+        sublabel=f"0–{spec.max_total}, higher is worse",
+        y=y,
+        height=LANE_HEIGHT,
+        bands=tuple(bands),
+        points=points,
         band_label_x=LABEL_WIDTH + chart_width + 4,
     )
 
@@ -283,9 +297,12 @@ def rendered_timeline(history) -> str:
     html = cache.get(key)
     if html is None:
         evaluation = history.evaluation
-        html = render_to_string(TEMPLATE, {
-            "timeline": build_timeline(evaluation, history.therapies, history.scores),
-            "evaluation": evaluation,
-        })
+        html = render_to_string(
+            TEMPLATE,
+            {
+                "timeline": build_timeline(evaluation, history.therapies, history.scores),
+                "evaluation": evaluation,
+            },
+        )
         cache.set(key, html, CACHE_SECONDS)
     return mark_safe(html)  # our own template's output, escaped as it was rendered

@@ -186,8 +186,9 @@ def _segments(trial: TrialFacts, end: date) -> tuple[tuple[DoseSegment, ...], De
             start_dose = change.dose_mg
         seg_end = when if when < end else end
         if seg_end > seg_start:
-            segments.append(DoseSegment(seg_start, seg_end, dose,
-                                        minimum is not None and dose >= minimum))
+            segments.append(
+                DoseSegment(seg_start, seg_end, dose, minimum is not None and dose >= minimum)
+            )
         seg_start, dose = when, change.dose_mg
     if end > seg_start:
         segments.append(DoseSegment(seg_start, end, dose, minimum is not None and dose >= minimum))
@@ -231,8 +232,9 @@ def evaluate_trial(
 
     reasons: tuple[str, ...] = ()
     if not counts:
-        reasons = _reasons(trial, end, ongoing, episode_start, segments, start_dose, days,
-                           days_in_episode)
+        reasons = _reasons(
+            trial, end, ongoing, episode_start, segments, start_dose, days, days_in_episode
+        )
 
     # In field order, not by keyword: half the cost, and the exports build one per trial.
     return TrialEvaluation(
@@ -296,8 +298,10 @@ def _dose_reason(
     drug = trial.drug
     minimum = drug.min_adequate_dose_mg
     if minimum is None:
-        return (f"no published minimum adequate dose for {drug.name}: the trial cannot be "
-                "judged adequate")
+        return (
+            f"no published minimum adequate dose for {drug.name}: the trial cannot be "
+            "judged adequate"
+        )
     highest = max((seg.dose_mg for seg in segments), default=start_dose)
     if highest < minimum:
         return (
@@ -311,8 +315,10 @@ def _days_together(first: TrialEvaluation, second: TrialEvaluation) -> int:
     """Days on which both trials were at an adequate dose."""
     return sum(
         max(0, (min(a.end, b.end) - max(a.start, b.start)).days)
-        for a in first.segments if a.adequate
-        for b in second.segments if b.adequate
+        for a in first.segments
+        if a.adequate
+        for b in second.segments
+        if b.adequate
     )
 
 
@@ -333,8 +339,7 @@ def _with_combination_notes(
                     "(a combination; some definitions count it as one trial)"
                 )
     return tuple(
-        ev._replace(notes=tuple(notes[i])) if i in notes else ev
-        for i, ev in enumerate(evaluations)
+        ev._replace(notes=tuple(notes[i])) if i in notes else ev for i, ev in enumerate(evaluations)
     )
 
 
@@ -361,9 +366,9 @@ def evaluate(
 ) -> TrdEvaluation:
     """Evaluate a patient's trials as of ``as_of``; trials starting later are ignored."""
     considered = sorted((t for t in trials if t.start_date <= as_of), key=_order_key)
-    evaluations = _with_combination_notes(tuple(
-        evaluate_trial(t, as_of=as_of, episode_start=episode_start) for t in considered
-    ))
+    evaluations = _with_combination_notes(
+        tuple(evaluate_trial(t, as_of=as_of, episode_start=episode_start) for t in considered)
+    )
     counting_drugs = tuple(
         sorted({ev.trial.drug.name for ev in evaluations if ev.counts_toward_trd})
     )

@@ -98,8 +98,9 @@ def _figures(trial, parts) -> TrialFigures:
             since = start  # grows day by day until the end date (the formula's min)
         else:
             base += (end - start).days
-    return TrialFigures(base, since, _reach_day(parts, trd.MIN_ADEQUATE_DAYS),
-                        bool(trial.drug.is_antidepressant))
+    return TrialFigures(
+        base, since, _reach_day(parts, trd.MIN_ADEQUATE_DAYS), bool(trial.drug.is_antidepressant)
+    )
 
 
 def figures(trial) -> TrialFigures:
@@ -117,9 +118,12 @@ def days_at_adequate_dose(stored: TrialFigures, end_date: date | None, as_of: da
 
 
 def _counts_from(trial, parts, episode_start: date | None, adequate_on: date | None):
-    if (adequate_on is None or not trial.drug.is_antidepressant
-            or trial.adherence == trd.POOR_ADHERENCE
-            or trial.outcome not in trd.COUNTING_OUTCOMES):
+    if (
+        adequate_on is None
+        or not trial.drug.is_antidepressant
+        or trial.adherence == trd.POOR_ADHERENCE
+        or trial.outcome not in trd.COUNTING_OUTCOMES
+    ):
         return None
     if episode_start is None:
         return adequate_on
@@ -146,7 +150,9 @@ def evaluate(trial, episode_start: date | None) -> tuple[TrialFigures, date | No
 
 
 def steps_from(
-    counting: Iterable[tuple[str, date | None]], *, since: date,
+    counting: Iterable[tuple[str, date | None]],
+    *,
+    since: date,
     horizon_days: int = trd.HORIZON_DAYS,
 ) -> tuple[tuple[date, int], ...]:
     """The count steps from each trial's (drug name, first counting day or None)."""
@@ -177,5 +183,6 @@ def count_steps(
     of drugs with a trial counting by then."""
     return steps_from(
         ((trial.drug.name, counts_from(trial, episode_start)) for trial in trials),
-        since=since, horizon_days=horizon_days,
+        since=since,
+        horizon_days=horizon_days,
     )

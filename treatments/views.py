@@ -45,7 +45,8 @@ def trial_create(request, scope):
     form = TrialForm(request.POST or None, instance=Trial(patient=patient))
     formset = DoseChangeFormSet(request.POST or None, prefix="doses")
     if request.method == "POST" and _save_trial(
-        form, formset,
+        form,
+        formset,
         lambda changes: services.trial_create(
             scope=scope, trial=form.instance, dose_changes=changes
         ),
@@ -53,7 +54,8 @@ def trial_create(request, scope):
         messages.success(request, f"Trial of {form.instance.drug.name} added.")
         return redirect(patient.get_absolute_url())
     return render(
-        request, "treatments/trial_form.html",
+        request,
+        "treatments/trial_form.html",
         {"patient": patient, "form": form, "formset": formset},
     )
 
@@ -70,9 +72,13 @@ def trial_update(request, scope, pk):
     if request.method == "POST":
         try:
             saved = _save_trial(
-                form, formset,
+                form,
+                formset,
                 lambda changes: services.trial_update(
-                    scope=scope, trial=trial, changes=form.changes(), dose_changes=changes,
+                    scope=scope,
+                    trial=trial,
+                    changes=form.changes(),
+                    dose_changes=changes,
                     if_match=form.if_match(),
                 ),
             )
@@ -82,7 +88,8 @@ def trial_update(request, scope, pk):
             messages.success(request, f"Trial of {form.instance.drug.name} saved.")
             return redirect(patient.get_absolute_url())
     return render(
-        request, "treatments/trial_form.html",
+        request,
+        "treatments/trial_form.html",
         {"patient": patient, "form": form, "formset": formset, "trial": trial},
     )
 
@@ -112,19 +119,24 @@ def medicine_update(request, scope, pk):
     form = MedicineForm(request.POST or None, instance=trial)
     if request.method == "POST" and form.is_valid():
         form, saved = form.submit(
-            lambda **edit: services.trial_update(scope=scope, trial=trial, **edit))
+            lambda **edit: services.trial_update(scope=scope, trial=trial, **edit)
+        )
         if saved:
             messages.success(request, f"{trial.drug.name.capitalize()} saved.")
             return redirect(f"{patient.get_absolute_url()}#medicines")
-    return render(request, "treatments/medicine_form.html",
-                  {"patient": patient, "form": form, "medicine": trial})
+    return render(
+        request,
+        "treatments/medicine_form.html",
+        {"patient": patient, "form": form, "medicine": trial},
+    )
 
 
 @access.patient_view(access.EDIT_CLINICAL, page="trial-delete")
 def trial_delete(request, scope, pk):
     patient, trial = scope.patient, scope.trial(pk)
     return confirm_removal(
-        request, what=f"the trial of {trial.drug.name} from {trial.start_date:%Y-%m-%d}",
+        request,
+        what=f"the trial of {trial.drug.name} from {trial.start_date:%Y-%m-%d}",
         cancel_url=patient.get_absolute_url(),
         remove=lambda reason: services.trial_delete(scope=scope, trial=trial, reason=reason),
         done_url=patient.get_absolute_url(),
@@ -151,12 +163,14 @@ def therapy_update(request, scope, pk):
     form = TherapyForm(request.POST or None, instance=therapy)
     if request.method == "POST" and form.is_valid():
         form, saved = form.submit(
-            lambda **edit: services.therapy_update(scope=scope, therapy=therapy, **edit))
+            lambda **edit: services.therapy_update(scope=scope, therapy=therapy, **edit)
+        )
         if saved:
             messages.success(request, f"{therapy.get_kind_display()} saved.")
             return redirect(patient.get_absolute_url())
     return render(
-        request, "treatments/therapy_form.html",
+        request,
+        "treatments/therapy_form.html",
         {"patient": patient, "form": form, "therapy": therapy},
     )
 
@@ -165,10 +179,10 @@ def therapy_update(request, scope, pk):
 def therapy_delete(request, scope, pk):
     patient, therapy = scope.patient, scope.therapy(pk)
     return confirm_removal(
-        request, what=f"the {therapy.get_kind_display()} from {therapy.start_date:%Y-%m-%d}",
+        request,
+        what=f"the {therapy.get_kind_display()} from {therapy.start_date:%Y-%m-%d}",
         cancel_url=patient.get_absolute_url(),
-        remove=lambda reason: services.therapy_delete(scope=scope, therapy=therapy,
-                                                      reason=reason),
+        remove=lambda reason: services.therapy_delete(scope=scope, therapy=therapy, reason=reason),
         done_url=patient.get_absolute_url(),
         done_message=f"{therapy.get_kind_display()} removed (kept in the audit trail).",
     )
@@ -193,18 +207,29 @@ def trial_use_measured_outcome(request, scope, pk):
         messages.error(request, refusal)
         return redirect(patient.get_absolute_url())
     if request.method != "POST":
-        return render(request, "treatments/use_measured_outcome.html", {
-            "patient": patient, "trial": trial, "measured": result,
-            "measured_label": Outcome(result.outcome).label,
-        })
+        return render(
+            request,
+            "treatments/use_measured_outcome.html",
+            {
+                "patient": patient,
+                "trial": trial,
+                "measured": result,
+                "measured_label": Outcome(result.outcome).label,
+            },
+        )
     try:
         trial = services.trial_update(
-            scope=scope, trial=trial, changes={"outcome": result.outcome},
+            scope=scope,
+            trial=trial,
+            changes={"outcome": result.outcome},
             if_match={int(request.POST.get("version") or 0)},
         )
     except StaleVersion:
-        messages.error(request, "The trial changed since you opened the confirmation: "
-                                "nothing was saved. Check it and try again.")
+        messages.error(
+            request,
+            "The trial changed since you opened the confirmation: "
+            "nothing was saved. Check it and try again.",
+        )
         return redirect(patient.get_absolute_url())
     except ValidationError as error:
         messages.error(request, f"Not saved: {' '.join(error.messages)}")
@@ -236,19 +261,22 @@ def score_update(request, scope, pk):
     form = ScoreForm(request.POST or None, instance=score)
     if request.method == "POST" and form.is_valid():
         form, saved = form.submit(
-            lambda **edit: services.score_update(scope=scope, score=score, **edit))
+            lambda **edit: services.score_update(scope=scope, score=score, **edit)
+        )
         if saved:
             messages.success(request, f"{form.instance.get_scale_display()} score corrected.")
             return redirect(f"{patient.get_absolute_url()}#scores")
-    return render(request, "treatments/score_form.html",
-                  {"patient": patient, "form": form, "score": score})
+    return render(
+        request, "treatments/score_form.html", {"patient": patient, "form": form, "score": score}
+    )
 
 
 @access.patient_view(access.EDIT_CLINICAL, page="score-delete")
 def score_delete(request, scope, pk):
     patient, score = scope.patient, scope.score(pk)
     return confirm_removal(
-        request, what=f"the {score.get_scale_display()} score of {score.date:%Y-%m-%d}",
+        request,
+        what=f"the {score.get_scale_display()} score of {score.date:%Y-%m-%d}",
         cancel_url=f"{patient.get_absolute_url()}#scores",
         remove=lambda reason: services.score_delete(scope=scope, score=score, reason=reason),
         done_url=f"{patient.get_absolute_url()}#scores",
@@ -262,7 +290,8 @@ def discussion_create(request, scope):
     """Record a discussion of one option (?option=<key> preselects it) with the patient."""
     patient = scope.patient
     form = DiscussionForm(
-        request.POST or None, instance=Discussion(patient=patient),
+        request.POST or None,
+        instance=Discussion(patient=patient),
         initial={"option_key": request.GET.get("option", ""), "date": today()},
     )
     if request.method == "POST" and form.is_valid():

@@ -78,9 +78,16 @@ DOSE_ABOVE_MAXIMUM = "dose_above_maximum"
 SAME_CLASS_OVERLAP = "same_class_overlap"
 CODE_ORDER = {
     code: rank
-    for rank, code in enumerate((MAOI_SEROTONERGIC_OVERLAP, MAOI_HYPERTENSIVE_OVERLAP,
-                                 MAOI_WASHOUT_TOO_SHORT, LAMOTRIGINE_INTERACTION,
-                                 DOSE_ABOVE_MAXIMUM, SAME_CLASS_OVERLAP))
+    for rank, code in enumerate(
+        (
+            MAOI_SEROTONERGIC_OVERLAP,
+            MAOI_HYPERTENSIVE_OVERLAP,
+            MAOI_WASHOUT_TOO_SHORT,
+            LAMOTRIGINE_INTERACTION,
+            DOSE_ABOVE_MAXIMUM,
+            SAME_CLASS_OVERLAP,
+        )
+    )
 }
 
 IRREVERSIBLE_MAOI = "MAOI"
@@ -131,7 +138,8 @@ MAOI_HYPERTENSIVE_PARTNERS = {
     "bupropion": MaoiPartner(HYPERTENSIVE_CRISIS, (WELLBUTRIN_LABEL,), 14),
     "mirtazapine": MaoiPartner(
         f"{HYPERTENSIVE_CRISIS}, and {SEROTONIN_SYNDROME} (the reason its label gives)",
-        (REMERON_LABEL,), 14,
+        (REMERON_LABEL,),
+        14,
     ),
     METHYLPHENIDATE: MaoiPartner(HYPERTENSIVE_CRISIS, (RITALIN_LABEL,)),
 }
@@ -141,8 +149,11 @@ MAOI_HYPERTENSIVE_CLASSES = {
 }
 # No washout is longer: trials further apart than this can raise no warning together.
 LONGEST_WASHOUT = max(
-    WASHOUT_FLUOXETINE_TO_MAOI, WASHOUT_FLUOXETINE_TO_RIMA, WASHOUT_VORTIOXETINE_TO_MAOI,
-    WASHOUT_SEROTONERGIC_TO_MAOI, WASHOUT_FROM_MAOI,
+    WASHOUT_FLUOXETINE_TO_MAOI,
+    WASHOUT_FLUOXETINE_TO_RIMA,
+    WASHOUT_VORTIOXETINE_TO_MAOI,
+    WASHOUT_SEROTONERGIC_TO_MAOI,
+    WASHOUT_FROM_MAOI,
     *(partner.washout_to_maoi or 0 for partner in MAOI_HYPERTENSIVE_PARTNERS.values()),
     *(partner.washout_to_maoi or 0 for partner in MAOI_HYPERTENSIVE_CLASSES.values()),
 )
@@ -159,12 +170,14 @@ LAMOTRIGINE_PARTNERS = {
     "valproate": LamotriginePartner(
         "raises lamotrigine levels about 2-fold (higher rash risk; the label halves the "
         "lamotrigine dose and titration)",
-        HIGH, (LAMICTAL_LABEL, SEED_001),
+        HIGH,
+        (LAMICTAL_LABEL, SEED_001),
     ),
     "estrogen-containing contraceptive": LamotriginePartner(
         "lowers lamotrigine levels by about half (levels rise again in the pill-free week "
         "and after stopping)",
-        MODERATE, (LAMICTAL_LABEL, SEED_001),
+        MODERATE,
+        (LAMICTAL_LABEL, SEED_001),
     ),
     "carbamazepine": LamotriginePartner(
         "lowers lamotrigine levels by about 40%", MODERATE, (LAMICTAL_LABEL,)
@@ -177,7 +190,8 @@ LAMOTRIGINE_PARTNERS = {
     ),
     "primidone": LamotriginePartner(
         "lowers lamotrigine levels by about 40% (as phenobarbital, which it becomes)",
-        MODERATE, (LAMICTAL_LABEL,),
+        MODERATE,
+        (LAMICTAL_LABEL,),
     ),
     "rifampin": LamotriginePartner(
         "lowers lamotrigine exposure by about 40%", MODERATE, (LAMICTAL_LABEL, SEED_001)
@@ -268,8 +282,10 @@ def _maoi_overlap(a: _Span, b: _Span, days: int) -> HistoryWarning | None:
         return HistoryWarning(
             code=MAOI_HYPERTENSIVE_OVERLAP,
             severity=HIGH,
-            message=(f"{overlap}: two MAOIs together are contraindicated; the main risk is a "
-                     f"{HYPERTENSIVE_CRISIS} ({SEROTONIN_SYNDROME} is possible too)."),
+            message=(
+                f"{overlap}: two MAOIs together are contraindicated; the main risk is a "
+                f"{HYPERTENSIVE_CRISIS} ({SEROTONIN_SYNDROME} is possible too)."
+            ),
             trial_ids=_ids(a, b),
             sources=(SPS_SWITCHING,),
         )
@@ -279,8 +295,9 @@ def _maoi_overlap(a: _Span, b: _Span, days: int) -> HistoryWarning | None:
         return HistoryWarning(
             code=MAOI_HYPERTENSIVE_OVERLAP,
             severity=HIGH,
-            message=(f"{overlap}: an MAOI with {other.name} is contraindicated; "
-                     f"risk: {partner.risk}."),
+            message=(
+                f"{overlap}: an MAOI with {other.name} is contraindicated; risk: {partner.risk}."
+            ),
             trial_ids=_ids(a, b),
             sources=partner.sources,
         )
@@ -288,8 +305,10 @@ def _maoi_overlap(a: _Span, b: _Span, days: int) -> HistoryWarning | None:
         return HistoryWarning(
             code=MAOI_SEROTONERGIC_OVERLAP,
             severity=HIGH,
-            message=(f"{overlap}: an MAOI with a serotonergic antidepressant is "
-                     f"contraindicated ({SEROTONIN_SYNDROME})."),
+            message=(
+                f"{overlap}: an MAOI with a serotonergic antidepressant is "
+                f"contraindicated ({SEROTONIN_SYNDROME})."
+            ),
             trial_ids=_ids(a, b),
             sources=(NICE_NG222, SPS_SWITCHING),
         )
@@ -314,9 +333,7 @@ def _washout(before: _Span, after: _Span) -> tuple[int, tuple[str, ...]] | None:
         if before.name == VORTIOXETINE:
             needed.append((WASHOUT_VORTIOXETINE_TO_MAOI, (TRINTELLIX_LABEL,)))
         elif before.name == FLUOXETINE and after.drug_class == IRREVERSIBLE_MAOI:
-            needed.append(
-                (WASHOUT_FLUOXETINE_TO_MAOI, (ONTARIO_FORMULARY, ALPF_PHARMACOLOGY))
-            )
+            needed.append((WASHOUT_FLUOXETINE_TO_MAOI, (ONTARIO_FORMULARY, ALPF_PHARMACOLOGY)))
         elif before.name == FLUOXETINE:
             needed.append((WASHOUT_FLUOXETINE_TO_RIMA, (PSYCHIATRIENET,)))
         else:
@@ -426,7 +443,7 @@ def _pairs_within_reach(spans: list[_Span]) -> Iterator[tuple[_Span, _Span]]:
     starts = [span.trial.start_date for span in spans]
     for index, earlier in enumerate(spans):
         reach = earlier.end + timedelta(days=LONGEST_WASHOUT)
-        for later in spans[index + 1:bisect_left(starts, reach, lo=index + 1)]:
+        for later in spans[index + 1 : bisect_left(starts, reach, lo=index + 1)]:
             yield _ordered(earlier, later)
 
 
@@ -459,9 +476,9 @@ def history_warnings(
     )
     found: list[HistoryWarning | None] = []
     for span in spans:
-        found.append(_dose_above_maximum(
-            span, maxima.get(span.name), max_sources.get(span.name, ""), as_of
-        ))
+        found.append(
+            _dose_above_maximum(span, maxima.get(span.name), max_sources.get(span.name, ""), as_of)
+        )
     for a, b in _pairs_within_reach(spans):
         days = _overlap_days(a, b)
         if days > 0:

@@ -92,12 +92,15 @@ def no_score_reason(last_score: date | None, *, today: date) -> str:
 
 
 def disagreement_reason(recorded_label: str, measured_label: str, measured_short: str) -> str:
-    return (f"recorded {recorded_label.lower()}, the scores show {measured_label.lower()}: "
-            f"{measured_short}")
+    return (
+        f"recorded {recorded_label.lower()}, the scores show {measured_label.lower()}: "
+        f"{measured_short}"
+    )
 
 
-def risk_reason(*, flagged_by_clinician: bool, phq9_item9: int | None,
-                phq9_date: date | None) -> str:
+def risk_reason(
+    *, flagged_by_clinician: bool, phq9_item9: int | None, phq9_date: date | None
+) -> str:
     reasons = []
     if phq9_item9:
         reasons.append(f"PHQ-9 item 9 scored {phq9_item9} on {phq9_date:%Y-%m-%d}")
@@ -106,8 +109,13 @@ def risk_reason(*, flagged_by_clinician: bool, phq9_item9: int | None,
     return "; ".join(reasons)
 
 
-def risk_date(*, flagged_by_clinician: bool, phq9_item9: int | None, phq9_date: date | None,
-              record_changed: date | None) -> date | None:
+def risk_date(
+    *,
+    flagged_by_clinician: bool,
+    phq9_item9: int | None,
+    phq9_date: date | None,
+    record_changed: date | None,
+) -> date | None:
     """The date of the newest thing that raised the flag (see rule 1)."""
     dates = []
     if phq9_item9 and phq9_date is not None:
@@ -156,8 +164,7 @@ class Worklist:
     def patients(self) -> list:
         """Every patient the worklist shows, once each (what the page's read names)."""
         seen = {}
-        for rows in (self.suicide_risk, self.reviews_due, self.disagreements,
-                     self.no_recent_score):
+        for rows in (self.suicide_risk, self.reviews_due, self.disagreements, self.no_recent_score):
             for row in rows:
                 seen.setdefault(row.patient.pk, row.patient)
         return list(seen.values())

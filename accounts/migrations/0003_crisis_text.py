@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_practice_security_and_invitations'),
+        ("accounts", "0002_practice_security_and_invitations"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='practice',
-            name='self_report_crisis_text',
-            field=models.TextField(blank=True, help_text='Shown to a patient after they answer a self-report link. Leave blank for the default, which names emergency services only.', max_length=1000, verbose_name='crisis text after a self-report'),
+            model_name="practice",
+            name="self_report_crisis_text",
+            field=models.TextField(
+                blank=True,
+                help_text="Shown to a patient after they answer a self-report link. Leave blank for the default, which names emergency services only.",
+                max_length=1000,
+                verbose_name="crisis text after a self-report",
+            ),
         ),
     ]

@@ -4,20 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_practice_security_and_invitations'),
-        ('audit', '0001_initial'),
+        ("accounts", "0002_practice_security_and_invitations"),
+        ("audit", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('view', 'View'), ('create', 'Create'), ('update', 'Update'), ('delete', 'Delete'), ('login', 'Login'), ('logout', 'Logout'), ('login_failed', 'Login Failed'), ('lockout', 'Lockout'), ('account_change', 'Account Change'), ('export', 'Export')], max_length=20),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("view", "View"),
+                    ("create", "Create"),
+                    ("update", "Update"),
+                    ("delete", "Delete"),
+                    ("login", "Login"),
+                    ("logout", "Logout"),
+                    ("login_failed", "Login Failed"),
+                    ("lockout", "Lockout"),
+                    ("account_change", "Account Change"),
+                    ("export", "Export"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['actor', 'action', '-timestamp'], name='audit_actor_action'),
+            model_name="auditevent",
+            index=models.Index(fields=["actor", "action", "-timestamp"], name="audit_actor_action"),
         ),
     ]

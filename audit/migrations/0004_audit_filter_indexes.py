@@ -4,44 +4,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_practice_security_and_invitations'),
-        ('audit', '0003_immutable_events'),
+        ("accounts", "0002_practice_security_and_invitations"),
+        ("audit", "0003_immutable_events"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='auditevent',
-            name='audit_practice_patient',
+            model_name="auditevent",
+            name="audit_practice_patient",
         ),
         migrations.RemoveIndex(
-            model_name='auditevent',
-            name='audit_practice_actor',
+            model_name="auditevent",
+            name="audit_practice_actor",
         ),
         migrations.RemoveIndex(
-            model_name='auditevent',
-            name='audit_practice_action',
+            model_name="auditevent",
+            name="audit_practice_action",
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='timestamp',
+            model_name="auditevent",
+            name="timestamp",
             field=models.DateTimeField(auto_now_add=True),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['practice', '-timestamp', '-id'], name='audit_practice_time'),
+            model_name="auditevent",
+            index=models.Index(
+                fields=["practice", "-timestamp", "-id"], name="audit_practice_time"
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['practice', 'patient_id', '-timestamp', '-id'], name='audit_practice_patient'),
+            model_name="auditevent",
+            index=models.Index(
+                fields=["practice", "patient_id", "-timestamp", "-id"],
+                name="audit_practice_patient",
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['practice', 'actor', '-timestamp', '-id'], name='audit_practice_actor'),
+            model_name="auditevent",
+            index=models.Index(
+                fields=["practice", "actor", "-timestamp", "-id"], name="audit_practice_actor"
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['practice', 'action', '-timestamp', '-id'], name='audit_practice_action'),
+            model_name="auditevent",
+            index=models.Index(
+                fields=["practice", "action", "-timestamp", "-id"], name="audit_practice_action"
+            ),
         ),
     ]

@@ -21,22 +21,39 @@ def run_on_postgresql(sql):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0004_audit_filter_indexes'),
+        ("audit", "0004_audit_filter_indexes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditEventPatient',
+            name="AuditEventPatient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('patient_id', models.BigIntegerField()),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='patient_links', to='audit.auditevent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("patient_id", models.BigIntegerField()),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="patient_links",
+                        to="audit.auditevent",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['patient_id', 'event'], name='audit_link_patient')],
-                'constraints': [models.UniqueConstraint(fields=('event', 'patient_id'), name='audit_link_unique')],
+                "indexes": [
+                    models.Index(fields=["patient_id", "event"], name="audit_link_patient")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("event", "patient_id"), name="audit_link_unique"
+                    )
+                ],
             },
         ),
         migrations.RunPython(run_on_postgresql(CREATE), run_on_postgresql(DROP)),

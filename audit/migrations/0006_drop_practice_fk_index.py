@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 migrations.RunSQL(
                     f'DROP INDEX IF EXISTS "{PRACTICE_INDEX}"',
                     reverse_sql=f'CREATE INDEX "{PRACTICE_INDEX}" '
-                                'ON "audit_auditevent" ("practice_id")',
+                    'ON "audit_auditevent" ("practice_id")',
                 ),
             ],
             state_operations=[
@@ -30,8 +30,10 @@ class Migration(migrations.Migration):
                     model_name="auditevent",
                     name="practice",
                     field=models.ForeignKey(
-                        db_index=False, null=True,
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+",
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
                         to="accounts.practice",
                     ),
                 ),

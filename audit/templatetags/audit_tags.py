@@ -24,14 +24,27 @@ def change_value(field: str, value) -> str:
 
 
 ACTION_WORDS = {
-    "view": "Viewed", "create": "Added", "update": "Changed", "delete": "Removed",
-    "login": "Signed in", "logout": "Signed out", "login_failed": "Sign-in failed",
-    "lockout": "Locked out", "account_change": "Account change", "export": "Export",
+    "view": "Viewed",
+    "create": "Added",
+    "update": "Changed",
+    "delete": "Removed",
+    "login": "Signed in",
+    "logout": "Signed out",
+    "login_failed": "Sign-in failed",
+    "lockout": "Locked out",
+    "account_change": "Account change",
+    "export": "Export",
 }
 RECORD_WORDS = {
-    "patient": "the patient's record", "trial": "a trial", "therapy": "a therapy",
-    "scalescore": "a rating-scale score", "exportjob": "an export", "membership": "an account",
-    "user": "an account", "invitation": "an invitation", "practice": "the practice settings",
+    "patient": "the patient's record",
+    "trial": "a trial",
+    "therapy": "a therapy",
+    "scalescore": "a rating-scale score",
+    "exportjob": "an export",
+    "membership": "an account",
+    "user": "an account",
+    "invitation": "an invitation",
+    "practice": "the practice settings",
 }
 
 

@@ -4,20 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0001_initial'),
+        ("patients", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='patient',
-            name='baseline_severity',
-            field=models.CharField(blank=True, choices=[('subsyndromal', 'Subsyndromal'), ('mild', 'Mild'), ('moderate', 'Moderate'), ('severe', 'Severe without psychosis'), ('severe_psychotic', 'Severe with psychosis')], help_text="The clinician's rating; without it, staging uses the episode's early scores.", max_length=20, verbose_name='severity at the start of the episode'),
+            model_name="patient",
+            name="baseline_severity",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("subsyndromal", "Subsyndromal"),
+                    ("mild", "Mild"),
+                    ("moderate", "Moderate"),
+                    ("severe", "Severe without psychosis"),
+                    ("severe_psychotic", "Severe with psychosis"),
+                ],
+                help_text="The clinician's rating; without it, staging uses the episode's early scores.",
+                max_length=20,
+                verbose_name="severity at the start of the episode",
+            ),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='suicide_risk_flag',
-            field=models.BooleanField(default=False, help_text='Set by a clinician; a PHQ-9 item 9 above 0 raises the same flag.', verbose_name='suicide risk: discuss urgently'),
+            model_name="patient",
+            name="suicide_risk_flag",
+            field=models.BooleanField(
+                default=False,
+                help_text="Set by a clinician; a PHQ-9 item 9 above 0 raises the same flag.",
+                verbose_name="suicide risk: discuss urgently",
+            ),
         ),
     ]

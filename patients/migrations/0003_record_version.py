@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0002_scores_and_risk'),
+        ("patients", "0002_scores_and_risk"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='patient',
-            name='version',
+            model_name="patient",
+            name="version",
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
     ]

@@ -12,9 +12,7 @@ MIN_FAILED_TRIALS = 2  # treatments.trd.MIN_FAILED_TRIALS when this migration wa
 
 def carry_over(apps, schema_editor):
     Patient = apps.get_model("patients", "Patient")
-    patients = Patient.objects.using(schema_editor.connection.alias).exclude(
-        trd_evaluated_on=None
-    )
+    patients = Patient.objects.using(schema_editor.connection.alias).exclude(trd_evaluated_on=None)
     changed = []
     for patient in patients.iterator(chunk_size=2000):
         day, count = patient.trd_evaluated_on, patient.trd_failed_count
@@ -28,7 +26,6 @@ def carry_over(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("patients", "0003_record_version"),
     ]

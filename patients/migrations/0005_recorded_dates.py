@@ -7,29 +7,40 @@ import trdtracker.validators
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_practice_security_and_invitations'),
-        ('patients', '0004_trd_summary_steps'),
+        ("accounts", "0002_practice_security_and_invitations"),
+        ("patients", "0004_trd_summary_steps"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='patient',
-            name='patient_identifier_unique_in_practice',
+            model_name="patient",
+            name="patient_identifier_unique_in_practice",
         ),
         migrations.AlterField(
-            model_name='patient',
-            name='date_of_birth',
+            model_name="patient",
+            name="date_of_birth",
             field=models.DateField(validators=[trdtracker.validators.validate_recorded_date]),
         ),
         migrations.AlterField(
-            model_name='patient',
-            name='episode_start',
-            field=models.DateField(blank=True, help_text='Onset of the current depressive episode, when known.', null=True, validators=[trdtracker.validators.validate_recorded_date], verbose_name='current episode began'),
+            model_name="patient",
+            name="episode_start",
+            field=models.DateField(
+                blank=True,
+                help_text="Onset of the current depressive episode, when known.",
+                null=True,
+                validators=[trdtracker.validators.validate_recorded_date],
+                verbose_name="current episode began",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='patient',
-            constraint=models.UniqueConstraint(models.F('practice'), django.db.models.functions.text.Lower('identifier'), condition=models.Q(('deleted_at__isnull', True)), name='patient_identifier_unique_in_practice', violation_error_message='A patient with this record number already exists.'),
+            model_name="patient",
+            constraint=models.UniqueConstraint(
+                models.F("practice"),
+                django.db.models.functions.text.Lower("identifier"),
+                condition=models.Q(("deleted_at__isnull", True)),
+                name="patient_identifier_unique_in_practice",
+                violation_error_message="A patient with this record number already exists.",
+            ),
         ),
     ]

@@ -11,45 +11,95 @@ def episodes_from_episode_start(apps, schema_editor):
     Patient = apps.get_model("patients", "Patient")
     Episode = apps.get_model("patients", "Episode")
     using = schema_editor.connection.alias
-    Episode.objects.using(using).bulk_create([
-        Episode(patient_id=patient_id, onset=onset)
-        for patient_id, onset in Patient.objects.using(using)
-        .filter(episode_start__isnull=False).values_list("pk", "episode_start")
-    ], batch_size=1000)
+    Episode.objects.using(using).bulk_create(
+        [
+            Episode(patient_id=patient_id, onset=onset)
+            for patient_id, onset in Patient.objects.using(using)
+            .filter(episode_start__isnull=False)
+            .values_list("pk", "episode_start")
+        ],
+        batch_size=1000,
+    )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0005_recorded_dates'),
+        ("patients", "0005_recorded_dates"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='patient',
-            name='diagnosis',
-            field=models.CharField(choices=[('unknown', 'Not recorded'), ('mdd_single', 'Major depressive disorder, single episode'), ('mdd_recurrent', 'Major depressive disorder, recurrent'), ('bipolar_depression', 'Bipolar depression'), ('other', 'Another diagnosis')], default='unknown', help_text='The TRD definition applies to major depressive disorder only.', max_length=20),
+            model_name="patient",
+            name="diagnosis",
+            field=models.CharField(
+                choices=[
+                    ("unknown", "Not recorded"),
+                    ("mdd_single", "Major depressive disorder, single episode"),
+                    ("mdd_recurrent", "Major depressive disorder, recurrent"),
+                    ("bipolar_depression", "Bipolar depression"),
+                    ("other", "Another diagnosis"),
+                ],
+                default="unknown",
+                help_text="The TRD definition applies to major depressive disorder only.",
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='psychotic_features',
-            field=models.BooleanField(default=False, help_text='In the current episode; shown beside the TRD status and used in staging.', verbose_name='psychotic features'),
+            model_name="patient",
+            name="psychotic_features",
+            field=models.BooleanField(
+                default=False,
+                help_text="In the current episode; shown beside the TRD status and used in staging.",
+                verbose_name="psychotic features",
+            ),
         ),
         migrations.CreateModel(
-            name='Episode',
+            name="Episode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('onset', models.DateField(validators=[trdtracker.validators.validate_recorded_date])),
-                ('ended', models.DateField(blank=True, null=True, validators=[trdtracker.validators.validate_recorded_date])),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='episodes', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "onset",
+                    models.DateField(validators=[trdtracker.validators.validate_recorded_date]),
+                ),
+                (
+                    "ended",
+                    models.DateField(
+                        blank=True,
+                        null=True,
+                        validators=[trdtracker.validators.validate_recorded_date],
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="episodes",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['onset', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('ended__isnull', True), ('ended__gte', models.F('onset')), _connector='OR'), name='episode_ends_after_onset', violation_error_message='An episode cannot end before its onset.')],
+                "ordering": ["onset", "id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("ended__isnull", True),
+                            ("ended__gte", models.F("onset")),
+                            _connector="OR",
+                        ),
+                        name="episode_ends_after_onset",
+                        violation_error_message="An episode cannot end before its onset.",
+                    )
+                ],
             },
         ),
         migrations.RunPython(episodes_from_episode_start, migrations.RunPython.noop),

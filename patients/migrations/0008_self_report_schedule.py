@@ -5,15 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0007_trd_status_history'),
+        ("patients", "0007_trd_status_history"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='patient',
-            name='self_report_every_weeks',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='While an antidepressant trial is ongoing, the clinicians are reminded to send a new self-report link this often. Empty: no reminder.', null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(52)], verbose_name='self-report PHQ-9 every (weeks)'),
+            model_name="patient",
+            name="self_report_every_weeks",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="While an antidepressant trial is ongoing, the clinicians are reminded to send a new self-report link this often. Empty: no reminder.",
+                null=True,
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(52),
+                ],
+                verbose_name="self-report PHQ-9 every (weeks)",
+            ),
         ),
     ]

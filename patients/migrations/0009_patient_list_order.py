@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_crisis_text'),
-        ('patients', '0008_self_report_schedule'),
+        ("accounts", "0003_crisis_text"),
+        ("patients", "0008_self_report_schedule"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['practice', 'identifier', 'id'], name='patient_list_order'),
+            model_name="patient",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True)),
+                fields=["practice", "identifier", "id"],
+                name="patient_list_order",
+            ),
         ),
     ]

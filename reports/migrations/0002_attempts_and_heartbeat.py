@@ -5,26 +5,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_practice_security_and_invitations'),
-        ('reports', '0001_initial'),
+        ("accounts", "0002_practice_security_and_invitations"),
+        ("reports", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='exportjob',
-            name='attempts',
+            model_name="exportjob",
+            name="attempts",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='exportjob',
-            name='heartbeat_at',
+            model_name="exportjob",
+            name="heartbeat_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='exportjob',
-            index=models.Index(fields=['status', 'heartbeat_at'], name='export_status_heartbeat'),
+            model_name="exportjob",
+            index=models.Index(fields=["status", "heartbeat_at"], name="export_status_heartbeat"),
         ),
     ]

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0002_attempts_and_heartbeat'),
+        ("reports", "0002_attempts_and_heartbeat"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='exportjob',
-            name='sha256',
-            field=models.CharField(blank=True, db_index=True, default='', editable=False, max_length=64),
+            model_name="exportjob",
+            name="sha256",
+            field=models.CharField(
+                blank=True, db_index=True, default="", editable=False, max_length=64
+            ),
         ),
     ]

@@ -87,7 +87,9 @@ def test_the_django_admin_is_for_superusers_only(practice, login, django_user_mo
     assert login(staff_clinician).get("/admin/").status_code == 302
     superuser = django_user_model.objects.create_superuser("root", password="x-long-password-1")
     # A superuser still needs a verified second factor (tests/accounts/test_admin_site.py).
-    assert login(superuser).get("/admin/", follow=True).request["PATH_INFO"] == "/accounts/2fa/setup/"
+    assert (
+        login(superuser).get("/admin/", follow=True).request["PATH_INFO"] == "/accounts/2fa/setup/"
+    )
 
 
 class TestPracticeIsolation:

@@ -47,8 +47,12 @@ def give_two_factor(user):
 def lock_out(user):
     """Record enough failed sign-ins to lock the user's username."""
     for _ in range(signin.LOCKOUT_FAILURES):
-        record_event(actor=user.username, practice_id=user.membership.practice_id,
-                     action=Action.LOGIN_FAILED, obj=user)
+        record_event(
+            actor=user.username,
+            practice_id=user.membership.practice_id,
+            action=Action.LOGIN_FAILED,
+            obj=user,
+        )
     assert signin.locked_until(user.username) is not None
 
 
@@ -69,6 +73,7 @@ def messages_on(response) -> list[str]:
 
 
 # The list ---------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_the_member_list_shows_roles_last_sign_in_two_factor_and_status(
@@ -95,6 +100,7 @@ def test_the_member_list_shows_roles_last_sign_in_two_factor_and_status(
 
 
 # Roles ------------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_an_admin_changes_a_users_roles_and_the_event_records_old_and_new(
@@ -140,6 +146,7 @@ def test_saving_the_same_roles_writes_no_event(practice_admin, clinician, login)
 
 
 # The last admin ---------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_the_last_admin_cannot_remove_their_own_admin_role(practice_admin, login):
@@ -188,9 +195,7 @@ def test_the_service_itself_refuses_to_remove_the_last_admin(practice_admin):
 
 
 @pytest.mark.django_db
-def test_an_admin_may_step_down_while_another_active_admin_remains(
-    practice, practice_admin, login
-):
+def test_an_admin_may_step_down_while_another_active_admin_remains(practice, practice_admin, login):
     member(practice, Role.PRACTICE_ADMIN, username="second-admin")
     client = login(practice_admin)
 
@@ -217,6 +222,7 @@ def test_an_admin_may_deactivate_themselves_while_another_admin_remains(
 
 
 # Deactivation and reactivation ------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_deactivation_ends_the_users_open_session_at_once(practice_admin, clinician, login):
@@ -301,6 +307,7 @@ def test_reactivation_lets_the_user_sign_in_again_without_reviving_old_tokens(
 
 
 # Two-factor reset and password reset ------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_an_admin_resets_a_users_two_factor_authentication(practice_admin, clinician, login):
@@ -428,7 +435,13 @@ def outsider_state(user):
 @pytest.mark.django_db
 @pytest.mark.parametrize(("method", "name"), MEMBER_ACTIONS)
 def test_an_admin_cannot_act_on_another_practices_user(
-    method, name, practice_admin, outsider, login, api, mailoutbox,
+    method,
+    name,
+    practice_admin,
+    outsider,
+    login,
+    api,
+    mailoutbox,
     django_capture_on_commit_callbacks,
 ):
     give_two_factor(outsider)
@@ -458,6 +471,7 @@ def test_unknown_user_ids_are_not_found(pk, practice_admin, login):
 
 # Practice settings ------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_a_practice_starts_with_a_30_minute_idle_timeout_and_no_2fa_requirement(
     practice_admin, login
@@ -482,7 +496,8 @@ def test_an_admin_requires_two_factor_and_sets_the_idle_timeout_of_their_own_pra
     [event] = account_events(object_type="practice")
     assert (event.actor, event.practice_id) == ("admin", practice.pk)
     assert event.details["changes"] == {
-        "require_2fa": [False, True], "session_idle_minutes": [30, 60]
+        "require_2fa": [False, True],
+        "session_idle_minutes": [30, 60],
     }
 
 
@@ -524,11 +539,17 @@ def test_settings_posted_for_another_practice_change_only_the_admins_own(
 
 # Who may open the admin pages -------------------------------------------------------------
 
+
 def admin_pages(target, invitation):
     """Every admin page, as (method, url)."""
-    pages = [("get", url("member-list")), ("get", url("invitation-list")),
-             ("get", url("invitation-add")), ("post", url("invitation-add")),
-             ("get", url("practice-settings")), ("post", url("practice-settings"))]
+    pages = [
+        ("get", url("member-list")),
+        ("get", url("invitation-list")),
+        ("get", url("invitation-add")),
+        ("post", url("invitation-add")),
+        ("get", url("practice-settings")),
+        ("post", url("practice-settings")),
+    ]
     for method, name in MEMBER_ACTIONS:
         pages.append((method, url(name, target)))
     for name in ("invitation-resend", "invitation-revoke"):
@@ -540,8 +561,11 @@ def admin_pages(target, invitation):
 @pytest.fixture
 def open_invitation(practice, practice_admin):
     return Invitation.objects.create(
-        practice=practice, email="new@example.org", roles=[Role.CLINICIAN],
-        token_hash=services.token_hash("a-token"), invited_by=practice_admin,
+        practice=practice,
+        email="new@example.org",
+        roles=[Role.CLINICIAN],
+        token_hash=services.token_hash("a-token"),
+        invited_by=practice_admin,
         expires_at=timezone.now() + timedelta(hours=72),
     )
 
@@ -549,7 +573,12 @@ def open_invitation(practice, practice_admin):
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", [Role.CLINICIAN, Role.AUDITOR])
 def test_users_without_the_admin_role_get_403_on_every_admin_page(
-    role, practice, colleague, open_invitation, login, mailoutbox,
+    role,
+    practice,
+    colleague,
+    open_invitation,
+    login,
+    mailoutbox,
     django_capture_on_commit_callbacks,
 ):
     client = login(member(practice, role, username="not-an-admin"))
@@ -589,8 +618,11 @@ def test_account_pages_carry_no_inline_styles_or_scripts(
     """The Content-Security-Policy allows styles and scripts from our own files only."""
     give_two_factor(colleague)
     client = login(practice_admin)
-    responses = [client.get(path) for method, path in admin_pages(colleague, open_invitation)
-                 if method == "get"]
+    responses = [
+        client.get(path)
+        for method, path in admin_pages(colleague, open_invitation)
+        if method == "get"
+    ]
     responses.append(client.post(url("practice-settings"), {"session_idle_minutes": "4"}))
     responses.append(client.post(url("invitation-add"), {"email": "nope"}))
     visitor = Client()

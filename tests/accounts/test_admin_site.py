@@ -9,8 +9,9 @@ from tests.factories import member
 
 @pytest.fixture
 def superuser(django_user_model, db):
-    return django_user_model.objects.create_superuser("root", "root@example.org",
-                                                      "x-long-password-1")
+    return django_user_model.objects.create_superuser(
+        "root", "root@example.org", "x-long-password-1"
+    )
 
 
 @pytest.fixture
@@ -37,8 +38,7 @@ def test_a_superuser_signs_in_with_lockout_and_audit_and_then_needs_a_second_fac
 
     for _ in range(signin.LOCKOUT_FAILURES):
         client.post("/accounts/login/", {"username": "root", "password": "wrong"})
-    locked = client.post("/accounts/login/", {"username": "root",
-                                               "password": "x-long-password-1"})
+    locked = client.post("/accounts/login/", {"username": "root", "password": "x-long-password-1"})
     assert locked.status_code == 200 and signin.locked_until("root") is not None
     assert AuditEvent.objects.filter(actor="root", action="login_failed").count() == 5
 
@@ -54,8 +54,9 @@ def test_a_verified_superuser_may_look_but_not_change(verified_admin, practice, 
     assert verified_admin.get("/admin/").status_code == 200
     page = verified_admin.get(url)
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
-    changed = verified_admin.post(url, {"practice": practice.pk, "user": clinician.pk,
-                                        "roles": '["practice_admin"]'})
+    changed = verified_admin.post(
+        url, {"practice": practice.pk, "user": clinician.pk, "roles": '["practice_admin"]'}
+    )
     assert changed.status_code == 403
     membership.refresh_from_db()
     assert membership.roles == [Role.CLINICIAN]

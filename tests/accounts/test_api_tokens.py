@@ -36,7 +36,8 @@ def test_use_extends_a_token_only_up_to_the_absolute_limit(api, token, clinician
     limit = knox_settings.AUTO_REFRESH_MAX_TTL
     created = timezone.now() - limit + timedelta(hours=2)  # two hours of its life are left
     AuthToken.objects.filter(user=clinician).update(
-        created=created, expiry=timezone.now() + timedelta(minutes=10))
+        created=created, expiry=timezone.now() + timedelta(minutes=10)
+    )
 
     assert works(api, token)
 
@@ -57,10 +58,14 @@ def test_a_password_reset_by_emailed_link_revokes_the_tokens(
 def test_a_password_changed_on_the_password_page_revokes_the_tokens(
     api, token, clinician, login, password
 ):
-    response = login(clinician).post("/accounts/password/", {
-        "old_password": password, "new_password1": "quince-harbour-lantern-41",
-        "new_password2": "quince-harbour-lantern-41",
-    })
+    response = login(clinician).post(
+        "/accounts/password/",
+        {
+            "old_password": password,
+            "new_password1": "quince-harbour-lantern-41",
+            "new_password2": "quince-harbour-lantern-41",
+        },
+    )
 
     assert response.status_code == 302
     assert not works(api, token)
@@ -100,8 +105,9 @@ def test_requiring_two_factor_revokes_the_tokens_of_members_without_it(
     enrol(colleague)
     colleague_token = AuthToken.objects.create(user=colleague)[1]
 
-    services.practice_update_settings(admin=practice_admin, require_2fa=True,
-                                      session_idle_minutes=30)
+    services.practice_update_settings(
+        admin=practice_admin, require_2fa=True, session_idle_minutes=30
+    )
 
     assert not works(api, token)
     assert AuthToken.objects.filter(user=colleague).exists() and colleague_token

@@ -28,8 +28,15 @@ def days_ago(n: int):
 
 def ongoing(patient, *, start_days_ago: int, dose: str = "100", drug=None, **extra):
     fields = {"drug": drug} if drug else {}
-    return TrialFactory(patient=patient, start_date=days_ago(start_days_ago), end_date=None,
-                        dose_mg=Decimal(dose), outcome="ongoing", **fields, **extra)
+    return TrialFactory(
+        patient=patient,
+        start_date=days_ago(start_days_ago),
+        end_date=None,
+        dose_mg=Decimal(dose),
+        outcome="ongoing",
+        **fields,
+        **extra,
+    )
 
 
 def section(page: str, name: str) -> str:
@@ -74,8 +81,9 @@ def test_it_lists_ongoing_trials_reaching_6_weeks_at_adequate_dose_this_week(
     ongoing(due, start_days_ago=42)
     raised = PatientFactory(practice=practice, identifier="RAISED")
     started_low = ongoing(raised, start_days_ago=52, dose="25")
-    DoseChangeFactory(trial=started_low, date=started_low.start_date + timedelta(days=10),
-                      dose_mg=Decimal("100"))
+    DoseChangeFactory(
+        trial=started_low, date=started_low.start_date + timedelta(days=10), dose_mg=Decimal("100")
+    )
     low = PatientFactory(practice=practice, identifier="LOW")
     ongoing(low, start_days_ago=42, dose="25")
     ended = PatientFactory(practice=practice, identifier="ENDED")
@@ -93,17 +101,17 @@ def test_it_lists_ongoing_trials_reaching_6_weeks_at_adequate_dose_this_week(
     assert "Reviews due this week" in reviews and ">2</span>" in reviews
 
 
-def test_it_lists_trials_whose_recorded_outcome_the_scores_contradict(
-    practice, clinician, login
-):
+def test_it_lists_trials_whose_recorded_outcome_the_scores_contradict(practice, clinician, login):
     contradicted = PatientFactory(practice=practice, identifier="CONTRA")
-    trial = TrialFactory(patient=contradicted, start_date=days_ago(90), end_date=days_ago(30),
-                         outcome="no_response")
+    trial = TrialFactory(
+        patient=contradicted, start_date=days_ago(90), end_date=days_ago(30), outcome="no_response"
+    )
     ScaleScoreFactory(patient=contradicted, date=trial.start_date, total=30)
     ScaleScoreFactory(patient=contradicted, date=trial.end_date, total=15)  # 50 % lower
     agreed = PatientFactory(practice=practice, identifier="AGREED")
-    trial = TrialFactory(patient=agreed, start_date=days_ago(90), end_date=days_ago(30),
-                         outcome="response")
+    trial = TrialFactory(
+        patient=agreed, start_date=days_ago(90), end_date=days_ago(30), outcome="response"
+    )
     ScaleScoreFactory(patient=agreed, date=trial.start_date, total=30)
     ScaleScoreFactory(patient=agreed, date=trial.end_date, total=15)
 
@@ -147,9 +155,7 @@ def test_empty_lists_say_so(practice, clinician, login):
     assert "Every ongoing trial has a score from the last 4 weeks." in section(page, "unscored")
 
 
-def test_it_never_shows_another_practices_patients(
-    practice, clinician, outsiders_patient, login
-):
+def test_it_never_shows_another_practices_patients(practice, clinician, outsiders_patient, login):
     outsiders_patient.suicide_risk_flag = True
     outsiders_patient.save()
     ongoing(outsiders_patient, start_days_ago=42)  # review due and never scored
@@ -214,10 +220,12 @@ def busy_patients(practice, count: int, first: int = 0):
         patient = PatientFactory(practice=practice, identifier=f"BUSY-{n:03d}")
         phq9(patient, item9=1, days_ago=40)
         trial = ongoing(patient, start_days_ago=52, dose="25")
-        DoseChangeFactory(trial=trial, date=trial.start_date + timedelta(days=10),
-                          dose_mg=Decimal("100"))
-        ended = TrialFactory(patient=patient, start_date=days_ago(100), end_date=days_ago(60),
-                             outcome="no_response")
+        DoseChangeFactory(
+            trial=trial, date=trial.start_date + timedelta(days=10), dose_mg=Decimal("100")
+        )
+        ended = TrialFactory(
+            patient=patient, start_date=days_ago(100), end_date=days_ago(60), outcome="no_response"
+        )
         ScaleScoreFactory(patient=patient, date=ended.start_date, total=30)
         ScaleScoreFactory(patient=patient, date=ended.end_date, total=15)
 
@@ -234,8 +242,14 @@ def test_its_query_count_does_not_grow_with_the_patients(
             response = client.get(HOME)
         worklist = response.context["worklist"]
         assert len(worklist.patients) == count + first
-        assert all(len(rows) == count + first for rows in (
-            worklist.suicide_risk, worklist.reviews_due, worklist.disagreements,
-            worklist.no_recent_score))
+        assert all(
+            len(rows) == count + first
+            for rows in (
+                worklist.suicide_risk,
+                worklist.reviews_due,
+                worklist.disagreements,
+                worklist.no_recent_score,
+            )
+        )
         counts.append(len(queries))
     assert counts[0] == counts[1]

@@ -39,16 +39,22 @@ def invite(login, practice_admin, mailoutbox, django_capture_on_commit_callbacks
 
 def accept(link, username="newperson", password=NEW_PASSWORD, confirm=None, client=None):
     return (client or Client()).post(
-        link, {"username": username, "password": password,
-               "password_confirm": password if confirm is None else confirm},
+        link,
+        {
+            "username": username,
+            "password": password,
+            "password_confirm": password if confirm is None else confirm,
+        },
     )
 
 
 def invitation_events(invitation, event):
     return list(
         AuditEvent.objects.filter(
-            action=Action.ACCOUNT_CHANGE, object_type="invitation",
-            object_id=str(invitation.pk), details__event=event,
+            action=Action.ACCOUNT_CHANGE,
+            object_type="invitation",
+            object_id=str(invitation.pk),
+            details__event=event,
         )
     )
 
@@ -65,10 +71,9 @@ def resend(client, invitation, mailoutbox, capture):
 
 # The whole path ---------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
-def test_an_invitee_accepts_through_the_emailed_link_and_signs_in(
-    invite, practice, mailoutbox
-):
+def test_an_invitee_accepts_through_the_emailed_link_and_signs_in(invite, practice, mailoutbox):
     link = invite(roles=[Role.CLINICIAN, Role.AUDITOR])
 
     [mail] = mailoutbox
@@ -120,7 +125,9 @@ def test_the_email_leaves_only_after_the_transaction_commits(
 ):
     with django_capture_on_commit_callbacks() as callbacks:
         services.invitation_create(
-            admin=practice_admin, email="later@example.org", roles=[Role.CLINICIAN],
+            admin=practice_admin,
+            email="later@example.org",
+            roles=[Role.CLINICIAN],
             request=rf.get("/"),
         )
         assert mailoutbox == []
@@ -151,6 +158,7 @@ def test_invitation_and_acceptance_are_audited(invite, practice):
 
 
 # Links that must not work -----------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_an_expired_link_is_refused(invite):
@@ -210,8 +218,9 @@ def test_resending_kills_the_old_link_and_the_new_one_works(
     invitation = Invitation.objects.get()
     Invitation.objects.update(expires_at=timezone.now() + timedelta(hours=1))
 
-    new_link = resend(login(practice_admin), invitation, mailoutbox,
-                      django_capture_on_commit_callbacks)
+    new_link = resend(
+        login(practice_admin), invitation, mailoutbox, django_capture_on_commit_callbacks
+    )
 
     assert new_link != old_link
     assert len(mailoutbox) == 2 and mailoutbox[1].to == ["new.person@example.org"]
@@ -231,8 +240,9 @@ def test_resending_an_expired_invitation_gives_it_another_72_hours(
     Invitation.objects.update(expires_at=timezone.now() - timedelta(days=1))
     invitation = Invitation.objects.get()
 
-    new_link = resend(login(practice_admin), invitation, mailoutbox,
-                      django_capture_on_commit_callbacks)
+    new_link = resend(
+        login(practice_admin), invitation, mailoutbox, django_capture_on_commit_callbacks
+    )
 
     invitation.refresh_from_db()
     assert invitation.expires_at > timezone.now() + timedelta(hours=71)
@@ -260,6 +270,7 @@ def test_an_accepted_invitation_can_be_neither_resent_nor_revoked(
 
 # What the invitee chooses -----------------------------------------------------------------
 
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("taken", ["clinician", "CLINICIAN"])
 def test_the_invitee_must_choose_a_username_nobody_has(taken, invite, clinician):
@@ -275,7 +286,8 @@ def test_the_invitee_must_choose_a_username_nobody_has(taken, invite, clinician)
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "password", ["short-1", "password1234", "12345678901234", "new.person@example.org"],
+    "password",
+    ["short-1", "password1234", "12345678901234", "new.person@example.org"],
     ids=["too-short", "common", "numeric", "like-the-email"],
 )
 def test_the_invitees_password_must_pass_the_password_validators(password, invite):
@@ -309,6 +321,7 @@ def test_accepting_while_signed_in_as_someone_else_signs_them_out(invite, clinic
 
 
 # What the admin may invite ----------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_inviting_the_address_of_someone_already_in_the_practice_is_refused(
@@ -370,17 +383,26 @@ def test_the_invitation_list_shows_each_invitations_state(invite, login, practic
 
 # Another practice's invitations -----------------------------------------------------------
 
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("method", ["get", "post"])
 @pytest.mark.parametrize("name", ["invitation-resend", "invitation-revoke"])
 def test_an_admin_cannot_resend_or_revoke_another_practices_invitation(
-    method, name, other_practice, practice_admin, login, mailoutbox,
+    method,
+    name,
+    other_practice,
+    practice_admin,
+    login,
+    mailoutbox,
     django_capture_on_commit_callbacks,
 ):
     other_admin = member(other_practice, Role.PRACTICE_ADMIN, username="other-admin")
     theirs = Invitation.objects.create(
-        practice=other_practice, email="theirs@example.org", roles=[Role.CLINICIAN],
-        token_hash=services.token_hash("their-token"), invited_by=other_admin,
+        practice=other_practice,
+        email="theirs@example.org",
+        roles=[Role.CLINICIAN],
+        token_hash=services.token_hash("their-token"),
+        invited_by=other_admin,
         expires_at=timezone.now() + timedelta(hours=5),
     )
     before = Invitation.objects.values().get(pk=theirs.pk)
@@ -399,16 +421,17 @@ def test_an_admin_cannot_resend_or_revoke_another_practices_invitation(
 @pytest.mark.django_db
 def test_another_practices_invitations_are_not_listed(other_practice, practice_admin, login):
     Invitation.objects.create(
-        practice=other_practice, email="theirs@example.org", roles=[Role.CLINICIAN],
-        token_hash=services.token_hash("their-token"), expires_at=timezone.now(),
+        practice=other_practice,
+        email="theirs@example.org",
+        roles=[Role.CLINICIAN],
+        token_hash=services.token_hash("their-token"),
+        expires_at=timezone.now(),
     )
     page = login(practice_admin).get(reverse("accounts:invitation-list")).content.decode()
     assert "theirs@example.org" not in page
 
 
 @pytest.mark.django_db
-def test_an_invitation_always_joins_the_inviting_admins_practice(
-    invite, practice, other_practice
-):
+def test_an_invitation_always_joins_the_inviting_admins_practice(invite, practice, other_practice):
     accept(invite(practice=other_practice.pk, practice_id=other_practice.pk))
     assert users_named("newperson").get().membership.practice == practice

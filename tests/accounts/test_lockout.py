@@ -12,8 +12,9 @@ from audit.models import Action, AuditEvent
 
 
 def sign_in(client, username, password, ip="10.0.0.1"):
-    return client.post(reverse("login"), {"username": username, "password": password},
-                       REMOTE_ADDR=ip)
+    return client.post(
+        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip
+    )
 
 
 @pytest.mark.django_db
@@ -57,14 +58,25 @@ def test_a_password_reset_clears_the_lock(client, clinician, password):
 
 @pytest.mark.django_db
 def test_the_proxy_address_is_believed_only_behind_a_trusted_proxy(client, clinician, settings):
-    client.post(reverse("login"), {"username": "clinician", "password": "x"},
-                HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.7", REMOTE_ADDR="10.0.0.2")
+    client.post(
+        reverse("login"),
+        {"username": "clinician", "password": "x"},
+        HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.7",
+        REMOTE_ADDR="10.0.0.2",
+    )
     settings.TRUSTED_PROXY = True
-    client.post(reverse("login"), {"username": "clinician", "password": "x"},
-                HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.7", REMOTE_ADDR="10.0.0.2")
+    client.post(
+        reverse("login"),
+        {"username": "clinician", "password": "x"},
+        HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.7",
+        REMOTE_ADDR="10.0.0.2",
+    )
 
-    ips = list(AuditEvent.objects.filter(action=Action.LOGIN_FAILED).order_by("id")
-               .values_list("ip", flat=True))
+    ips = list(
+        AuditEvent.objects.filter(action=Action.LOGIN_FAILED)
+        .order_by("id")
+        .values_list("ip", flat=True)
+    )
     assert ips == ["10.0.0.2", "198.51.100.7"]
 
 

@@ -11,8 +11,9 @@ NEW = "quince-harbour-lantern-41"
 
 
 def change(client, old, new=NEW, confirm=None):
-    return client.post(URL, {"old_password": old, "new_password1": new,
-                             "new_password2": confirm or new})
+    return client.post(
+        URL, {"old_password": old, "new_password1": new, "new_password2": confirm or new}
+    )
 
 
 def test_the_page_needs_a_signed_in_user(client, db):
@@ -58,11 +59,14 @@ def test_the_change_is_audited_without_the_password(login, clinician, password):
     assert NEW not in str(event.details) and password not in str(event.details)
 
 
-@pytest.mark.parametrize("old, new, confirm, field", [
-    ("not-my-password", NEW, NEW, "old_password"),
-    (None, "short", "short", "new_password2"),
-    (None, NEW, NEW + "x", "new_password2"),
-])
+@pytest.mark.parametrize(
+    "old, new, confirm, field",
+    [
+        ("not-my-password", NEW, NEW, "old_password"),
+        (None, "short", "short", "new_password2"),
+        (None, NEW, NEW + "x", "new_password2"),
+    ],
+)
 def test_a_refused_change_changes_nothing(login, clinician, password, old, new, confirm, field):
     response = change(login(clinician), old or password, new, confirm)
 

@@ -93,8 +93,11 @@ def test_a_password_set_from_the_emailed_link_is_audited(client, clinician, mail
     ask_for_reset(client, "clinician@example.org")
     set_password(client, LINK.search(mailoutbox[0].body).group(1))
 
-    event = AuditEvent.objects.get(action=Action.ACCOUNT_CHANGE,
-                                   details__event="password_reset_by_email")
+    event = AuditEvent.objects.get(
+        action=Action.ACCOUNT_CHANGE, details__event="password_reset_by_email"
+    )
     assert (event.actor, event.practice_id, event.object_id) == (
-        "clinician", clinician.membership.practice_id, str(clinician.pk)
+        "clinician",
+        clinician.membership.practice_id,
+        str(clinician.pk),
     )

@@ -14,8 +14,7 @@ PASSWORD = "demo-password-for-tests"
 def counts():
     return {
         model.__name__: model.objects.count()
-        for model in (Practice, Membership, Patient, Trial, DoseChange, Therapy,
-                      get_user_model())
+        for model in (Practice, Membership, Patient, Trial, DoseChange, Therapy, get_user_model())
     }
 
 

@@ -304,19 +304,22 @@ def test_passwords_and_csrf_tokens_are_not_kept(
     sign_in(client, "clinician", password)
     client.get(trial_url)
     idle_for(client, 6 * 60)
-    client.post(trial_url, {
-        **trial_data(), "csrfmiddlewaretoken": "token-value", "new_password1": "secret-1",
-        "Password": "secret-2",
-    })
+    client.post(
+        trial_url,
+        {
+            **trial_data(),
+            "csrfmiddlewaretoken": "token-value",
+            "new_password1": "secret-1",
+            "Password": "secret-2",
+        },
+    )
     names = {name for name, _ in kept_entry(client)["fields"]}
     assert "dose_mg" in names and "doses-0-dose_mg" in names
     assert not names & {"csrfmiddlewaretoken", "new_password1", "Password"}
 
 
 @pytest.mark.django_db
-def test_the_kept_input_expires_after_thirty_minutes(
-    client, expired_post, trial_url, password
-):
+def test_the_kept_input_expires_after_thirty_minutes(client, expired_post, trial_url, password):
     token = client.session[form_recovery.PENDING_KEY]
     entry = kept_entry(client)
     entry["saved_at"] -= 31 * 60
@@ -333,9 +336,10 @@ def test_input_over_64_kb_is_not_kept(client, clinician, password, five_minutes,
     response = client.post(trial_url, trial_data(notes="x" * 70_000))
     assert response["Location"].startswith(reverse("login"))
     assert kept_entry(client) is None
-    assert "signed out after a period of inactivity" in client.get(
-        response["Location"]
-    ).content.decode()
+    assert (
+        "signed out after a period of inactivity"
+        in client.get(response["Location"]).content.decode()
+    )
 
 
 @pytest.mark.django_db
@@ -395,8 +399,9 @@ def test_the_patient_form_comes_back_filled_in_too(
     url = reverse("patients:patient-edit", args=[patient.pk])
     sign_in(client, "clinician", password)
     page = client.get(url)
-    data = {name: field.value() or "" for name, field in
-            ((f.name, f) for f in page.context["form"])}
+    data = {
+        name: field.value() or "" for name, field in ((f.name, f) for f in page.context["form"])
+    }
     data["notes"] = "Kept across the sign-in."
     idle_for(client, 6 * 60)
     client.post(url, data)
@@ -433,5 +438,8 @@ def test_only_fields_other_than_csrf_and_passwords_are_kept():
     post.appendlist("tags", "a")
     post.appendlist("tags", "b")
     assert form_recovery.kept_fields(post) == [
-        ["drug", "3"], ["doses-0-date", "2026-01-02"], ["tags", "a"], ["tags", "b"]
+        ["drug", "3"],
+        ["doses-0-date", "2026-01-02"],
+        ["tags", "a"],
+        ["tags", "b"],
     ]

@@ -28,7 +28,9 @@ def test_a_successful_sign_in_is_audited_with_practice_and_ip(client, clinician,
     assert response.status_code == 302
     login = AuditEvent.objects.get(action=Action.LOGIN)
     assert (login.actor, login.practice_id, login.ip) == (
-        "clinician", clinician.membership.practice_id, "127.0.0.1"
+        "clinician",
+        clinician.membership.practice_id,
+        "127.0.0.1",
     )
 
 
@@ -38,7 +40,8 @@ def test_a_failed_sign_in_is_audited_even_for_an_unknown_username(client, clinic
     sign_in(client, "nobody", "wrong-password")
     failed = AuditEvent.objects.filter(action=Action.LOGIN_FAILED).order_by("id")
     assert [(e.actor, e.practice_id) for e in failed] == [
-        ("clinician", clinician.membership.practice_id), ("nobody", None)
+        ("clinician", clinician.membership.practice_id),
+        ("nobody", None),
     ]
 
 
@@ -88,7 +91,9 @@ def test_failures_spread_over_more_than_fifteen_minutes_do_not_lock(clinician, r
     request = rf.post("/")
     start = timezone.now()
     for minute in (0, 4, 8, 12, 16):
-        with mock.patch("django.utils.timezone.now", return_value=start + timedelta(minutes=minute)):
+        with mock.patch(
+            "django.utils.timezone.now", return_value=start + timedelta(minutes=minute)
+        ):
             with pytest.raises(signin.SigninFailed):
                 signin.check_credentials(request, "clinician", "wrong", channel="web")
     with mock.patch("accounts.signin.timezone.now", return_value=start + timedelta(minutes=16)):
@@ -158,10 +163,15 @@ TOKEN_URL = "/api/v1/auth/token/"
 def test_the_token_endpoint_locks_after_five_failures_too(api, clinician, password):
     client = api()
     for _ in range(5):
-        assert client.post(TOKEN_URL, {"username": "clinician", "password": "nope"},
-                           format="json").status_code == 400
-    response = client.post(TOKEN_URL, {"username": "clinician", "password": password},
-                           format="json")
+        assert (
+            client.post(
+                TOKEN_URL, {"username": "clinician", "password": "nope"}, format="json"
+            ).status_code
+            == 400
+        )
+    response = client.post(
+        TOKEN_URL, {"username": "clinician", "password": password}, format="json"
+    )
     assert response.status_code == 400
     assert "locked" in response.json()["non_field_errors"][0]
     assert "token" not in response.json()
@@ -179,8 +189,7 @@ def test_web_and_api_failures_count_together(api, client, clinician, password):
 
 @pytest.mark.django_db
 def test_a_successful_token_request_is_audited_as_a_sign_in(api, clinician, password):
-    response = api().post(TOKEN_URL, {"username": "clinician", "password": password},
-                          format="json")
+    response = api().post(TOKEN_URL, {"username": "clinician", "password": password}, format="json")
     assert response.status_code == 200
     login = AuditEvent.objects.get(action=Action.LOGIN, actor="clinician")
     assert login.details == {"channel": "api"}

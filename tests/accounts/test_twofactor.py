@@ -25,8 +25,9 @@ def code_for(device, steps_ahead: int = 0) -> str:
     A code is accepted once: after a device has accepted this step's code (enrolment
     does), the next sign-in needs the next step's code, which the tolerance allows.
     """
-    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits,
-                drift=steps_ahead)
+    code = totp(
+        device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=steps_ahead
+    )
     return f"{code:0{device.digits}d}"
 
 
@@ -119,9 +120,7 @@ def test_setup_refuses_a_wrong_code_and_leaves_the_device_unconfirmed(login, cli
     assert not twofactor.has_two_factor(clinician)
 
 
-def test_setup_confirms_with_the_right_code_and_shows_ten_recovery_codes_once(
-    login, clinician
-):
+def test_setup_confirms_with_the_right_code_and_shows_ten_recovery_codes_once(login, clinician):
     client = login(clinician)
     client.get(SETUP)
     device = TOTPDevice.objects.get(user=clinician)
@@ -181,8 +180,9 @@ def test_a_verified_user_can_move_to_a_new_authenticator(login, clinician):
 def test_a_device_of_another_user_cannot_be_confirmed(clinician, outsider):
     outsiders_device = twofactor.start_enrolment(outsider)
 
-    assert twofactor.confirm_enrolment(clinician, outsiders_device, code_for(outsiders_device)) \
-        is None
+    assert (
+        twofactor.confirm_enrolment(clinician, outsiders_device, code_for(outsiders_device)) is None
+    )
 
     outsiders_device.refresh_from_db()
     assert not outsiders_device.confirmed
@@ -197,9 +197,11 @@ def test_a_device_of_another_user_cannot_be_confirmed(clinician, outsider):
 def test_a_password_login_sends_a_user_with_two_factor_to_verify(client, clinician):
     enrol(clinician)
 
-    response = client.post(LOGIN + f"?next={PATIENTS}",
-                           {"username": "clinician", "password": PASSWORD, "next": PATIENTS},
-                           follow=True)
+    response = client.post(
+        LOGIN + f"?next={PATIENTS}",
+        {"username": "clinician", "password": PASSWORD, "next": PATIENTS},
+        follow=True,
+    )
 
     assert response.redirect_chain[-1][0] == f"{VERIFY}?next=%2Fpatients%2F"
     assert "Enter your code" in response.content.decode()

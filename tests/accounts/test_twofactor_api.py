@@ -16,8 +16,9 @@ def anonymous(api, db):
 
 
 def ask_for_token(client, username="clinician", password=PASSWORD, **extra):
-    return client.post(TOKEN_URL, {"username": username, "password": password, **extra},
-                       format="json")
+    return client.post(
+        TOKEN_URL, {"username": username, "password": password, **extra}, format="json"
+    )
 
 
 def wrong(code: str) -> str:

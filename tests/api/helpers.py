@@ -139,5 +139,6 @@ def assert_field_errors(response, field: str) -> dict:
         assert all(isinstance(m, str) and m for m in messages), (key, messages)
     return body
 
+
 # Every removal says why (body or ?reason=): a 400 without.
 REMOVAL = {"reason": "entered in error"}

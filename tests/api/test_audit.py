@@ -56,9 +56,7 @@ def test_each_read_of_a_patients_data_writes_one_view_event(
 
 
 @pytest.mark.parametrize("read", list(READS), ids=list(READS))
-def test_an_auditors_reads_are_audited_under_their_own_name(
-    as_auditor, patient, records, read
-):
+def test_an_auditors_reads_are_audited_under_their_own_name(as_auditor, patient, records, read):
     assert as_auditor.get(READS[read](patient, records)).status_code == 200
 
     (event,) = events()
@@ -86,8 +84,7 @@ def test_creates_record_every_new_value(as_clinician, patient):
     created_patient = as_clinician.post(
         PATIENTS_URL, {"identifier": "MRN-77", "date_of_birth": "1990-01-01"}, format="json"
     ).json()
-    trial = post_trial(as_clinician, patient.pk, dose_changes=[{"date": day(7),
-                                                                "dose_mg": 150}])
+    trial = post_trial(as_clinician, patient.pk, dose_changes=[{"date": day(7), "dose_mg": 150}])
     therapy = post_therapy(as_clinician, patient.pk)
 
     creates = events(action="create")
@@ -110,19 +107,21 @@ def test_updates_record_old_and_new_for_changed_fields_only(as_clinician, patien
     trial, therapy = records["trial"], records["therapy"]
 
     as_clinician.patch(patient_url(patient.pk), {"notes": "moved"}, format="json")
-    as_clinician.patch(trial_url(patient.pk, trial.pk), {"adherence": "partial"},
-                       format="json")
+    as_clinician.patch(trial_url(patient.pk, trial.pk), {"adherence": "partial"}, format="json")
     # An ECT course turned into TMS: its placement, ECT only, is cleared with it.
-    as_clinician.patch(therapy_url(patient.pk, therapy.pk), {"kind": "tms", "ect_placement": ""},
-                       format="json")
+    as_clinician.patch(
+        therapy_url(patient.pk, therapy.pk), {"kind": "tms", "ect_placement": ""}, format="json"
+    )
 
     updates = events(action="update")
     assert [e.object_type for e in updates] == ["patient", "trial", "therapy"]
     assert all(e.patient_id == patient.pk for e in updates)
     assert updates[0].details["changes"] == {"notes": [None, "moved"]}
     assert updates[1].details["changes"] == {"adherence": ["good", "partial"]}
-    assert updates[2].details["changes"] == {"kind": ["ect", "tms"],
-                                             "ect_placement": ["unknown", None]}
+    assert updates[2].details["changes"] == {
+        "kind": ["ect", "tms"],
+        "ect_placement": ["unknown", None],
+    }
 
 
 def test_deletes_write_delete_events(as_clinician, patient, records):
@@ -139,9 +138,7 @@ def test_deletes_write_delete_events(as_clinician, patient, records):
     assert all(e.patient_id == patient.pk and e.actor == "clinician" for e in deletes)
 
 
-def test_delete_events_record_old_and_new_values_like_other_changes(
-    as_clinician, patient, records
-):
+def test_delete_events_record_old_and_new_values_like_other_changes(as_clinician, patient, records):
     as_clinician.delete(trial_url(patient.pk, records["trial"].pk), REMOVAL, format="json")
     as_clinician.delete(therapy_url(patient.pk, records["therapy"].pk), REMOVAL, format="json")
     as_clinician.delete(patient_url(patient.pk), REMOVAL, format="json")
@@ -156,10 +153,10 @@ def test_a_rejected_request_writes_no_event(as_clinician, patient, records):
     trial, therapy = records["trial"], records["therapy"]
 
     responses = [
-        as_clinician.post(PATIENTS_URL, {"identifier": "MRN-1", "date_of_birth": "1990-01-01"},
-                          format="json"),
-        as_clinician.patch(patient_url(patient.pk), {"date_of_birth": "2999-01-01"},
-                           format="json"),
+        as_clinician.post(
+            PATIENTS_URL, {"identifier": "MRN-1", "date_of_birth": "1990-01-01"}, format="json"
+        ),
+        as_clinician.patch(patient_url(patient.pk), {"date_of_birth": "2999-01-01"}, format="json"),
         as_clinician.post(trials_url(patient.pk), trial_payload(dose_mg=2001), format="json"),
         as_clinician.patch(trial_url(patient.pk, trial.pk), {"outcome": "x"}, format="json"),
         as_clinician.post(therapies_url(patient.pk), therapy_payload(kind="x"), format="json"),
@@ -244,11 +241,21 @@ def cursor_of(query: str) -> str:
     return b64encode(query.encode()).decode()
 
 
-@pytest.mark.parametrize("cursor", [
-    "garbage", "%%%", "é", cursor_of("o=x"), cursor_of("r=x"), cursor_of("p=tomorrow"),
-    cursor_of("p=2026-01-01 00:00:00+00:00"), cursor_of("p=1.99999999999999999999"),
-    cursor_of("p=-1.5"), cursor_of("p=1.5.") + "=",
-])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage",
+        "%%%",
+        "é",
+        cursor_of("o=x"),
+        cursor_of("r=x"),
+        cursor_of("p=tomorrow"),
+        cursor_of("p=2026-01-01 00:00:00+00:00"),
+        cursor_of("p=1.99999999999999999999"),
+        cursor_of("p=-1.5"),
+        cursor_of("p=1.5.") + "=",
+    ],
+)
 def test_a_garbled_cursor_is_a_404(as_auditor, practice, cursor):
     events_in_ties(practice)
 

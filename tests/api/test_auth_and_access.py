@@ -138,13 +138,15 @@ def test_writes_without_a_token_answer_401_and_change_nothing(anonymous, patient
     before = clinical_counts()
 
     attempts = [
-        anonymous.post(PATIENTS_URL, {"identifier": "X", "date_of_birth": "1990-01-01"},
-                       format="json"),
+        anonymous.post(
+            PATIENTS_URL, {"identifier": "X", "date_of_birth": "1990-01-01"}, format="json"
+        ),
         anonymous.patch(patient_url(patient.pk), {"identifier": "CHANGED"}, format="json"),
         anonymous.delete(patient_url(patient.pk)),
         anonymous.post(trials_url(patient.pk), trial_payload(), format="json"),
-        anonymous.patch(trial_url(patient.pk, records["trial"].pk), {"dose_mg": 150},
-                        format="json"),
+        anonymous.patch(
+            trial_url(patient.pk, records["trial"].pk), {"dose_mg": 150}, format="json"
+        ),
         anonymous.delete(trial_url(patient.pk, records["trial"].pk)),
         anonymous.post(therapies_url(patient.pk), therapy_payload(), format="json"),
         anonymous.delete(therapy_url(patient.pk, records["therapy"].pk)),
@@ -299,8 +301,9 @@ def test_an_auditor_may_not_write_anything(as_auditor, patient, records):
     trial, therapy = records["trial"], records["therapy"]
 
     attempts = [
-        as_auditor.post(PATIENTS_URL, {"identifier": "AUD-1", "date_of_birth": "1990-01-01"},
-                        format="json"),
+        as_auditor.post(
+            PATIENTS_URL, {"identifier": "AUD-1", "date_of_birth": "1990-01-01"}, format="json"
+        ),
         as_auditor.patch(patient_url(patient.pk), {"identifier": "AUD"}, format="json"),
         as_auditor.delete(patient_url(patient.pk)),
         as_auditor.post(trials_url(patient.pk), trial_payload(), format="json"),
@@ -375,9 +378,7 @@ def test_a_malformed_json_body_answers_400_and_saves_nothing(as_clinician, patie
         (therapies_url(patient.pk), "post"),
         (therapy_url(patient.pk, records["therapy"].pk), "patch"),
     ]:
-        response = getattr(as_clinician, method)(
-            url, data=broken, content_type="application/json"
-        )
+        response = getattr(as_clinician, method)(url, data=broken, content_type="application/json")
         assert response.status_code == 400, url
         assert isinstance(response.json(), dict), url
 

@@ -19,24 +19,28 @@ def trial_url(patient, trial):
 
 @pytest.fixture
 def trial(patient):
-    return TrialFactory(patient=patient, drug=drug("sertraline"), start_date=day(0),
-                        end_date=day(60))
+    return TrialFactory(
+        patient=patient, drug=drug("sertraline"), start_date=day(0), end_date=day(60)
+    )
 
 
 def test_detail_responses_carry_the_version_and_an_etag(api, clinician, patient, trial):
     therapy = TherapyFactory(patient=patient)
     as_clinician = api(clinician)
-    for url in (f"/api/v1/patients/{patient.pk}/", trial_url(patient, trial),
-                f"/api/v1/patients/{patient.pk}/therapies/{therapy.pk}/"):
+    for url in (
+        f"/api/v1/patients/{patient.pk}/",
+        trial_url(patient, trial),
+        f"/api/v1/patients/{patient.pk}/therapies/{therapy.pk}/",
+    ):
         response = as_clinician.get(url)
         assert response["ETag"] == '"1"', url
         assert response.json()["version"] == 1
 
 
-def test_a_patch_naming_the_current_version_is_stored_and_raises_it(api, clinician, patient,
-                                                                    trial):
-    response = api(clinician).patch(trial_url(patient, trial), {"notes": "tolerated"},
-                                    format="json", HTTP_IF_MATCH='"1"')
+def test_a_patch_naming_the_current_version_is_stored_and_raises_it(api, clinician, patient, trial):
+    response = api(clinician).patch(
+        trial_url(patient, trial), {"notes": "tolerated"}, format="json", HTTP_IF_MATCH='"1"'
+    )
 
     assert response.status_code == 200
     assert response["ETag"] == '"2"' and response.json()["version"] == 2
@@ -51,8 +55,9 @@ def test_a_patch_naming_another_version_answers_412_and_changes_nothing(
     Trial.objects.filter(pk=trial.pk).update(version=2, notes="first")
     events = AuditEvent.objects.count()
 
-    response = api(clinician).patch(trial_url(patient, trial), {"notes": "second"},
-                                    format="json", HTTP_IF_MATCH=header)
+    response = api(clinician).patch(
+        trial_url(patient, trial), {"notes": "second"}, format="json", HTTP_IF_MATCH=header
+    )
 
     assert response.status_code == 412
     assert "changed this record" in response.json()["detail"]
@@ -64,8 +69,9 @@ def test_a_patch_naming_another_version_answers_412_and_changes_nothing(
 def test_the_412_names_who_changed_the_record_and_when(api, clinician, colleague, patient, trial):
     api(colleague).patch(trial_url(patient, trial), {"notes": "by the colleague"}, format="json")
 
-    response = api(clinician).patch(trial_url(patient, trial), {"notes": "mine"}, format="json",
-                                    HTTP_IF_MATCH='"1"')
+    response = api(clinician).patch(
+        trial_url(patient, trial), {"notes": "mine"}, format="json", HTTP_IF_MATCH='"1"'
+    )
 
     assert response.status_code == 412
     assert response.json()["detail"].startswith("colleague changed this record at ")
@@ -74,8 +80,12 @@ def test_the_412_names_who_changed_the_record_and_when(api, clinician, colleague
 def test_a_stale_delete_answers_412_and_keeps_the_record(api, clinician, patient, trial):
     Trial.objects.filter(pk=trial.pk).update(version=3)
 
-    stale = api(clinician).delete(trial_url(patient, trial), REMOVAL, format="json", HTTP_IF_MATCH='"2"')
-    current = api(clinician).delete(trial_url(patient, trial), REMOVAL, format="json", HTTP_IF_MATCH='"3"')
+    stale = api(clinician).delete(
+        trial_url(patient, trial), REMOVAL, format="json", HTTP_IF_MATCH='"2"'
+    )
+    current = api(clinician).delete(
+        trial_url(patient, trial), REMOVAL, format="json", HTTP_IF_MATCH='"3"'
+    )
 
     assert (stale.status_code, current.status_code) == (412, 204)
     trial.refresh_from_db()
@@ -88,17 +98,33 @@ def test_patients_and_therapies_check_if_match_too(api, clinician, patient):
     patient_url = f"/api/v1/patients/{patient.pk}/"
     therapy_url = f"{patient_url}therapies/{therapy.pk}/"
 
-    assert as_clinician.patch(patient_url, {"notes": "a"}, format="json",
-                              HTTP_IF_MATCH='"9"').status_code == 412
-    assert as_clinician.patch(therapy_url, {"notes": "a"}, format="json",
-                              HTTP_IF_MATCH='"9"').status_code == 412
-    assert as_clinician.delete(patient_url, REMOVAL, format="json", HTTP_IF_MATCH='"9"').status_code == 412
-    assert as_clinician.patch(patient_url, {"notes": "a"}, format="json",
-                              HTTP_IF_MATCH="*").status_code == 200
+    assert (
+        as_clinician.patch(
+            patient_url, {"notes": "a"}, format="json", HTTP_IF_MATCH='"9"'
+        ).status_code
+        == 412
+    )
+    assert (
+        as_clinician.patch(
+            therapy_url, {"notes": "a"}, format="json", HTTP_IF_MATCH='"9"'
+        ).status_code
+        == 412
+    )
+    assert (
+        as_clinician.delete(patient_url, REMOVAL, format="json", HTTP_IF_MATCH='"9"').status_code
+        == 412
+    )
+    assert (
+        as_clinician.patch(
+            patient_url, {"notes": "a"}, format="json", HTTP_IF_MATCH="*"
+        ).status_code
+        == 200
+    )
 
 
-def test_a_patch_that_changes_nothing_keeps_the_version_and_writes_no_event(api, clinician,
-                                                                            patient, trial):
+def test_a_patch_that_changes_nothing_keeps_the_version_and_writes_no_event(
+    api, clinician, patient, trial
+):
     Trial.objects.filter(pk=trial.pk).update(notes="same")
     events = AuditEvent.objects.filter(action="update").count()
 
@@ -137,25 +163,34 @@ concurrent = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @concurrent
-def test_concurrent_patches_of_different_fields_both_persist(postgres, api, clinician, colleague,
-                                                             patient):
+def test_concurrent_patches_of_different_fields_both_persist(
+    postgres, api, clinician, colleague, patient
+):
     one, other = api(clinician), api(colleague)
     for n in range(PAIRS):
-        trial = TrialFactory(patient=patient, drug=drug("sertraline"),
-                             start_date=day(n * 70), end_date=day(n * 70 + 60))
+        trial = TrialFactory(
+            patient=patient,
+            drug=drug("sertraline"),
+            start_date=day(n * 70),
+            end_date=day(n * 70 + 60),
+        )
         url = trial_url(patient, trial)
         first, second = at_once(
             lambda url=url, n=n: one.patch(url, {"notes": f"notes {n}"}, format="json"),
-            lambda url=url, n=n: other.patch(url, {"reason_stopped": f"reason {n}"},
-                                             format="json"),
+            lambda url=url, n=n: other.patch(url, {"reason_stopped": f"reason {n}"}, format="json"),
         )
         assert (first.status_code, second.status_code) == (200, 200)
         trial.refresh_from_db()
         assert (trial.notes, trial.reason_stopped, trial.version) == (
-            f"notes {n}", f"reason {n}", 3)
+            f"notes {n}",
+            f"reason {n}",
+            3,
+        )
         updates = AuditEvent.objects.filter(action="update", object_id=str(trial.pk))
         assert sorted(next(iter(e.details["changes"])) for e in updates) == [
-            "notes", "reason_stopped"]
+            "notes",
+            "reason_stopped",
+        ]
 
 
 @concurrent
@@ -164,14 +199,18 @@ def test_concurrent_patches_naming_the_same_version_let_exactly_one_through(
 ):
     one, other = api(clinician), api(colleague)
     for n in range(PAIRS):
-        trial = TrialFactory(patient=patient, drug=drug("sertraline"),
-                             start_date=day(n * 70), end_date=day(n * 70 + 60))
+        trial = TrialFactory(
+            patient=patient,
+            drug=drug("sertraline"),
+            start_date=day(n * 70),
+            end_date=day(n * 70 + 60),
+        )
         url = trial_url(patient, trial)
         responses = at_once(
-            lambda url=url: one.patch(url, {"notes": "one"}, format="json",
-                                      HTTP_IF_MATCH='"1"'),
-            lambda url=url: other.patch(url, {"notes": "other"}, format="json",
-                                        HTTP_IF_MATCH='"1"'),
+            lambda url=url: one.patch(url, {"notes": "one"}, format="json", HTTP_IF_MATCH='"1"'),
+            lambda url=url: other.patch(
+                url, {"notes": "other"}, format="json", HTTP_IF_MATCH='"1"'
+            ),
         )
         assert sorted(r.status_code for r in responses) == [200, 412]
         trial.refresh_from_db()
@@ -181,17 +220,22 @@ def test_concurrent_patches_naming_the_same_version_let_exactly_one_through(
 
 
 @concurrent
-def test_concurrent_trial_creates_leave_no_wrong_summary(postgres, api, clinician, colleague,
-                                                         practice):
+def test_concurrent_trial_creates_leave_no_wrong_summary(
+    postgres, api, clinician, colleague, practice
+):
     one, other = api(clinician), api(colleague)
     patients = [PatientFactory(practice=practice, identifier=f"PAIR-{n:02d}") for n in range(30)]
     for patient in patients:
         url = f"/api/v1/patients/{patient.pk}/trials/"
         first, second = at_once(
             lambda url=url: one.post(url, trial_payload(drug="sertraline"), format="json"),
-            lambda url=url: other.post(url, trial_payload(
-                drug="venlafaxine", dose_mg=150, start_date=day(100), end_date=day(160)),
-                format="json"),
+            lambda url=url: other.post(
+                url,
+                trial_payload(
+                    drug="venlafaxine", dose_mg=150, start_date=day(100), end_date=day(160)
+                ),
+                format="json",
+            ),
         )
         assert (first.status_code, second.status_code) == (201, 201)
 

@@ -26,8 +26,12 @@ def test_json_nested_too_deep_is_a_400(api, clinician, url, levels):
 
 
 def test_json_within_the_depth_limit_is_read(api, clinician):
-    body = {"identifier": "DEEP-1", "date_of_birth": "1980-01-01", "notes": "x",
-            "extra": json.loads(nested(60))}
+    body = {
+        "identifier": "DEEP-1",
+        "date_of_birth": "1980-01-01",
+        "notes": "x",
+        "extra": json.loads(nested(60)),
+    }
 
     response = api(clinician).post("/api/v1/patients/", body, format="json")
 
@@ -45,8 +49,9 @@ def test_an_export_request_must_be_an_object(api, auditor, body):
 
 @pytest.mark.parametrize("options", [[], "drug_class=SSRI", 7, True])
 def test_export_options_must_be_an_object(api, auditor, options):
-    response = api(auditor).post("/api/v1/exports/", {"kind": "trials_csv", "options": options},
-                                 format="json")
+    response = api(auditor).post(
+        "/api/v1/exports/", {"kind": "trials_csv", "options": options}, format="json"
+    )
 
     assert response.status_code == 400
     assert response.json() == {"options": ["Must be an object."]}
@@ -61,8 +66,9 @@ def test_audit_filter_dates_out_of_range_are_a_400(api, login, auditor, until):
     page = login(auditor).get("/audit/", {"until": until})
     assert page.status_code == 200 and page.context["form"].errors["until"]
 
-    export = api(auditor).post("/api/v1/exports/", {"kind": "audit_csv", "until": until},
-                               format="json")
+    export = api(auditor).post(
+        "/api/v1/exports/", {"kind": "audit_csv", "until": until}, format="json"
+    )
     assert export.status_code == 400 and "until" in export.json()
 
 
@@ -77,8 +83,9 @@ def test_a_web_sign_in_with_a_huge_username_fails_politely_and_is_audited(client
 
 @pytest.mark.parametrize("born", ["0001-01-01", "1850-06-01", "1899-12-31"])
 def test_a_date_of_birth_before_1900_is_a_400(api, clinician, born):
-    response = api(clinician).post("/api/v1/patients/", {
-        "identifier": "OLD-1", "date_of_birth": born}, format="json")
+    response = api(clinician).post(
+        "/api/v1/patients/", {"identifier": "OLD-1", "date_of_birth": born}, format="json"
+    )
 
     assert response.status_code == 400
     assert response.json()["date_of_birth"] == ["Cannot be before 1 January 1900."]
@@ -86,12 +93,18 @@ def test_a_date_of_birth_before_1900_is_a_400(api, clinician, born):
 
 
 def test_a_record_number_is_trimmed_and_unique_whatever_its_case(api, clinician, patient):
-    response = api(clinician).post("/api/v1/patients/", {
-        "identifier": "  mrn-1 ", "date_of_birth": "1980-01-01"}, format="json")
+    response = api(clinician).post(
+        "/api/v1/patients/",
+        {"identifier": "  mrn-1 ", "date_of_birth": "1980-01-01"},
+        format="json",
+    )
 
     assert response.status_code == 400
     assert "already exists" in response.json()["identifier"][0]
     assert Patient.objects.count() == 1
-    created = api(clinician).post("/api/v1/patients/", {
-        "identifier": "  MRN-2 ", "date_of_birth": "1980-01-01"}, format="json")
+    created = api(clinician).post(
+        "/api/v1/patients/",
+        {"identifier": "  MRN-2 ", "date_of_birth": "1980-01-01"},
+        format="json",
+    )
     assert created.status_code == 201 and created.json()["identifier"] == "MRN-2"

@@ -93,7 +93,8 @@ def test_it_creates_a_patient_in_the_clinicians_practice(as_clinician, clinician
 
 def test_it_ignores_a_practice_given_in_the_body(as_clinician, practice, other_practice):
     response = as_clinician.post(
-        PATIENTS_URL, new_patient(practice=other_practice.pk, practice_id=other_practice.pk),
+        PATIENTS_URL,
+        new_patient(practice=other_practice.pk, practice_id=other_practice.pk),
         format="json",
     )
 
@@ -376,8 +377,7 @@ def test_an_auditor_cannot_create_update_or_delete_patients(as_auditor, patient)
 
 
 def test_the_date_of_birth_cannot_move_after_a_recorded_trial(as_clinician, patient):
-    trial = TrialFactory(patient=patient, start_date=date(1985, 1, 1),
-                         end_date=date(1985, 3, 1))
+    trial = TrialFactory(patient=patient, start_date=date(1985, 1, 1), end_date=date(1985, 3, 1))
 
     response = as_clinician.patch(
         patient_url(patient.pk), {"date_of_birth": "1990-01-01"}, format="json"
@@ -387,6 +387,5 @@ def test_the_date_of_birth_cannot_move_after_a_recorded_trial(as_clinician, pati
     assert "date_of_birth" in response.json()
     patient.refresh_from_db()
     assert patient.date_of_birth == date(1980, 5, 17)
-    edit = as_clinician.patch(f"{trials_url(patient.pk)}{trial.pk}/", {"notes": "x"},
-                              format="json")
+    edit = as_clinician.patch(f"{trials_url(patient.pk)}{trial.pk}/", {"notes": "x"}, format="json")
     assert edit.status_code == 200

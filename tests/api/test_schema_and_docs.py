@@ -46,8 +46,9 @@ def test_the_schema_is_served_as_yaml_by_default(as_clinician):
 def test_the_schema_describes_token_authentication(as_clinician):
     schemes = schema(as_clinician)["components"]["securitySchemes"]
 
-    assert any(s.get("type") == "apiKey" and s.get("name") == "Authorization"
-               for s in schemes.values())
+    assert any(
+        s.get("type") == "apiKey" and s.get("name") == "Authorization" for s in schemes.values()
+    )
 
 
 def test_the_schema_documents_the_write_methods(as_clinician):
@@ -69,9 +70,7 @@ def test_the_docs_page_is_served(as_clinician):
     assert b"swagger" in response.content.lower()
 
 
-def test_an_outsider_gets_the_same_schema_with_no_practice_data(
-    as_clinician, as_outsider, patient
-):
+def test_an_outsider_gets_the_same_schema_with_no_practice_data(as_clinician, as_outsider, patient):
     mine, theirs = schema(as_clinician), schema(as_outsider)
 
     assert theirs == mine
@@ -85,19 +84,24 @@ def response_schema(operation, status="200") -> dict:
 def test_the_schema_documents_list_answers_as_arrays(as_clinician):
     paths = schema(as_clinician)["paths"]
 
-    for path in ["/api/v1/patients/{patient_id}/trials/",
-                 "/api/v1/patients/{patient_id}/therapies/",
-                 "/api/v1/patients/{patient_id}/options/",
-                 "/api/v1/drugs/"]:
+    for path in [
+        "/api/v1/patients/{patient_id}/trials/",
+        "/api/v1/patients/{patient_id}/therapies/",
+        "/api/v1/patients/{patient_id}/options/",
+        "/api/v1/drugs/",
+    ]:
         assert response_schema(paths[path]["get"])["type"] == "array", path
 
 
 def test_the_schema_documents_201_for_creates(as_clinician):
     paths = schema(as_clinician)["paths"]
 
-    for path in ["/api/v1/patients/", "/api/v1/patients/{patient_id}/trials/",
-                 "/api/v1/patients/{patient_id}/therapies/",
-                 "/api/v1/patients/{patient_id}/scores/"]:
+    for path in [
+        "/api/v1/patients/",
+        "/api/v1/patients/{patient_id}/trials/",
+        "/api/v1/patients/{patient_id}/therapies/",
+        "/api/v1/patients/{patient_id}/scores/",
+    ]:
         responses = set(paths[path]["post"]["responses"])
         assert {code for code in responses if code.startswith("2")} == {"201"}, path
         assert {"400", "401", "403", "415"} <= responses, path
@@ -148,13 +152,17 @@ def test_error_answers_are_documented_with_their_bodies(as_clinician):
 def test_versioned_writes_document_if_match_and_412(as_clinician):
     paths = schema(as_clinician)["paths"]
 
-    for path in ["/api/v1/patients/{id}/", "/api/v1/patients/{patient_id}/trials/{id}/",
-                 "/api/v1/patients/{patient_id}/therapies/{id}/"]:
+    for path in [
+        "/api/v1/patients/{id}/",
+        "/api/v1/patients/{patient_id}/trials/{id}/",
+        "/api/v1/patients/{patient_id}/therapies/{id}/",
+    ]:
         for method in ("patch", "delete"):
             operation = paths[path][method]
             assert "412" in operation["responses"], (method, path)
-            assert any(p["name"] == "If-Match" and p["in"] == "header"
-                       for p in operation["parameters"]), (method, path)
+            assert any(
+                p["name"] == "If-Match" and p["in"] == "header" for p in operation["parameters"]
+            ), (method, path)
         assert "412" not in paths[path]["get"]["responses"]
 
 
@@ -165,8 +173,7 @@ MULTIPART_BODIES = {"/api/v1/imports/"}
 def test_request_bodies_are_documented_as_json(as_clinician):
     for path, _method, operation in operations(schema(as_clinician)):
         if "requestBody" in operation:
-            expected = ("multipart/form-data" if path in MULTIPART_BODIES
-                        else "application/json")
+            expected = "multipart/form-data" if path in MULTIPART_BODIES else "application/json"
             assert set(operation["requestBody"]["content"]) == {expected}, path
 
 
@@ -198,7 +205,8 @@ def test_the_audit_list_is_documented_as_cursor_pages_without_a_count(as_clinici
     operation = document["paths"]["/api/v1/audit-events/"]["get"]
     query = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
     page = document["components"]["schemas"][
-        response_schema(operation, "200")["$ref"].rsplit("/", 1)[1]]
+        response_schema(operation, "200")["$ref"].rsplit("/", 1)[1]
+    ]
 
     assert "page" not in query
     assert query["cursor"]["schema"] == {"type": "string", "minLength": 1}
@@ -230,8 +238,9 @@ def test_the_schema_documents_the_as_of_parameter_and_drug_as_text(as_clinician)
 def test_the_schema_generates_without_warnings(tmp_path, db):
     reset_generator_stats()
 
-    call_command("spectacular", "--fail-on-warn", "--validate", "--file",
-                 str(tmp_path / "schema.yml"))
+    call_command(
+        "spectacular", "--fail-on-warn", "--validate", "--file", str(tmp_path / "schema.yml")
+    )
 
     assert (tmp_path / "schema.yml").read_text().startswith("openapi: 3.")
 

@@ -49,7 +49,11 @@ def application():
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_the_api_answers_as_its_schema_says(application, token, patient, mode):
-    TrialFactory(patient=patient), TherapyFactory(patient=patient), ScaleScoreFactory(patient=patient)
+    (
+        TrialFactory(patient=patient),
+        TherapyFactory(patient=patient),
+        ScaleScoreFactory(patient=patient),
+    )
     headers = {"Authorization": f"Token {token}"}
     schema = schemathesis.openapi.from_wsgi(
         "/api/v1/schema/?format=json", application, headers=headers
@@ -65,9 +69,13 @@ def test_the_api_answers_as_its_schema_says(application, token, patient, mode):
             excluded.append(negative_data_rejection)
 
         @given(operation.as_strategy(mode, path_parameters=fixed))
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-                  derandomize=True,  # the same examples every run: CI is reproducible
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            database=None,
+            derandomize=True,  # the same examples every run: CI is reproducible
+            suppress_health_check=list(HealthCheck),
+        )
         def run(case):
             case.call_and_validate(headers=headers, excluded_checks=excluded)  # noqa: B023 - run at once
 

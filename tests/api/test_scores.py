@@ -41,22 +41,30 @@ def test_a_phq9_total_is_computed_from_its_nine_items(as_clinician, patient):
 
     assert set(body) == FIELDS
     assert (body["scale"], body["date"], body["total"], body["items"]) == (
-        "phq9", day(0), 12, PHQ9_ITEMS
+        "phq9",
+        day(0),
+        12,
+        PHQ9_ITEMS,
     )
     saved = ScaleScore.objects.get(pk=body["id"])
     assert (saved.patient, saved.total, saved.items, saved.suicide_item) == (
-        patient, 12, PHQ9_ITEMS, 1
+        patient,
+        12,
+        PHQ9_ITEMS,
+        1,
     )
 
 
 def test_a_phq9_total_that_agrees_with_the_items_is_accepted(as_clinician, patient):
-    body = post_score(as_clinician, patient.pk, scale="phq9", date=day(0), items=PHQ9_ITEMS,
-                      total=12)
+    body = post_score(
+        as_clinician, patient.pk, scale="phq9", date=day(0), items=PHQ9_ITEMS, total=12
+    )
     assert body["total"] == 12
 
 
-@pytest.mark.parametrize(("scale", "total"), [("hamd17", 0), ("hamd17", 52), ("madrs", 0),
-                                              ("madrs", 60)])
+@pytest.mark.parametrize(
+    ("scale", "total"), [("hamd17", 0), ("hamd17", 52), ("madrs", 0), ("madrs", 60)]
+)
 def test_hamd_and_madrs_need_only_a_total(as_clinician, patient, scale, total):
     body = post_score(as_clinician, patient.pk, scale=scale, date=day(0), total=total)
     assert (body["scale"], body["total"], body["items"]) == (scale, total, [])
@@ -64,8 +72,7 @@ def test_hamd_and_madrs_need_only_a_total(as_clinician, patient, scale, total):
 
 def test_hamd_items_may_be_given_and_must_sum_to_the_total(as_clinician, patient):
     items = [2] * 10 + [0] * 7
-    body = post_score(as_clinician, patient.pk, scale="hamd17", date=day(0), total=20,
-                      items=items)
+    body = post_score(as_clinician, patient.pk, scale="hamd17", date=day(0), total=20, items=items)
     assert body["items"] == items
 
 
@@ -74,7 +81,10 @@ def test_a_score_is_audited_with_its_values(as_clinician, patient, practice):
 
     (event,) = events(action="create", patient_id=patient.pk)
     assert (event.actor, event.practice_id, event.object_type, event.object_id) == (
-        "clinician", practice.pk, "scalescore", str(body["id"])
+        "clinician",
+        practice.pk,
+        "scalescore",
+        str(body["id"]),
     )
     assert event.details["changes"]["total"] == [None, 12]
     assert event.details["changes"]["item_scores"] == [None, PHQ9_ITEMS]
@@ -143,8 +153,11 @@ def test_it_lists_the_patients_scores_in_date_order_and_audits_the_read(as_clini
     assert response.status_code == 200
     assert response.json() == [earlier]
     (event,) = events(id__gt=mark)
-    assert (event.action, event.patient_id, event.details) == ("view", patient.pk,
-                                                               {"api": "scores"})
+    assert (event.action, event.patient_id, event.details) == (
+        "view",
+        patient.pk,
+        {"api": "scores"},
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -154,8 +167,9 @@ def test_it_lists_the_patients_scores_in_date_order_and_audits_the_read(as_clini
 
 def test_an_outsider_gets_404_and_writes_nothing(as_outsider, patient):
     assert as_outsider.get(scores_url(patient.pk)).status_code == 404
-    response = as_outsider.post(scores_url(patient.pk), {"scale": "madrs", "date": day(0),
-                                                         "total": 5}, format="json")
+    response = as_outsider.post(
+        scores_url(patient.pk), {"scale": "madrs", "date": day(0), "total": 5}, format="json"
+    )
     assert response.status_code == 404
     assert ScaleScore.objects.count() == 0
 
@@ -164,8 +178,9 @@ def test_an_auditor_reads_but_may_not_write(as_auditor, as_clinician, patient):
     post_score(as_clinician, patient.pk, scale="madrs", date=day(0), total=5)
 
     assert as_auditor.get(scores_url(patient.pk)).status_code == 200
-    response = as_auditor.post(scores_url(patient.pk), {"scale": "madrs", "date": day(1),
-                                                        "total": 5}, format="json")
+    response = as_auditor.post(
+        scores_url(patient.pk), {"scale": "madrs", "date": day(1), "total": 5}, format="json"
+    )
     assert response.status_code == 403
     assert ScaleScore.objects.count() == 1
 
@@ -176,8 +191,9 @@ def test_a_practice_admin_has_no_access_to_scores(as_admin, patient):
 
 def test_without_a_token_it_answers_401(anonymous, patient):
     assert anonymous.get(scores_url(patient.pk)).status_code == 401
-    response = anonymous.post(scores_url(patient.pk), {"scale": "madrs", "date": day(0),
-                                                       "total": 5}, format="json")
+    response = anonymous.post(
+        scores_url(patient.pk), {"scale": "madrs", "date": day(0), "total": 5}, format="json"
+    )
     assert response.status_code == 401
     assert ScaleScore.objects.count() == 0
 
@@ -198,10 +214,17 @@ def trd_trials(client, patient, as_of=None) -> dict:
 
 
 def test_each_trial_reports_its_measured_outcome_or_null(as_clinician, patient):
-    measured = post_trial(as_clinician, patient.pk, start_date=day(0), end_date=day(60),
-                          outcome="no_response")
-    unmeasured = post_trial(as_clinician, patient.pk, drug="venlafaxine", start_date=day(100),
-                            end_date=day(160), dose_mg=150)
+    measured = post_trial(
+        as_clinician, patient.pk, start_date=day(0), end_date=day(60), outcome="no_response"
+    )
+    unmeasured = post_trial(
+        as_clinician,
+        patient.pk,
+        drug="venlafaxine",
+        start_date=day(100),
+        end_date=day(160),
+        dose_mg=150,
+    )
     post_score(as_clinician, patient.pk, scale="hamd17", date=day(-3), total=24)
     post_score(as_clinician, patient.pk, scale="hamd17", date=day(56), total=10)
     post_score(as_clinician, patient.pk, scale="hamd17", date=day(90), total=4)  # after the end
@@ -225,8 +248,11 @@ def test_the_measured_outcome_follows_the_as_of_date(as_clinician, patient):
     assert trd_trials(as_clinician, patient)[trial["id"]]["measured_outcome"] == "remission"
 
 
-@pytest.mark.parametrize(("end_day", "expected"), [(27, None), (28, "no_response")],
-                         ids=["day_27_too_early_is_null", "day_28_is_measured"])
+@pytest.mark.parametrize(
+    ("end_day", "expected"),
+    [(27, None), (28, "no_response")],
+    ids=["day_27_too_early_is_null", "day_28_is_measured"],
+)
 def test_the_measured_outcome_is_null_until_the_end_score_is_28_days_in(
     as_clinician, patient, end_day, expected
 ):

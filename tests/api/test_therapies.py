@@ -24,8 +24,18 @@ from .helpers import (
 )
 
 FIELDS = {"id", "kind", "detail", "start_date", "end_date", "outcome"}
-KINDS = ["ect", "tms", "vns", "dbs", "mst", "ketamine", "esketamine", "psychotherapy",
-         "psychedelic_trial", "other"]
+KINDS = [
+    "ect",
+    "tms",
+    "vns",
+    "dbs",
+    "mst",
+    "ketamine",
+    "esketamine",
+    "psychotherapy",
+    "psychedelic_trial",
+    "other",
+]
 
 
 @pytest.fixture
@@ -55,11 +65,15 @@ def test_it_records_a_therapy_and_audits_it(as_clinician, patient, practice):
     saved = Therapy.objects.get(pk=body["id"])
     assert saved.patient == patient
     assert (saved.kind, saved.start_date, saved.end_date) == (
-        "ect", date(2023, 1, 2), date(2023, 2, 1)
+        "ect",
+        date(2023, 1, 2),
+        date(2023, 2, 1),
     )
     (event,) = events(action="create", patient_id=patient.pk)
     assert (event.actor, event.practice_id, event.object_id) == (
-        "clinician", practice.pk, str(saved.pk)
+        "clinician",
+        practice.pk,
+        str(saved.pk),
     )
     assert event.details["changes"]["kind"] == [None, "ect"]
     assert event.details["changes"]["start_date"] == [None, day(0)]
@@ -75,7 +89,8 @@ def test_it_accepts_every_known_kind(as_clinician, patient, kind):
 
 def test_an_ongoing_therapy_without_details_takes_the_defaults(as_clinician, patient):
     response = as_clinician.post(
-        therapies_url(patient.pk), {"kind": "psychotherapy", "start_date": days_ago(3)},
+        therapies_url(patient.pk),
+        {"kind": "psychotherapy", "start_date": days_ago(3)},
         format="json",
     )
 
@@ -93,8 +108,7 @@ INVALID_THERAPIES = [
     ("end_before_start", {"end_date": day(-1)}, "end_date"),
     ("start_in_the_future", {"start_date": days_ahead(1), "end_date": None}, "start_date"),
     ("end_in_the_future", {"start_date": days_ago(2), "end_date": days_ahead(1)}, "end_date"),
-    ("start_before_birth", {"start_date": "1970-01-01", "end_date": "1970-02-01"},
-     "start_date"),
+    ("start_before_birth", {"start_date": "1970-01-01", "end_date": "1970-02-01"}, "start_date"),
     ("impossible_start", {"start_date": "2023-02-30"}, "start_date"),
     ("impossible_end", {"end_date": "2023-04-31"}, "end_date"),
     ("unknown_outcome", {"outcome": "great"}, "outcome"),
@@ -137,13 +151,12 @@ def test_it_requires_a_kind_and_a_start_date(as_clinician, patient, field):
 # --------------------------------------------------------------------------------------
 
 
-def test_it_lists_the_patients_active_therapies_in_start_order(as_clinician, practice,
-                                                                 patient):
-    later = post_therapy(as_clinician, patient.pk, kind="tms", start_date=day(50),
-                         end_date=day(80))
+def test_it_lists_the_patients_active_therapies_in_start_order(as_clinician, practice, patient):
+    later = post_therapy(as_clinician, patient.pk, kind="tms", start_date=day(50), end_date=day(80))
     earlier = post_therapy(as_clinician, patient.pk)
-    gone = post_therapy(as_clinician, patient.pk, kind="ketamine", start_date=day(90),
-                        end_date=day(91))
+    gone = post_therapy(
+        as_clinician, patient.pk, kind="ketamine", start_date=day(90), end_date=day(91)
+    )
     as_clinician.delete(therapy_url(patient.pk, gone["id"]), REMOVAL, format="json")
     TherapyFactory(patient=PatientFactory(practice=practice, identifier="MRN-2"))
     mark = event_mark()
@@ -167,12 +180,14 @@ def test_it_shows_one_therapy_and_records_the_read(as_clinician, patient, therap
     assert (event.patient_id, event.object_id) == (patient.pk, str(therapy.pk))
 
 
-def test_a_therapy_of_another_patient_is_404_under_this_patient(as_clinician, practice,
-                                                                 patient):
+def test_a_therapy_of_another_patient_is_404_under_this_patient(as_clinician, practice, patient):
     other = TherapyFactory(patient=PatientFactory(practice=practice, identifier="MRN-2"))
 
     assert as_clinician.get(therapy_url(patient.pk, other.pk)).status_code == 404
-    assert as_clinician.delete(therapy_url(patient.pk, other.pk), REMOVAL, format="json").status_code == 404
+    assert (
+        as_clinician.delete(therapy_url(patient.pk, other.pk), REMOVAL, format="json").status_code
+        == 404
+    )
     assert row(other.pk)["deleted_at"] is None
 
 
@@ -189,14 +204,14 @@ def test_it_updates_a_therapy_and_records_old_and_new(as_clinician, patient, the
     )
 
     assert response.status_code == 200
-    assert (response.json()["end_date"], response.json()["outcome"]) == (days_ago(1),
-                                                                         "response")
+    assert (response.json()["end_date"], response.json()["outcome"]) == (days_ago(1), "response")
     therapy.refresh_from_db()
     assert therapy.end_date == date.fromisoformat(days_ago(1))
     assert therapy.outcome == "response"
     (event,) = events(action="update", patient_id=patient.pk)
     assert event.details["changes"] == {
-        "end_date": [None, days_ago(1)], "outcome": ["ongoing", "response"]
+        "end_date": [None, days_ago(1)],
+        "outcome": ["ongoing", "response"],
     }
 
 
@@ -212,8 +227,16 @@ def test_it_updates_a_therapy_and_records_old_and_new(as_clinician, patient, the
         ({"outcome": "meh"}, "outcome"),
         ({"detail": "ok", "kind": "hypnosis"}, "kind"),
     ],
-    ids=["unknown_kind", "end_before_start", "end_in_the_future", "start_in_the_future",
-         "start_before_birth", "impossible_start", "unknown_outcome", "mixed_valid_invalid"],
+    ids=[
+        "unknown_kind",
+        "end_before_start",
+        "end_in_the_future",
+        "start_in_the_future",
+        "start_before_birth",
+        "impossible_start",
+        "unknown_outcome",
+        "mixed_valid_invalid",
+    ],
 )
 def test_it_rejects_an_invalid_update_and_changes_nothing(
     as_clinician, patient, therapy, change, field
@@ -236,7 +259,10 @@ def test_delete_is_a_soft_delete(as_clinician, patient, therapy):
     assert row(therapy.pk)["deleted_at"] is not None
     (event,) = events(action="delete", patient_id=patient.pk)
     assert event.object_id == str(therapy.pk)
-    assert as_clinician.delete(therapy_url(patient.pk, therapy.pk), REMOVAL, format="json").status_code == 404
+    assert (
+        as_clinician.delete(therapy_url(patient.pk, therapy.pk), REMOVAL, format="json").status_code
+        == 404
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -249,10 +275,16 @@ def test_it_hides_another_practices_therapies(as_outsider, patient, therapy):
 
     assert as_outsider.get(therapies_url(patient.pk)).status_code == 404
     assert as_outsider.get(therapy_url(patient.pk, therapy.pk)).status_code == 404
-    assert as_outsider.post(therapies_url(patient.pk), therapy_payload(), format="json"
-                            ).status_code == 404
-    assert as_outsider.patch(therapy_url(patient.pk, therapy.pk), {"kind": "tms"},
-                             format="json").status_code == 404
+    assert (
+        as_outsider.post(therapies_url(patient.pk), therapy_payload(), format="json").status_code
+        == 404
+    )
+    assert (
+        as_outsider.patch(
+            therapy_url(patient.pk, therapy.pk), {"kind": "tms"}, format="json"
+        ).status_code
+        == 404
+    )
     assert as_outsider.delete(therapy_url(patient.pk, therapy.pk)).status_code == 404
 
     assert Therapy.objects.count() == 1
@@ -265,10 +297,16 @@ def test_an_auditor_reads_therapies_but_cannot_change_them(as_auditor, patient, 
 
     assert as_auditor.get(therapies_url(patient.pk)).status_code == 200
     assert as_auditor.get(therapy_url(patient.pk, therapy.pk)).status_code == 200
-    assert as_auditor.post(therapies_url(patient.pk), therapy_payload(), format="json"
-                           ).status_code == 403
-    assert as_auditor.patch(therapy_url(patient.pk, therapy.pk), {"kind": "tms"},
-                            format="json").status_code == 403
+    assert (
+        as_auditor.post(therapies_url(patient.pk), therapy_payload(), format="json").status_code
+        == 403
+    )
+    assert (
+        as_auditor.patch(
+            therapy_url(patient.pk, therapy.pk), {"kind": "tms"}, format="json"
+        ).status_code
+        == 403
+    )
     assert as_auditor.delete(therapy_url(patient.pk, therapy.pk)).status_code == 403
 
     assert Therapy.objects.count() == 1
@@ -277,6 +315,8 @@ def test_an_auditor_reads_therapies_but_cannot_change_them(as_auditor, patient, 
 
 def test_a_practice_admin_cannot_see_therapies(as_admin, patient, therapy):
     assert as_admin.get(therapies_url(patient.pk)).status_code == 403
-    assert as_admin.post(therapies_url(patient.pk), therapy_payload(), format="json"
-                         ).status_code == 403
+    assert (
+        as_admin.post(therapies_url(patient.pk), therapy_payload(), format="json").status_code
+        == 403
+    )
     assert Therapy.objects.count() == 1

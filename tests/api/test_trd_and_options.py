@@ -27,8 +27,13 @@ from .helpers import (
 def adequate_trial(client, patient, drug="sertraline", start=0, days=42, dose=50, **extra):
     """A closed trial of `days` days at `dose` mg/day starting on day(start)."""
     return post_trial(
-        client, patient.pk, drug=drug, start_date=day(start), end_date=day(start + days),
-        dose_mg=dose, **extra,
+        client,
+        patient.pk,
+        drug=drug,
+        start_date=day(start),
+        end_date=day(start + days),
+        dose_mg=dose,
+        **extra,
     )
 
 
@@ -49,8 +54,9 @@ def by_id(body) -> dict:
 
 def test_two_failed_adequate_trials_of_different_drugs_meet_trd(as_clinician, patient):
     first = adequate_trial(as_clinician, patient, "sertraline", outcome="no_response")
-    second = adequate_trial(as_clinician, patient, "venlafaxine", start=60, dose=150,
-                            outcome="partial_response")
+    second = adequate_trial(
+        as_clinician, patient, "venlafaxine", start=60, dose=150, outcome="partial_response"
+    )
 
     body = trd(as_clinician, patient)
 
@@ -105,12 +111,21 @@ def test_a_dose_below_the_adequate_dose_is_explained(as_clinician, patient):
 
 def test_a_dose_change_up_to_an_adequate_dose_starts_the_count(as_clinician, patient):
     raised = post_trial(
-        as_clinician, patient.pk, start_date=day(0), end_date=day(52), dose_mg=25,
+        as_clinician,
+        patient.pk,
+        start_date=day(0),
+        end_date=day(52),
+        dose_mg=25,
         dose_changes=[{"date": day(10), "dose_mg": 50}],
     )
     lowered = post_trial(
-        as_clinician, patient.pk, drug="fluoxetine", start_date=day(100), end_date=day(150),
-        dose_mg=20, dose_changes=[{"date": day(141), "dose_mg": 10}],
+        as_clinician,
+        patient.pk,
+        drug="fluoxetine",
+        start_date=day(100),
+        end_date=day(150),
+        dose_mg=20,
+        dose_changes=[{"date": day(141), "dose_mg": 10}],
     )
 
     rows = by_id(trd(as_clinician, patient))
@@ -121,8 +136,7 @@ def test_a_dose_change_up_to_an_adequate_dose_starts_the_count(as_clinician, pat
     assert rows[lowered["id"]]["adequate"] is False
 
 
-@pytest.mark.parametrize("outcome", ["response", "remission", "intolerance", "ongoing",
-                                     "unknown"])
+@pytest.mark.parametrize("outcome", ["response", "remission", "intolerance", "ongoing", "unknown"])
 def test_only_failed_outcomes_count(as_clinician, patient, outcome):
     adequate_trial(as_clinician, patient, "sertraline", outcome=outcome)
     adequate_trial(as_clinician, patient, "fluoxetine", start=60, dose=20)
@@ -169,28 +183,36 @@ def test_a_trial_that_ended_before_the_current_episode_does_not_count(as_clinici
     old = body["trials"][0]
     assert old["adequate"] is True
     assert old["counts_toward_trd"] is False
-    assert old["reasons"] == [f"before the current episode (ended {day(42)}, "
-                              f"episode began {day(300)})"]
+    assert old["reasons"] == [
+        f"before the current episode (ended {day(42)}, episode began {day(300)})"
+    ]
     assert (body["meets_trd"], body["failed_adequate_trial_count"]) == (False, 1)
 
 
 def test_an_ongoing_trial_is_counted_up_to_as_of(as_clinician, patient):
-    ongoing = post_trial(as_clinician, patient.pk, start_date=day(0), end_date=None,
-                         dose_mg=50, outcome="no_response")
+    ongoing = post_trial(
+        as_clinician,
+        patient.pk,
+        start_date=day(0),
+        end_date=None,
+        dose_mg=50,
+        outcome="no_response",
+    )
 
     rows = by_id(trd(as_clinician, patient, as_of=day(30)))
     assert rows[ongoing["id"]]["days_at_adequate_dose"] == 30
     assert rows[ongoing["id"]]["adequate"] is False
-    assert rows[ongoing["id"]]["reasons"] == [
-        "only 30 of the 42 required days at an adequate dose"
-    ]
+    assert rows[ongoing["id"]]["reasons"] == ["only 30 of the 42 required days at an adequate dose"]
 
     rows = by_id(trd(as_clinician, patient, as_of=day(42)))
     assert rows[ongoing["id"]]["adequate"] is True
 
 
-@pytest.mark.parametrize(("as_of", "expected_days", "counts"), [(41, 41, False), (42, 42, True)],
-                         ids=["as_of_41_days_in", "as_of_42_days_in"])
+@pytest.mark.parametrize(
+    ("as_of", "expected_days", "counts"),
+    [(41, 41, False), (42, 42, True)],
+    ids=["as_of_41_days_in", "as_of_42_days_in"],
+)
 def test_clause_a_an_ended_trial_counts_only_its_days_up_to_as_of(
     as_clinician, patient, as_of, expected_days, counts
 ):
@@ -202,8 +224,11 @@ def test_clause_a_an_ended_trial_counts_only_its_days_up_to_as_of(
     assert row["counts_toward_trd"] is counts
 
 
-@pytest.mark.parametrize(("onset", "counts"), [(18, True), (19, False)],
-                         ids=["42_days_in_the_episode", "41_days_in_the_episode"])
+@pytest.mark.parametrize(
+    ("onset", "counts"),
+    [(18, True), (19, False)],
+    ids=["42_days_in_the_episode", "41_days_in_the_episode"],
+)
 def test_clause_b_a_trial_needs_42_adequate_days_in_the_current_episode(
     as_clinician, patient, onset, counts
 ):
@@ -213,10 +238,14 @@ def test_clause_b_a_trial_needs_42_adequate_days_in_the_current_episode(
     row = by_id(trd(as_clinician, patient))[spanning["id"]]
 
     assert row["counts_toward_trd"] is counts
-    assert row["reasons"] == ([] if counts else [
-        "only 41 of the 42 required days at an adequate dose fell in the current episode "
-        f"(from {day(19)})"
-    ])
+    assert row["reasons"] == (
+        []
+        if counts
+        else [
+            "only 41 of the 42 required days at an adequate dose fell in the current episode "
+            f"(from {day(19)})"
+        ]
+    )
 
 
 def test_counting_trials_taken_together_carry_a_combination_note(as_clinician, patient):
@@ -244,7 +273,10 @@ def test_a_deleted_trial_no_longer_counts(as_clinician, patient):
     second = adequate_trial(as_clinician, patient, "fluoxetine", start=60, dose=20)
     assert trd(as_clinician, patient)["meets_trd"] is True
 
-    assert as_clinician.delete(trial_url(patient.pk, second["id"]), REMOVAL, format="json").status_code == 204
+    assert (
+        as_clinician.delete(trial_url(patient.pk, second["id"]), REMOVAL, format="json").status_code
+        == 204
+    )
 
     body = trd(as_clinician, patient)
     assert (body["meets_trd"], body["failed_adequate_trial_count"]) == (False, 1)
@@ -253,12 +285,14 @@ def test_a_deleted_trial_no_longer_counts(as_clinician, patient):
 
 def test_an_update_through_the_api_changes_the_evaluation(as_clinician, patient):
     adequate_trial(as_clinician, patient, "sertraline")
-    second = adequate_trial(as_clinician, patient, "fluoxetine", start=60, dose=20,
-                            outcome="response")
+    second = adequate_trial(
+        as_clinician, patient, "fluoxetine", start=60, dose=20, outcome="response"
+    )
     assert trd(as_clinician, patient)["meets_trd"] is False
 
-    as_clinician.patch(trial_url(patient.pk, second["id"]), {"outcome": "no_response"},
-                       format="json")
+    as_clinician.patch(
+        trial_url(patient.pk, second["id"]), {"outcome": "no_response"}, format="json"
+    )
 
     assert trd(as_clinician, patient)["meets_trd"] is True
     patient.refresh_from_db()
@@ -323,7 +357,10 @@ def test_reading_the_evaluation_is_audited(as_clinician, patient, practice):
 
     (event,) = events(id__gt=mark)
     assert (event.action, event.patient_id, event.practice_id, event.actor) == (
-        "view", patient.pk, practice.pk, "clinician"
+        "view",
+        patient.pk,
+        practice.pk,
+        "clinician",
     )
 
 
@@ -334,8 +371,7 @@ def test_an_auditor_may_read_the_evaluation(as_auditor, as_clinician, patient):
     assert trd(as_auditor, patient)["meets_trd"] is True
 
 
-def test_it_hides_another_practices_evaluation_and_options(as_outsider, as_clinician,
-                                                           patient):
+def test_it_hides_another_practices_evaluation_and_options(as_outsider, as_clinician, patient):
     adequate_trial(as_clinician, patient)
     mark = event_mark()
 
@@ -382,8 +418,10 @@ def test_lithium_and_ketamine_esketamine_are_marked_as_linked_to_suicide_risk(
 
     flagged = {item["key"]: item for item in items if item["suicide_risk_related"]}
     assert set(flagged) == {"augmentation", "ketamine_esketamine"}
-    assert any(c.startswith("Suicide risk: ") and "lithium" in c
-               for c in flagged["augmentation"]["cautions"])
+    assert any(
+        c.startswith("Suicide risk: ") and "lithium" in c
+        for c in flagged["augmentation"]["cautions"]
+    )
 
 
 def test_an_ect_therapy_marks_ect_as_already_tried(as_clinician, patient):
@@ -411,8 +449,14 @@ def test_an_antipsychotic_trial_marks_augmentation_as_already_tried(as_clinician
 
 
 def test_ketamine_or_esketamine_marks_the_ketamine_option(as_clinician, patient):
-    post_therapy(as_clinician, patient.pk, kind="esketamine", start_date=days_ago(5),
-                 end_date=None, outcome="ongoing")
+    post_therapy(
+        as_clinician,
+        patient.pk,
+        kind="esketamine",
+        start_date=days_ago(5),
+        end_date=None,
+        outcome="ongoing",
+    )
 
     assert options(as_clinician, patient)["ketamine_esketamine"]["already_tried"] is True
 

@@ -25,8 +25,7 @@ from .helpers import (
     trials_url,
 )
 
-FIELDS = {"id", "drug", "start_date", "end_date", "dose_mg", "dose_changes", "adherence",
-          "outcome"}
+FIELDS = {"id", "drug", "start_date", "end_date", "dose_mg", "dose_changes", "adherence", "outcome"}
 
 
 def dose_changes_of(trial_id) -> list[tuple[date, Decimal]]:
@@ -51,9 +50,7 @@ def test_it_records_a_trial_with_its_dose_changes(as_clinician, patient, practic
     assert body["drug"] == "sertraline"
     assert (body["start_date"], body["end_date"]) == (day(0), day(60))
     assert as_number(body["dose_mg"]) == 50
-    assert [(c["date"], as_number(c["dose_mg"])) for c in body["dose_changes"]] == [
-        (day(14), 100)
-    ]
+    assert [(c["date"], as_number(c["dose_mg"])) for c in body["dose_changes"]] == [(day(14), 100)]
     assert (body["adherence"], body["outcome"]) == ("good", "no_response")
 
     trial = Trial.objects.get(pk=body["id"])
@@ -65,7 +62,9 @@ def test_it_records_a_trial_with_its_dose_changes(as_clinician, patient, practic
 
     (event,) = events(action="create", patient_id=patient.pk)
     assert (event.actor, event.practice_id, event.object_id) == (
-        "clinician", practice.pk, str(trial.pk)
+        "clinician",
+        practice.pk,
+        str(trial.pk),
     )
     changes = event.details["changes"]
     assert changes["drug"] == [None, "sertraline"]
@@ -126,7 +125,8 @@ def test_a_fractional_dose_as_a_string_is_accepted(as_clinician, patient):
 
 def test_dose_changes_on_the_first_and_last_day_are_accepted(as_clinician, patient):
     body = post_trial(
-        as_clinician, patient.pk,
+        as_clinician,
+        patient.pk,
         dose_changes=[{"date": day(60), "dose_mg": 50}, {"date": day(0), "dose_mg": 150}],
     )
 
@@ -163,8 +163,7 @@ INVALID_TRIALS = [
     ("end_before_start", {"end_date": day(-1)}, "end_date"),
     ("end_in_the_future", {"start_date": days_ago(5), "end_date": days_ahead(1)}, "end_date"),
     ("start_in_the_future", {"start_date": days_ahead(1), "end_date": None}, "start_date"),
-    ("start_before_birth", {"start_date": "1979-01-01", "end_date": "1979-03-01"},
-     "start_date"),
+    ("start_before_birth", {"start_date": "1979-01-01", "end_date": "1979-03-01"}, "start_date"),
     ("impossible_start", {"start_date": "2024-02-30"}, "start_date"),
     ("impossible_end", {"end_date": "2023-02-29"}, "end_date"),
     ("start_wrong_format", {"start_date": "02/01/2023"}, "start_date"),
@@ -183,33 +182,56 @@ INVALID_TRIALS = [
     ("unknown_adherence", {"adherence": "excellent"}, "adherence"),
     ("unknown_outcome", {"outcome": "cured"}, "outcome"),
     ("outcome_in_other_case", {"outcome": "NO_RESPONSE"}, "outcome"),
-    ("dose_change_before_start",
-     {"dose_changes": [{"date": day(-1), "dose_mg": 150}]}, "dose_changes"),
-    ("dose_change_after_end",
-     {"dose_changes": [{"date": day(61), "dose_mg": 150}]}, "dose_changes"),
-    ("dose_change_in_the_future_while_ongoing",
-     {"start_date": days_ago(10), "end_date": None,
-      "dose_changes": [{"date": days_ahead(1), "dose_mg": 150}]}, "dose_changes"),
-    ("second_dose_change_outside",
-     {"dose_changes": [{"date": day(10), "dose_mg": 150}, {"date": day(90), "dose_mg": 200}]},
-     "dose_changes"),
-    ("two_dose_changes_on_one_day",
-     {"dose_changes": [{"date": day(10), "dose_mg": 150}, {"date": day(10), "dose_mg": 200}]},
-     "dose_changes"),
+    (
+        "dose_change_before_start",
+        {"dose_changes": [{"date": day(-1), "dose_mg": 150}]},
+        "dose_changes",
+    ),
+    (
+        "dose_change_after_end",
+        {"dose_changes": [{"date": day(61), "dose_mg": 150}]},
+        "dose_changes",
+    ),
+    (
+        "dose_change_in_the_future_while_ongoing",
+        {
+            "start_date": days_ago(10),
+            "end_date": None,
+            "dose_changes": [{"date": days_ahead(1), "dose_mg": 150}],
+        },
+        "dose_changes",
+    ),
+    (
+        "second_dose_change_outside",
+        {"dose_changes": [{"date": day(10), "dose_mg": 150}, {"date": day(90), "dose_mg": 200}]},
+        "dose_changes",
+    ),
+    (
+        "two_dose_changes_on_one_day",
+        {"dose_changes": [{"date": day(10), "dose_mg": 150}, {"date": day(10), "dose_mg": 200}]},
+        "dose_changes",
+    ),
     ("dose_change_zero", {"dose_changes": [{"date": day(10), "dose_mg": 0}]}, "dose_changes"),
-    ("dose_change_negative",
-     {"dose_changes": [{"date": day(10), "dose_mg": -10}]}, "dose_changes"),
-    ("dose_change_above_ten_times_max",
-     {"dose_changes": [{"date": day(10), "dose_mg": 2001}]}, "dose_changes"),
-    ("dose_change_not_a_number",
-     {"dose_changes": [{"date": day(10), "dose_mg": "abc"}]}, "dose_changes"),
+    ("dose_change_negative", {"dose_changes": [{"date": day(10), "dose_mg": -10}]}, "dose_changes"),
+    (
+        "dose_change_above_ten_times_max",
+        {"dose_changes": [{"date": day(10), "dose_mg": 2001}]},
+        "dose_changes",
+    ),
+    (
+        "dose_change_not_a_number",
+        {"dose_changes": [{"date": day(10), "dose_mg": "abc"}]},
+        "dose_changes",
+    ),
     ("dose_change_nan", {"dose_changes": [{"date": day(10), "dose_mg": "NaN"}]}, "dose_changes"),
-    ("dose_change_impossible_date",
-     {"dose_changes": [{"date": "2023-02-30", "dose_mg": 150}]}, "dose_changes"),
+    (
+        "dose_change_impossible_date",
+        {"dose_changes": [{"date": "2023-02-30", "dose_mg": 150}]},
+        "dose_changes",
+    ),
     ("dose_change_without_date", {"dose_changes": [{"dose_mg": 150}]}, "dose_changes"),
     ("dose_change_without_dose", {"dose_changes": [{"date": day(10)}]}, "dose_changes"),
-    ("dose_changes_not_a_list", {"dose_changes": {"date": day(10), "dose_mg": 1}},
-     "dose_changes"),
+    ("dose_changes_not_a_list", {"dose_changes": {"date": day(10), "dose_mg": 1}}, "dose_changes"),
     ("dose_change_not_an_object", {"dose_changes": ["2023-01-12"]}, "dose_changes"),
 ]
 
@@ -254,12 +276,12 @@ def test_it_reports_every_invalid_field_at_once(as_clinician, patient):
     assert not Trial.objects.exists()
 
 
-def test_a_bad_dose_change_is_reported_as_plain_messages_naming_the_change(as_clinician,
-                                                                           patient):
+def test_a_bad_dose_change_is_reported_as_plain_messages_naming_the_change(as_clinician, patient):
     response = as_clinician.post(
         trials_url(patient.pk),
-        trial_payload(dose_changes=[{"date": day(5), "dose_mg": 75},
-                                    {"date": "2023-02-30", "dose_mg": "abc"}]),
+        trial_payload(
+            dose_changes=[{"date": day(5), "dose_mg": 75}, {"date": "2023-02-30", "dose_mg": "abc"}]
+        ),
         format="json",
     )
 
@@ -286,12 +308,23 @@ def test_the_unknown_drug_message_names_what_was_typed(as_clinician, patient):
 
 
 def test_it_lists_the_patients_active_trials_in_start_order(as_clinician, patient, practice):
-    later = post_trial(as_clinician, patient.pk, drug="fluoxetine", start_date=day(100),
-                       end_date=day(150), dose_mg=20)
-    earlier = post_trial(as_clinician, patient.pk,
-                         dose_changes=[{"date": day(20), "dose_mg": 150}])
-    gone = post_trial(as_clinician, patient.pk, drug="citalopram", start_date=day(200),
-                      end_date=day(250), dose_mg=20)
+    later = post_trial(
+        as_clinician,
+        patient.pk,
+        drug="fluoxetine",
+        start_date=day(100),
+        end_date=day(150),
+        dose_mg=20,
+    )
+    earlier = post_trial(as_clinician, patient.pk, dose_changes=[{"date": day(20), "dose_mg": 150}])
+    gone = post_trial(
+        as_clinician,
+        patient.pk,
+        drug="citalopram",
+        start_date=day(200),
+        end_date=day(250),
+        dose_mg=20,
+    )
     as_clinician.delete(trial_url(patient.pk, gone["id"]), REMOVAL, format="json")
     mark = event_mark()
 
@@ -306,8 +339,7 @@ def test_it_lists_the_patients_active_trials_in_start_order(as_clinician, patien
         (day(20), 150)
     ]
     (event,) = events(id__gt=mark)
-    assert (event.action, event.patient_id, event.practice_id) == ("view", patient.pk,
-                                                                   practice.pk)
+    assert (event.action, event.patient_id, event.practice_id) == ("view", patient.pk, practice.pk)
 
 
 def test_it_lists_only_this_patients_trials(as_clinician, practice, patient):
@@ -351,7 +383,8 @@ def trial(patient):
 
 def test_it_updates_a_trial_and_records_old_and_new_values(as_clinician, patient, trial):
     response = as_clinician.patch(
-        trial_url(patient.pk, trial.pk), {"dose_mg": 75, "outcome": "partial_response"},
+        trial_url(patient.pk, trial.pk),
+        {"dose_mg": 75, "outcome": "partial_response"},
         format="json",
     )
 
@@ -373,9 +406,9 @@ def test_it_updates_a_trial_and_records_old_and_new_values(as_clinician, patient
 
 
 def test_it_switches_the_drug_by_brand_name(as_clinician, patient, trial):
-    response = as_clinician.patch(trial_url(patient.pk, trial.pk), {"drug": "Prozac",
-                                                                    "dose_mg": 20},
-                                  format="json")
+    response = as_clinician.patch(
+        trial_url(patient.pk, trial.pk), {"drug": "Prozac", "dose_mg": 20}, format="json"
+    )
 
     assert response.status_code == 200
     assert response.json()["drug"] == "fluoxetine"
@@ -388,8 +421,9 @@ def test_it_switches_the_drug_by_brand_name(as_clinician, patient, trial):
 def test_it_replaces_the_dose_changes(as_clinician, patient, trial):
     new = [{"date": days_ago(90), "dose_mg": 200}]
 
-    response = as_clinician.patch(trial_url(patient.pk, trial.pk), {"dose_changes": new},
-                                  format="json")
+    response = as_clinician.patch(
+        trial_url(patient.pk, trial.pk), {"dose_changes": new}, format="json"
+    )
 
     assert response.status_code == 200
     assert [c["date"] for c in response.json()["dose_changes"]] == [new[0]["date"]]
@@ -399,8 +433,9 @@ def test_it_replaces_the_dose_changes(as_clinician, patient, trial):
 
 
 def test_it_clears_the_dose_changes(as_clinician, patient, trial):
-    response = as_clinician.patch(trial_url(patient.pk, trial.pk), {"dose_changes": []},
-                                  format="json")
+    response = as_clinician.patch(
+        trial_url(patient.pk, trial.pk), {"dose_changes": []}, format="json"
+    )
 
     assert response.status_code == 200
     assert response.json()["dose_changes"] == []
@@ -408,8 +443,9 @@ def test_it_clears_the_dose_changes(as_clinician, patient, trial):
 
 
 def test_it_reopens_a_trial(as_clinician, patient, trial):
-    response = as_clinician.patch(trial_url(patient.pk, trial.pk), {"end_date": None},
-                                  format="json")
+    response = as_clinician.patch(
+        trial_url(patient.pk, trial.pk), {"end_date": None}, format="json"
+    )
 
     assert response.status_code == 200
     assert response.json()["end_date"] is None
@@ -419,7 +455,8 @@ def test_it_reopens_a_trial(as_clinician, patient, trial):
 
 def test_an_update_that_changes_nothing_writes_no_event(as_clinician, patient, trial):
     response = as_clinician.patch(
-        trial_url(patient.pk, trial.pk), {"dose_mg": "100.000", "adherence": "good"},
+        trial_url(patient.pk, trial.pk),
+        {"dose_mg": "100.000", "adherence": "good"},
         format="json",
     )
 
@@ -452,17 +489,32 @@ def test_an_update_that_changes_nothing_writes_no_event(as_clinician, patient, t
         ({"start_date": days_ago(90)}, "dose_changes"),
         # The valid part of a mixed update is not saved either.
         ({"outcome": "response", "dose_mg": 2001}, "dose_mg"),
-        ({"outcome": "response", "dose_changes": [{"date": "2000-01-01", "dose_mg": 1}]},
-         "dose_changes"),
+        (
+            {"outcome": "response", "dose_changes": [{"date": "2000-01-01", "dose_mg": 1}]},
+            "dose_changes",
+        ),
     ],
     ids=[
-        "dose_above_ten_times_max", "dose_zero", "dose_not_a_number", "dose_nan",
-        "unknown_drug", "new_drug_makes_dose_too_high", "end_before_start",
-        "end_in_the_future", "impossible_start", "start_in_the_future",
-        "unknown_adherence", "unknown_outcome", "dose_change_before_start",
-        "dose_change_after_end", "dose_change_above_ten_times_max", "dose_change_zero",
-        "end_moved_before_stored_dose_change", "start_moved_after_stored_dose_change",
-        "mixed_valid_and_invalid_fields", "mixed_valid_field_and_bad_dose_change",
+        "dose_above_ten_times_max",
+        "dose_zero",
+        "dose_not_a_number",
+        "dose_nan",
+        "unknown_drug",
+        "new_drug_makes_dose_too_high",
+        "end_before_start",
+        "end_in_the_future",
+        "impossible_start",
+        "start_in_the_future",
+        "unknown_adherence",
+        "unknown_outcome",
+        "dose_change_before_start",
+        "dose_change_after_end",
+        "dose_change_above_ten_times_max",
+        "dose_change_zero",
+        "end_moved_before_stored_dose_change",
+        "start_moved_after_stored_dose_change",
+        "mixed_valid_and_invalid_fields",
+        "mixed_valid_field_and_bad_dose_change",
     ],
 )
 def test_it_rejects_an_invalid_update_and_changes_nothing(
@@ -480,8 +532,7 @@ def test_it_rejects_an_invalid_update_and_changes_nothing(
     assert clinical_counts() == before
 
 
-def test_an_outsider_cannot_update_or_delete_another_practices_trial(as_outsider, patient,
-                                                                     trial):
+def test_an_outsider_cannot_update_or_delete_another_practices_trial(as_outsider, patient, trial):
     before_row = Trial.objects.filter(pk=trial.pk).values().get()
 
     patch = as_outsider.patch(trial_url(patient.pk, trial.pk), {"dose_mg": 150}, format="json")
@@ -546,8 +597,7 @@ def test_an_outsider_cannot_add_a_trial_to_another_practices_patient(as_outsider
     response = as_outsider.post(trials_url(patient.pk), trial_payload(), format="json")
 
     assert response.status_code == 404
-    assert clinical_counts() == {"trials": 0, "dose_changes": 0, "therapies": 0,
-                                 "audit_events": 0}
+    assert clinical_counts() == {"trials": 0, "dose_changes": 0, "therapies": 0, "audit_events": 0}
 
 
 def test_an_auditor_reads_trials_but_cannot_change_them(as_auditor, patient, trial):
@@ -555,10 +605,15 @@ def test_an_auditor_reads_trials_but_cannot_change_them(as_auditor, patient, tri
 
     assert as_auditor.get(trials_url(patient.pk)).status_code == 200
     assert as_auditor.get(trial_url(patient.pk, trial.pk)).status_code == 200
-    assert as_auditor.post(trials_url(patient.pk), trial_payload(), format="json"
-                           ).status_code == 403
-    assert as_auditor.patch(trial_url(patient.pk, trial.pk), {"dose_mg": 150}, format="json"
-                            ).status_code == 403
+    assert (
+        as_auditor.post(trials_url(patient.pk), trial_payload(), format="json").status_code == 403
+    )
+    assert (
+        as_auditor.patch(
+            trial_url(patient.pk, trial.pk), {"dose_mg": 150}, format="json"
+        ).status_code
+        == 403
+    )
     assert as_auditor.delete(trial_url(patient.pk, trial.pk)).status_code == 403
 
     assert Trial.objects.count() == 1

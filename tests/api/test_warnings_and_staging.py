@@ -38,8 +38,15 @@ def trd(client, patient, as_of=None) -> dict:
 
 
 def trial(client, patient, drug, start, end, dose, **extra) -> dict:
-    return post_trial(client, patient.pk, drug=drug, start_date=day(start),
-                      end_date=None if end is None else day(end), dose_mg=dose, **extra)
+    return post_trial(
+        client,
+        patient.pk,
+        drug=drug,
+        start_date=day(start),
+        end_date=None if end is None else day(end),
+        dose_mg=dose,
+        **extra,
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -77,8 +84,10 @@ def test_every_kind_of_warning_comes_through_most_severe_first(as_clinician, pat
         ("dose_above_maximum", "moderate", [sertraline["id"]]),
         ("same_class_overlap", "moderate", [sertraline["id"], citalopram["id"]]),
     ]
-    assert body[1]["sources"] == ["Lamictal label (table 13)",
-                                  "What Causes Treatment Resistant Depression"]
+    assert body[1]["sources"] == [
+        "Lamictal label (table 13)",
+        "What Causes Treatment Resistant Depression",
+    ]
 
 
 @pytest.mark.parametrize("partner", ["bupropion", "mirtazapine", "methylphenidate"])
@@ -86,8 +95,14 @@ def test_an_maoi_overlapping_a_noradrenergic_drug_or_stimulant_names_hypertensiv
     as_clinician, patient, partner
 ):
     maoi = trial(as_clinician, patient, "phenelzine", 0, 60, 45)
-    other = trial(as_clinician, patient, partner, 30, 90, 10 if partner == "methylphenidate"
-                  else 150 if partner == "bupropion" else 15)
+    other = trial(
+        as_clinician,
+        patient,
+        partner,
+        30,
+        90,
+        10 if partner == "methylphenidate" else 150 if partner == "bupropion" else 15,
+    )
 
     (warning,) = get_warnings(as_clinician, patient)
 
@@ -101,8 +116,7 @@ def test_warnings_are_derived_on_read_and_follow_edits(as_clinician, patient):
     maoi = trial(as_clinician, patient, "phenelzine", 30, 120, 45)
     assert len(get_warnings(as_clinician, patient)) == 1
 
-    as_clinician.patch(trial_url(patient.pk, maoi["id"]),
-                       {"start_date": day(74)}, format="json")
+    as_clinician.patch(trial_url(patient.pk, maoi["id"]), {"start_date": day(74)}, format="json")
     assert get_warnings(as_clinician, patient) == []  # stopped on day 60: 14 days is enough
 
     as_clinician.delete(trial_url(patient.pk, maoi["id"]))
@@ -120,7 +134,10 @@ def test_reading_the_warnings_is_audited_as_a_view(as_clinician, patient, practi
 
     (event,) = events(id__gt=mark)
     assert (event.action, event.patient_id, event.practice_id, event.actor) == (
-        "view", patient.pk, practice.pk, "clinician"
+        "view",
+        patient.pk,
+        practice.pk,
+        "clinician",
     )
     assert event.details == {"api": "warnings"}
 
@@ -186,12 +203,18 @@ def test_one_failed_trial_with_an_unknown_history_is_staged_with_the_unknowns_as
     inputs = msm["inputs"]
     assert set(inputs) == {"duration", "severity", "failed_antidepressants", "augmentation", "ect"}
     assert {key: item["assumed"] for key, item in inputs.items()} == {
-        "duration": True, "severity": True, "failed_antidepressants": False,
-        "augmentation": False, "ect": False,
+        "duration": True,
+        "severity": True,
+        "failed_antidepressants": False,
+        "augmentation": False,
+        "ect": False,
     }
     assert inputs["duration"]["value"] is None and inputs["severity"]["value"] is None
     assert inputs["failed_antidepressants"] == {
-        "value": 1, "category": "1–2 medications", "points": 1, "assumed": False,
+        "value": 1,
+        "category": "1–2 medications",
+        "points": 1,
+        "assumed": False,
         "note": "sertraline",
     }
 
@@ -217,8 +240,7 @@ def test_bilateral_in_the_ects_free_text_is_not_read_for_stage_v(as_clinician, p
 
 
 def test_a_failed_bifrontal_ect_course_makes_stage_v(as_clinician, patient):
-    assert full_history(as_clinician, patient, ect_placement="bifrontal")[
-        "thase_rush_stage"] == 5
+    assert full_history(as_clinician, patient, ect_placement="bifrontal")["thase_rush_stage"] == 5
 
 
 def test_a_full_history_stages_as_thase_rush_iv_and_msm_moderate(as_clinician, patient):
@@ -238,8 +260,11 @@ def test_a_full_history_stages_as_thase_rush_iv_and_msm_moderate(as_clinician, p
     msm = body["maudsley"]
     points = {key: (item["value"], item["points"]) for key, item in msm["inputs"].items()}
     assert points == {
-        "duration": (13, 2), "severity": ("severe", 4), "failed_antidepressants": (4, 2),
-        "augmentation": (True, 1), "ect": (True, 1),
+        "duration": (13, 2),
+        "severity": ("severe", 4),
+        "failed_antidepressants": (4, 2),
+        "augmentation": (True, 1),
+        "ect": (True, 1),
     }
     assert (msm["score"], msm["band"]) == (10, "moderate")
     assert not any(item["assumed"] for item in msm["inputs"].values())
@@ -255,16 +280,24 @@ def test_as_of_before_the_later_trials_lowers_the_stage(as_clinician, patient):
     assert trd(as_clinician, patient, as_of=day(95))["thase_rush_stage"] == 2
 
 
-def test_without_an_entry_severity_comes_from_the_first_four_weeks_of_scores(
-    as_clinician, patient
-):
+def test_without_an_entry_severity_comes_from_the_first_four_weeks_of_scores(as_clinician, patient):
     patient.episode_start = DAY0
     patient.save()
     trial(as_clinician, patient, "sertraline", 0, 60, 100)
-    ScaleScore.objects.create(patient=patient, scale="phq9", date=DAY0 + timedelta(days=5),
-                              total=17, items=[2, 2, 2, 2, 2, 2, 2, 3, 0])
-    ScaleScore.objects.create(patient=patient, scale="phq9", date=DAY0 + timedelta(days=40),
-                              total=25, items=[3, 3, 3, 3, 3, 3, 3, 3, 1])
+    ScaleScore.objects.create(
+        patient=patient,
+        scale="phq9",
+        date=DAY0 + timedelta(days=5),
+        total=17,
+        items=[2, 2, 2, 2, 2, 2, 2, 3, 0],
+    )
+    ScaleScore.objects.create(
+        patient=patient,
+        scale="phq9",
+        date=DAY0 + timedelta(days=40),
+        total=25,
+        items=[3, 3, 3, 3, 3, 3, 3, 3, 1],
+    )
 
     severity = trd(as_clinician, patient)["maudsley"]["inputs"]["severity"]
 

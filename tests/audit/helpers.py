@@ -21,8 +21,11 @@ def events_in_ties(practice, per_moment: int = 4) -> list:
     for minutes in WRITE_ORDER:
         with mock.patch("django.utils.timezone.now", return_value=now - timedelta(minutes=minutes)):
             written += [
-                record_event(actor=f"user{n}", practice_id=practice.pk,
-                             action=Action.VIEW if n % 2 == 0 else Action.LOGIN)
+                record_event(
+                    actor=f"user{n}",
+                    practice_id=practice.pk,
+                    action=Action.VIEW if n % 2 == 0 else Action.LOGIN,
+                )
                 for n in range(per_moment)
             ]
     return written

@@ -66,12 +66,15 @@ def test_newer_links_walk_back_to_the_newest_event(small_pages, practice, audito
 def test_the_links_keep_the_filters_and_only_the_filters(small_pages, practice, auditor, login):
     patient = PatientFactory(practice=practice, identifier="MRN-9")
     for _ in range(4):
-        record_event(actor="alice", practice_id=practice.pk, action=Action.VIEW,
-                     patient_id=patient.pk)
+        record_event(
+            actor="alice", practice_id=practice.pk, action=Action.VIEW, patient_id=patient.pk
+        )
 
-    page = login(auditor).get(
-        "/audit/", {"identifier": "MRN-9", "actor": "alice", "action": "", "page": "7"}
-    ).context["page"]
+    page = (
+        login(auditor)
+        .get("/audit/", {"identifier": "MRN-9", "actor": "alice", "action": "", "page": "7"})
+        .context["page"]
+    )
 
     query = parse_qs(page.older_url.lstrip("?"))
     assert set(query) == {"identifier", "actor", "cursor"}
@@ -93,8 +96,12 @@ def test_the_access_report_pages_its_events_without_counting_them(
     small_pages, practice, auditor, login
 ):
     patient = PatientFactory(practice=practice)
-    about = [record_event(actor=f"u{n}", practice_id=practice.pk, action=Action.VIEW,
-                          patient_id=patient.pk) for n in range(5)]
+    about = [
+        record_event(
+            actor=f"u{n}", practice_id=practice.pk, action=Action.VIEW, patient_id=patient.pk
+        )
+        for n in range(5)
+    ]
     record_event(actor="x", practice_id=practice.pk, action=Action.VIEW, patient_id=patient.pk + 1)
     client = login(auditor)
 
@@ -108,10 +115,20 @@ def test_the_access_report_pages_its_events_without_counting_them(
     assert not [q["sql"] for q in queries if "COUNT(*)" in q["sql"].upper()]
 
 
-@pytest.mark.parametrize("cursor", [
-    "garbage", "", "o.", "x.1.1", "o.1.99999999999999999999", "o.123456789012345678.1",
-    "o.-1.5", "n.1764550858123456.", "o.1764550858123456.1\x00",
-])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage",
+        "",
+        "o.",
+        "x.1.1",
+        "o.1.99999999999999999999",
+        "o.123456789012345678.1",
+        "o.-1.5",
+        "n.1764550858123456.",
+        "o.1764550858123456.1\x00",
+    ],
+)
 def test_a_garbled_cursor_shows_the_first_page(practice, auditor, login, cursor):
     written = events_in_ties(practice)
     client = login(auditor)
@@ -129,8 +146,9 @@ def test_a_cursor_past_the_end_offers_the_newest_page(practice, auditor, login):
     events_in_ties(practice)
     oldest = AuditEvent.objects.order_by("timestamp", "id").first()
 
-    page = login(auditor).get("/audit/", {"action": "login",
-                                          "cursor": Cursor(True, Position.of(oldest)).encode()})
+    page = login(auditor).get(
+        "/audit/", {"action": "login", "cursor": Cursor(True, Position.of(oldest)).encode()}
+    )
 
     assert list(page.context["page"]) == []
     assert page.context["page"].newer_url == "?action=login"
@@ -145,17 +163,22 @@ def test_a_cursor_round_trips_its_timestamp_to_the_microsecond():
 
 def test_the_trail_has_no_practice_index_of_its_own_only_the_composite_ones():
     with connection.cursor() as cursor:
-        indexes = {name: info["columns"] for name, info in
-                   connection.introspection.get_constraints(cursor, "audit_auditevent").items()
-                   if info["index"] and not info["primary_key"]}
+        indexes = {
+            name: info["columns"]
+            for name, info in connection.introspection.get_constraints(
+                cursor, "audit_auditevent"
+            ).items()
+            if info["index"] and not info["primary_key"]
+        }
 
     assert ["practice_id"] not in indexes.values()
     assert indexes["audit_practice_time"][0] == "practice_id"
 
 
 @pytest.mark.parametrize("query", ["", "action=view&"])
-def test_a_page_deep_in_the_trail_is_an_index_range_scan(postgres, practice, auditor, login,
-                                                         api, query):
+def test_a_page_deep_in_the_trail_is_an_index_range_scan(
+    postgres, practice, auditor, login, api, query
+):
     """The API's and the page's event query, given a cursor: with sequential scans priced out,
     it reads the practice's index from the cursor's timestamp on, with a LIMIT."""
     events_in_ties(practice, per_moment=30)
@@ -170,8 +193,13 @@ def test_a_page_deep_in_the_trail_is_an_index_range_scan(postgres, practice, aud
             for get, url in ((client.get, "/audit/" + html_cursor), (api_client.get, api_next)):
                 with CaptureQueriesContext(connection) as queries:
                     assert get(url).status_code == 200
-                (sql,) = [q["sql"] for q in queries if 'FROM "audit_auditevent"' in q["sql"]
-                          and "LIMIT" in q["sql"] and "timestamp" in q["sql"].split("WHERE")[1]]
+                (sql,) = [
+                    q["sql"]
+                    for q in queries
+                    if 'FROM "audit_auditevent"' in q["sql"]
+                    and "LIMIT" in q["sql"]
+                    and "timestamp" in q["sql"].split("WHERE")[1]
+                ]
                 cursor.execute("EXPLAIN " + sql)
                 plans.append("\n".join(row[0] for row in cursor.fetchall()))
         finally:
@@ -181,4 +209,4 @@ def test_a_page_deep_in_the_trail_is_an_index_range_scan(postgres, practice, aud
     for plan in plans:
         assert plan.lstrip().startswith("Limit"), plan
         assert f"Index Scan using {index}" in plan, plan
-        assert "timestamp\" <=" in plan.split("Index Cond:")[1].splitlines()[0], plan
+        assert 'timestamp" <=' in plan.split("Index Cond:")[1].splitlines()[0], plan

@@ -43,8 +43,10 @@ class TestImmutability:
     @pytest.mark.django_db
     @pytest.mark.parametrize(
         "sql",
-        ["UPDATE audit_auditevent SET actor = 'forged' WHERE id = %s",
-         "DELETE FROM audit_auditevent WHERE id = %s"],
+        [
+            "UPDATE audit_auditevent SET actor = 'forged' WHERE id = %s",
+            "DELETE FROM audit_auditevent WHERE id = %s",
+        ],
         ids=["update", "delete"],
     )
     def test_postgresql_refuses_update_and_delete_in_sql(self, postgres, practice, sql):
@@ -63,8 +65,11 @@ def test_a_change_that_rolls_back_leaves_no_event(clinician, patient):
     with pytest.raises(Abort), transaction.atomic():
         trial_create(
             scope=PatientScope.trusted(clinician, patient),
-            trial=Trial(drug_id=TrialFactory.build().drug.pk,
-                        start_date=timezone.localdate() - timedelta(days=10), dose_mg=50),
+            trial=Trial(
+                drug_id=TrialFactory.build().drug.pk,
+                start_date=timezone.localdate() - timedelta(days=10),
+                dose_mg=50,
+            ),
             dose_changes=[],
         )
         raise Abort
@@ -76,8 +81,11 @@ def test_a_change_that_rolls_back_leaves_no_event(clinician, patient):
 def test_a_committed_change_always_has_its_event(clinician, patient):
     trial = trial_create(
         scope=PatientScope.trusted(clinician, patient),
-        trial=Trial(drug_id=TrialFactory.build().drug.pk,
-                    start_date=timezone.localdate() - timedelta(days=10), dose_mg=50),
+        trial=Trial(
+            drug_id=TrialFactory.build().drug.pk,
+            start_date=timezone.localdate() - timedelta(days=10),
+            dose_mg=50,
+        ),
         dose_changes=[],
     )
     created = AuditEvent.objects.get(action=Action.CREATE, object_id=str(trial.pk))
@@ -169,7 +177,9 @@ def test_the_filtered_query_uses_an_index(postgres, practice):
         for index, params in cases.items():
             form = AuditFilterForm(params)
             assert form.is_valid()
-            query = form.filter(AuditEvent.objects.filter(practice_id=practice.pk), practice.pk)[:50]
+            query = form.filter(AuditEvent.objects.filter(practice_id=practice.pk), practice.pk)[
+                :50
+            ]
             assert index in query.explain(), (index, query.explain())
     finally:
         with connection.cursor() as cursor:
@@ -191,7 +201,8 @@ def test_purge_erases_only_old_soft_deleted_records_and_audits_each(practice):
     assert set(Trial.objects.values_list("pk", flat=True)) == {recent.pk}
     hard = AuditEvent.objects.filter(actor="purge_deleted", details__hard_delete=True)
     assert {(e.object_type, e.object_id) for e in hard} >= {
-        ("patient", str(gone.pk)), ("trial", str(old_trial.pk))
+        ("patient", str(gone.pk)),
+        ("trial", str(old_trial.pk)),
     }
     assert hard.count() == 4
 
@@ -202,5 +213,3 @@ def test_purge_dry_run_erases_nothing(practice):
     call_command("purge_deleted", older_than_days=30, dry_run=True)
     assert Patient.objects.count() == 1
     assert not AuditEvent.objects.filter(actor="purge_deleted").exists()
-
-

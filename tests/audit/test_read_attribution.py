@@ -20,8 +20,7 @@ def shown_by(event) -> set[int]:
     return set(AuditEventPatient.objects.filter(event=event).values_list("patient_id", flat=True))
 
 
-def test_the_patient_list_page_records_one_read_naming_each_patient_shown(login, clinician,
-                                                                          three):
+def test_the_patient_list_page_records_one_read_naming_each_patient_shown(login, clinician, three):
     login(clinician).get("/patients/")
 
     (event,) = AuditEvent.objects.filter(action="view")
@@ -29,8 +28,9 @@ def test_the_patient_list_page_records_one_read_naming_each_patient_shown(login,
     assert shown_by(event) == {p.pk for p in three}
 
 
-def test_the_patient_list_endpoint_records_one_read_naming_each_patient_shown(api, clinician,
-                                                                              three):
+def test_the_patient_list_endpoint_records_one_read_naming_each_patient_shown(
+    api, clinician, three
+):
     assert api(clinician).get("/api/v1/patients/").status_code == 200
 
     (event,) = AuditEvent.objects.filter(action="view")
@@ -46,14 +46,27 @@ def test_an_empty_list_records_no_read(login, api, clinician, db):
 
 
 @pytest.mark.usefixtures("eager")
-@pytest.mark.parametrize(("kind", "contains"), [
-    ("trials_csv", {"MRN-1", "MRN-2"}), ("trials_xlsx", {"MRN-1", "MRN-2"}),
-    ("trd_register_csv", {"MRN-1", "MRN-2"}), ("fhir_bundle", {"MRN-1", "MRN-2"}),
-    ("patient_pdf", {"MRN-1"}),
-])
-def test_an_export_records_every_patient_it_contains(api, auditor, practice, patient, kind,
-                                                     contains, django_capture_on_commit_callbacks,
-                                                     settings, tmp_path):
+@pytest.mark.parametrize(
+    ("kind", "contains"),
+    [
+        ("trials_csv", {"MRN-1", "MRN-2"}),
+        ("trials_xlsx", {"MRN-1", "MRN-2"}),
+        ("trd_register_csv", {"MRN-1", "MRN-2"}),
+        ("fhir_bundle", {"MRN-1", "MRN-2"}),
+        ("patient_pdf", {"MRN-1"}),
+    ],
+)
+def test_an_export_records_every_patient_it_contains(
+    api,
+    auditor,
+    practice,
+    patient,
+    kind,
+    contains,
+    django_capture_on_commit_callbacks,
+    settings,
+    tmp_path,
+):
     settings.MEDIA_ROOT = tmp_path
     seed_history(practice, patient)
     payload = {"kind": kind, **({"patient": patient.pk} if kind == "patient_pdf" else {})}
@@ -63,14 +76,19 @@ def test_an_export_records_every_patient_it_contains(api, auditor, practice, pat
     assert job.status == "done", job.error
 
     event = AuditEvent.objects.get(action="export", details__event="contents")
-    assert event.details == {"event": "contents", "kind": kind, "id": job.pk,
-                             "patients": len(contains)}
+    assert event.details == {
+        "event": "contents",
+        "kind": kind,
+        "id": job.pk,
+        "patients": len(contains),
+    }
     named = shown_by(event)
     assert {p.identifier for p in patient.__class__.objects.filter(pk__in=named)} == contains
 
 
-def test_the_trail_finds_list_reads_by_patient_id_and_record_number(api, login, clinician,
-                                                                    auditor, three):
+def test_the_trail_finds_list_reads_by_patient_id_and_record_number(
+    api, login, clinician, auditor, three
+):
     login(clinician).get("/patients/")
     api(clinician).get(f"/api/v1/patients/{three[0].pk}/")
     target = three[0]
@@ -81,16 +99,18 @@ def test_the_trail_finds_list_reads_by_patient_id_and_record_number(api, login, 
 
     assert by_id == by_number
     assert sorted(e["details"].get("page") or e["details"].get("api") for e in by_id) == [
-        "patient", "patient-list"]
+        "patient",
+        "patient-list",
+    ]
     assert [e["details"].get("page") for e in other] == ["patient-list"]
     assert api(auditor).get(AUDIT_API, {"identifier": "NOBODY"}).json()["results"] == []
 
 
-def test_the_audit_page_filters_by_record_number_and_reads_like_sentences(login, clinician,
-                                                                          auditor, three, api):
+def test_the_audit_page_filters_by_record_number_and_reads_like_sentences(
+    login, clinician, auditor, three, api
+):
     login(clinician).get("/patients/")
-    api(clinician).patch(f"/api/v1/patients/{three[1].pk}/", {"notes": "reviewed"},
-                         format="json")
+    api(clinician).patch(f"/api/v1/patients/{three[1].pk}/", {"notes": "reviewed"}, format="json")
 
     page = login(auditor).get("/audit/", {"identifier": "LIST-1"}).content.decode()
 

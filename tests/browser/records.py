@@ -39,38 +39,65 @@ def full_record(practice, *, identifier="REC-001", long=False):
     )
     start = today() - timedelta(days=360)
     sertraline = TrialFactory(
-        patient=patient, drug=drug("sertraline"), start_date=start,
-        end_date=start + timedelta(days=70), dose_mg=Decimal("100"),
+        patient=patient,
+        drug=drug("sertraline"),
+        start_date=start,
+        end_date=start + timedelta(days=70),
+        dose_mg=Decimal("100"),
         reason_stopped="No response after ten weeks" + (" at the full dose" * 8 if long else ""),
         notes=note,
     )
     DoseChangeFactory(trial=sertraline, date=start + timedelta(days=14), dose_mg=Decimal("150"))
     TrialFactory(  # overlaps sertraline: two SSRIs at once, which the page warns about
-        patient=patient, drug=drug("fluoxetine"), start_date=start + timedelta(days=60),
-        end_date=start + timedelta(days=150), dose_mg=Decimal("40"), notes=note,
+        patient=patient,
+        drug=drug("fluoxetine"),
+        start_date=start + timedelta(days=60),
+        end_date=start + timedelta(days=150),
+        dose_mg=Decimal("40"),
+        notes=note,
     )
     TrialFactory(
-        patient=patient, drug=drug("venlafaxine"), start_date=start + timedelta(days=160),
-        end_date=start + timedelta(days=250), dose_mg=Decimal("225"), outcome="partial_response",
+        patient=patient,
+        drug=drug("venlafaxine"),
+        start_date=start + timedelta(days=160),
+        end_date=start + timedelta(days=250),
+        dose_mg=Decimal("225"),
+        outcome="partial_response",
         reason_stopped="Partial response only",
     )
     TrialFactory(
-        patient=patient, drug=drug("lithium"), start_date=start + timedelta(days=200),
-        end_date=None, dose_mg=Decimal("800"), outcome="ongoing",
+        patient=patient,
+        drug=drug("lithium"),
+        start_date=start + timedelta(days=200),
+        end_date=None,
+        dose_mg=Decimal("800"),
+        outcome="ongoing",
     )
     TrialFactory(
-        patient=patient, drug=drug("estrogen-containing contraceptive"),
-        start_date=start + timedelta(days=30), end_date=None, dose_mg=Decimal("1"),
-        outcome="ongoing", notes=note,
-    )
-    TherapyFactory(
-        patient=patient, kind="psychotherapy",
-        detail="CBT" + (", then interpersonal-psychotherapy-group-sessions-weekly" if long else ""),
-        start_date=start, end_date=start + timedelta(days=120), outcome="partial_response",
+        patient=patient,
+        drug=drug("estrogen-containing contraceptive"),
+        start_date=start + timedelta(days=30),
+        end_date=None,
+        dose_mg=Decimal("1"),
+        outcome="ongoing",
         notes=note,
     )
-    TherapyFactory(patient=patient, kind="ect", start_date=today() - timedelta(days=40),
-                   end_date=None, outcome="ongoing")
+    TherapyFactory(
+        patient=patient,
+        kind="psychotherapy",
+        detail="CBT" + (", then interpersonal-psychotherapy-group-sessions-weekly" if long else ""),
+        start_date=start,
+        end_date=start + timedelta(days=120),
+        outcome="partial_response",
+        notes=note,
+    )
+    TherapyFactory(
+        patient=patient,
+        kind="ect",
+        start_date=today() - timedelta(days=40),
+        end_date=None,
+        outcome="ongoing",
+    )
     ScaleScoreFactory(patient=patient, scale="hamd17", total=24, date=start - timedelta(days=3))
     ScaleScoreFactory(patient=patient, scale="hamd17", total=20, date=start + timedelta(days=68))
     ScaleScoreFactory(patient=patient, scale="madrs", total=30, date=today() - timedelta(days=30))

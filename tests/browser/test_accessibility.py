@@ -65,12 +65,20 @@ def test_the_sign_in_page_has_no_serious_violations(page, live_server):
 
 @pytest.mark.parametrize(
     "name",
-    ["home", "patient list", "patient page", "add-trial form", "add-score form", "dashboard",
-     "other-medicine form", "score correction", "removal confirmation", "password"],
+    [
+        "home",
+        "patient list",
+        "patient page",
+        "add-trial form",
+        "add-score form",
+        "dashboard",
+        "other-medicine form",
+        "score correction",
+        "removal confirmation",
+        "password",
+    ],
 )
-def test_a_clinicians_page_has_no_serious_violations(
-    page, signed_in, live_server, patient, name
-):
+def test_a_clinicians_page_has_no_serious_violations(page, signed_in, live_server, patient, name):
     url = {
         "home": reverse("home"),
         "patient list": reverse("patients:patient-list"),
@@ -79,10 +87,12 @@ def test_a_clinicians_page_has_no_serious_violations(
         "add-score form": reverse("treatments:score-add", args=[patient.pk]),
         "dashboard": reverse("dashboard:dashboard"),
         "other-medicine form": reverse("treatments:medicine-add", args=[patient.pk]),
-        "score correction": reverse("treatments:score-edit",
-                                    args=[patient.pk, patient.scores.first().pk]),
-        "removal confirmation": reverse("treatments:score-delete",
-                                        args=[patient.pk, patient.scores.first().pk]),
+        "score correction": reverse(
+            "treatments:score-edit", args=[patient.pk, patient.scores.first().pk]
+        ),
+        "removal confirmation": reverse(
+            "treatments:score-delete", args=[patient.pk, patient.scores.first().pk]
+        ),
         "password": reverse("accounts:password-change"),
     }[name]
     signed_in(page, "demo-clinician", PASSWORD)

@@ -86,10 +86,13 @@ def test_arrow_keys_and_enter_alone_choose_a_drug(trial_page):
     expect(box).to_have_attribute("aria-activedescendant", options(page).first.get_attribute("id"))
 
     box.press_sequentially("ven")
-    expect(options(page)).to_have_text([
-        re.compile("^venlafaxine"), re.compile("^desvenlafaxine"),
-        re.compile("^Aventyl → nortriptyline"),
-    ])
+    expect(options(page)).to_have_text(
+        [
+            re.compile("^venlafaxine"),
+            re.compile("^desvenlafaxine"),
+            re.compile("^Aventyl → nortriptyline"),
+        ]
+    )
     expect(page.get_by_role("status")).to_have_text(re.compile("^3 drugs match"))
     box.press("End")
     expect(options(page).nth(2)).to_have_attribute("aria-selected", "true")
@@ -165,8 +168,11 @@ def test_without_javascript_the_plain_list_names_each_drug_generic_first(
         expect(select).to_be_visible()
         expect(page.locator(".drug-picker")).to_be_hidden()
         labels = select.locator("option").all_text_contents()
-        assert labels[:3] == ["Choose a drug…", "bupropion (Wellbutrin, Zyban) — NDRI",
-                              "citalopram (Celexa, Cipramil) — SSRI"]
+        assert labels[:3] == [
+            "Choose a drug…",
+            "bupropion (Wellbutrin, Zyban) — NDRI",
+            "citalopram (Celexa, Cipramil) — SSRI",
+        ]
         assert "escitalopram (Lexapro, Cipralex) — SSRI" in labels
         assert labels.index("venlafaxine (Effexor) — SNRI") < labels.index(
             "agomelatine (Valdoxan) — Melatonergic"

@@ -109,9 +109,7 @@ def test_an_admin_changes_roles_deactivates_a_signed_in_user_and_sets_the_practi
     expect(page.get_by_role("alert")).to_contain_text(
         "Roles of browser-clinician: Clinician, Auditor"
     )
-    expect(page.locator("#account-events")).to_contain_text(
-        "roles: clinician → clinician, auditor"
-    )
+    expect(page.locator("#account-events")).to_contain_text("roles: clinician → clinician, auditor")
     screenshot(page, "accounts-02-member-detail")
 
     page.get_by_role("link", name="Deactivate…").click()

@@ -87,7 +87,8 @@ def test_printed_on_a4_every_trial_column_is_on_the_page(
         box = headers.nth(index).bounding_box()
         assert box is not None and box["width"] > 0, headers.nth(index).inner_text()
         assert box["x"] >= 0 and box["x"] + box["width"] <= A4["width"], (
-            headers.nth(index).inner_text(), box
+            headers.nth(index).inner_text(),
+            box,
         )
     fits = table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth")
     assert fits, "the trial table is wider than its box"
@@ -110,7 +111,9 @@ def test_untried_options_come_first_and_tried_ones_are_one_collapsed_line_each(
     tried = page.locator("#options-tried [data-option]")
     expect(tried).to_have_count(3)
     assert tried.evaluate_all("els => els.map(e => e.dataset.option)") == [
-        "augmentation", "psychotherapy", "ect"
+        "augmentation",
+        "psychotherapy",
+        "ect",
     ]
     expect(tried.first).to_contain_text("already tried")
     expect(tried.first).to_contain_text("Sources:")

@@ -44,7 +44,9 @@ def test_a_patient_answers_a_link_once_and_the_banner_rises(
     try:
         patient_page = phone.new_page()
         patient_page.goto(url)
-        expect(patient_page.get_by_role("heading", name="How have you been feeling?")).to_be_visible()
+        expect(
+            patient_page.get_by_role("heading", name="How have you been feeling?")
+        ).to_be_visible()
         expect(patient_page.locator("body")).not_to_contain_text("BROWSER-SELF")
         for number, value in enumerate(ITEMS, start=1):
             patient_page.locator(f"label[for=id_item_{number}_{value}]").click()
@@ -70,6 +72,8 @@ def test_a_patient_answers_a_link_once_and_the_banner_rises(
         # The link is spent.
         answer = patient_page.goto(url)
         assert answer.status == 410
-        expect(patient_page.get_by_role("heading", name="This link no longer works")).to_be_visible()
+        expect(
+            patient_page.get_by_role("heading", name="This link no longer works")
+        ).to_be_visible()
     finally:
         phone.close()

@@ -126,9 +126,7 @@ def test_a_trial_saved_after_the_timeout_comes_back_filled_in_after_signing_in(
     expect(page.get_by_label("Start date")).to_have_value(start.isoformat())
     expect(page.get_by_label("End date")).to_have_value((start + timedelta(days=84)).isoformat())
     expect(page.get_by_label("Starting dose")).to_have_value("75")
-    expect(page.locator("#id_doses-0-date")).to_have_value(
-        (start + timedelta(days=14)).isoformat()
-    )
+    expect(page.locator("#id_doses-0-date")).to_have_value((start + timedelta(days=14)).isoformat())
     expect(page.locator("#id_doses-0-dose_mg")).to_have_value("150")
     screenshot(page, "session-timeout-restored")
     assert not Trial.objects.filter(patient=clinic).exists()

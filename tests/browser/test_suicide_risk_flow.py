@@ -34,8 +34,7 @@ def test_a_phq9_with_item_9_above_0_raises_the_banner(page, signed_in, live_serv
     start = today() - timedelta(days=120)
     TrialFactory(patient=patient, start_date=start, end_date=start + timedelta(days=60))
     ScaleScoreFactory(patient=patient, scale="hamd17", total=24, date=start)
-    ScaleScoreFactory(patient=patient, scale="hamd17", total=11,
-                      date=start + timedelta(days=56))
+    ScaleScoreFactory(patient=patient, scale="hamd17", total=11, date=start + timedelta(days=56))
     ScaleScoreFactory(patient=patient, scale="hamd17", total=14, date=today() - timedelta(days=20))
 
     signed_in(page, "demo-clinician", PASSWORD)
@@ -44,7 +43,9 @@ def test_a_phq9_with_item_9_above_0_raises_the_banner(page, signed_in, live_serv
 
     # The form: PHQ-9 shows the nine items; another scale hides them.
     page.get_by_role("link", name="Add score").click()
-    expect(page.get_by_role("heading", name=re.compile("Record a rating-scale score"))).to_be_visible()
+    expect(
+        page.get_by_role("heading", name=re.compile("Record a rating-scale score"))
+    ).to_be_visible()
     page.get_by_label("Scale").select_option(value="madrs")
     expect(page.locator("#phq9-items")).to_be_hidden()
     page.get_by_label("Scale").select_option(value="phq9")
@@ -107,8 +108,9 @@ def test_a_mistyped_item_9_is_corrected_and_the_banner_goes(page, signed_in, liv
     patient = PatientFactory(
         practice=Practice.objects.get(name=DEMO_PRACTICE), identifier="BROWSER-FIX"
     )
-    ScaleScoreFactory(patient=patient, scale="phq9", items=[1, 1, 1, 1, 1, 1, 1, 1, 2],
-                      total=10, date=today())
+    ScaleScoreFactory(
+        patient=patient, scale="phq9", items=[1, 1, 1, 1, 1, 1, 1, 1, 2], total=10, date=today()
+    )
     signed_in(page, "demo-clinician", PASSWORD)
     page.goto(live_server.url + patient.get_absolute_url())
     expect(page.locator("#suicide-risk")).to_be_visible()

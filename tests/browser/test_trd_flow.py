@@ -71,8 +71,12 @@ def test_two_adequate_failed_trials_meet_trd(page, signed_in, live_server, scree
     expect(page.locator("#dose-hint")).to_have_text("adequate ≥ 50 mg/day")
     sertraline_start = today() - timedelta(days=250)
     fill_trial(
-        page, drug_name="sertraline", start=sertraline_start,
-        end=sertraline_start + timedelta(days=70), dose="100", adherence="Good",
+        page,
+        drug_name="sertraline",
+        start=sertraline_start,
+        end=sertraline_start + timedelta(days=70),
+        dose="100",
+        adherence="Good",
         outcome="No response",
     )
     page.get_by_role("button", name="Save trial").click()
@@ -90,8 +94,12 @@ def test_two_adequate_failed_trials_meet_trd(page, signed_in, live_server, scree
     venlafaxine_start = today() - timedelta(days=160)
     # First with the end date typed before the start: the form says so and keeps the entries.
     fill_trial(
-        page, drug_name="venlafaxine", start=venlafaxine_start,
-        end=venlafaxine_start - timedelta(days=1), dose="75", adherence="Good",
+        page,
+        drug_name="venlafaxine",
+        start=venlafaxine_start,
+        end=venlafaxine_start - timedelta(days=1),
+        dose="75",
+        adherence="Good",
         outcome="Partial response",
     )
     expect(page.locator("#dose-hint")).to_have_text("adequate ≥ 150 mg/day")
@@ -159,8 +167,13 @@ def test_trial_ending_before_it_starts_is_refused_and_nothing_is_saved(
     page.goto(live_server.url + f"/patients/{patient.pk}/trials/new/")
     start = today() - timedelta(days=30)
     fill_trial(
-        page, drug_name="sertraline", start=start, end=start - timedelta(days=10),
-        dose="100", adherence="Good", outcome="No response",
+        page,
+        drug_name="sertraline",
+        start=start,
+        end=start - timedelta(days=10),
+        dose="100",
+        adherence="Good",
+        outcome="No response",
     )
     page.locator("#id_doses-0-date").fill(iso(start + timedelta(days=7)))
     page.locator("#id_doses-0-dose_mg").fill("150")

@@ -25,8 +25,8 @@ def upload(api, django_capture_on_commit_callbacks):
     def run(user, data: bytes, name: str = "trials.csv", **extra):
         with django_capture_on_commit_callbacks(execute=True):
             response = api(user).post(
-                API_IMPORTS, {"file": SimpleUploadedFile(name, data), **extra},
-                format="multipart")
+                API_IMPORTS, {"file": SimpleUploadedFile(name, data), **extra}, format="multipart"
+            )
         assert response.status_code == 202, response.content
         assert set(response.json()) == {"id", "status", "progress"}
         return ImportJob.objects.get(pk=response.json()["id"])

@@ -5,9 +5,11 @@ from imports.models import ImportStatus
 from patients.models import Patient
 from treatments.models import DoseChange, Trial
 
-HEADER = ("patient_identifier,date_of_birth,drug,drug_class,start_date,end_date,"
-          "starting_dose_mg,maximum_dose_mg,days_at_adequate_dose,adherence,outcome,adequate,"
-          "counts_toward_trd,reasons\n")
+HEADER = (
+    "patient_identifier,date_of_birth,drug,drug_class,start_date,end_date,"
+    "starting_dose_mg,maximum_dose_mg,days_at_adequate_dose,adherence,outcome,adequate,"
+    "counts_toward_trd,reasons\n"
+)
 
 
 def trials_csv(*rows: str) -> bytes:
@@ -16,8 +18,7 @@ def trials_csv(*rows: str) -> bytes:
 
 GOOD = trials_csv(
     "NEW-1,1980-05-17,sertraline,SSRI,2023-01-02,2023-03-13,100,100,70,good,no_response,yes,yes,",
-    "new-1,1980-05-17,Effexor,SNRI,2023-04-12,2023-07-11,75,225,77,good,partial_response,yes,"
-    "yes,",
+    "new-1,1980-05-17,Effexor,SNRI,2023-04-12,2023-07-11,75,225,77,good,partial_response,yes,yes,",
     "NEW-2,1975-01-01,notadrug,SSRI,2023-01-02,,50,50,0,good,ongoing,no,no,",
     "NEW-3,1975,sertraline,SSRI,2023-01-02,,50,50,0,good,ongoing,no,no,",
     "NEW-4,1975-01-01,sertraline,SSRI,2023-13-40,,50,50,0,good,ongoing,no,no,",
@@ -52,7 +53,8 @@ def test_the_dose_steps_are_rebuilt_from_starting_and_maximum_dose(clinician, up
 
 
 def test_confirm_creates_the_records_through_the_services_with_audit_events(
-        clinician, upload, confirm):
+    clinician, upload, confirm
+):
     job = confirm(clinician, upload(clinician, GOOD))
 
     assert job.status == ImportStatus.DONE
@@ -60,8 +62,9 @@ def test_confirm_creates_the_records_through_the_services_with_audit_events(
     patient = Patient.objects.get(identifier="NEW-1")
     assert patient.practice == clinician.membership.practice
     venlafaxine = Trial.objects.get(patient=patient, drug__name="venlafaxine")
-    assert list(DoseChange.objects.filter(trial=venlafaxine).values_list("date", "dose_mg")) \
-        == [(date(2023, 4, 25), 225)]
+    assert list(DoseChange.objects.filter(trial=venlafaxine).values_list("date", "dose_mg")) == [
+        (date(2023, 4, 25), 225)
+    ]
     creates = AuditEvent.objects.filter(action="create", actor=clinician.username)
     assert creates.filter(object_type__icontains="patient", patient_id=patient.pk).count() == 1
     assert creates.filter(object_type__icontains="trial", patient_id=patient.pk).count() == 2
@@ -82,10 +85,12 @@ def test_reimporting_the_same_file_creates_nothing(clinician, upload, confirm):
 
 
 def test_an_existing_patient_is_matched_by_record_number_case_insensitively(
-        clinician, patient, upload):
+    clinician, patient, upload
+):
     data = trials_csv(
         f" {patient.identifier.lower()} ,{patient.date_of_birth},sertraline,SSRI,2023-01-02,"
-        "2023-03-13,100,100,70,good,no_response,yes,yes,")
+        "2023-03-13,100,100,70,good,no_response,yes,yes,"
+    )
 
     job = upload(clinician, data)
 
@@ -94,12 +99,17 @@ def test_an_existing_patient_is_matched_by_record_number_case_insensitively(
 
 
 def test_reading_a_preview_that_shows_an_existing_patient_is_audited(
-        clinician, patient, upload, api, login):
+    clinician, patient, upload, api, login
+):
     from audit.models import AuditEvent
 
-    job = upload(clinician, trials_csv(
-        f"{patient.identifier},{patient.date_of_birth},sertraline,SSRI,2023-01-02,"
-        "2023-03-13,100,100,70,good,no_response,yes,yes,"))
+    job = upload(
+        clinician,
+        trials_csv(
+            f"{patient.identifier},{patient.date_of_birth},sertraline,SSRI,2023-01-02,"
+            "2023-03-13,100,100,70,good,no_response,yes,yes,"
+        ),
+    )
     before = AuditEvent.objects.filter(action="view").count()
 
     api(clinician).get(f"/api/v1/imports/{job.pk}/")
@@ -107,14 +117,20 @@ def test_reading_a_preview_that_shows_an_existing_patient_is_audited(
 
     reads = AuditEvent.objects.filter(action="view").order_by("id")[before:]
     assert [event.details.get("api") or event.details.get("page") for event in reads] == [
-        "import", "import"]
-    assert all(list(event.patient_links.values_list("patient_id", flat=True)) == [patient.pk]
-               for event in reads)
+        "import",
+        "import",
+    ]
+    assert all(
+        list(event.patient_links.values_list("patient_id", flat=True)) == [patient.pk]
+        for event in reads
+    )
 
 
 def test_a_formula_neutralised_cell_loses_its_quote(clinician, upload):
-    data = trials_csv("'=HYPERLINK(1),1980-05-17,sertraline,SSRI,2023-01-02,2023-03-13,100,"
-                      "100,70,good,no_response,yes,yes,")
+    data = trials_csv(
+        "'=HYPERLINK(1),1980-05-17,sertraline,SSRI,2023-01-02,2023-03-13,100,"
+        "100,70,good,no_response,yes,yes,"
+    )
 
     job = upload(clinician, data)
 
@@ -124,8 +140,9 @@ def test_a_formula_neutralised_cell_loses_its_quote(clinician, upload):
 def test_confirm_before_the_preview_is_ready_is_409(clinician, api):
     from imports.models import ImportJob
 
-    job = ImportJob.objects.create(practice=clinician.membership.practice, kind="csv",
-                                   sha256="0" * 64, file="imports/x.csv")
+    job = ImportJob.objects.create(
+        practice=clinician.membership.practice, kind="csv", sha256="0" * 64, file="imports/x.csv"
+    )
 
     response = api(clinician).post(f"/api/v1/imports/{job.pk}/confirm/")
 

@@ -25,13 +25,11 @@ def test_another_practices_import_page_is_404(clinician, outsider, upload, login
     assert login(outsider).get(f"/patients/import/{job.pk}/").status_code == 404
 
 
-def test_auditors_may_not_upload_read_or_confirm_imports(clinician, auditor, upload, api,
-                                                         login):
+def test_auditors_may_not_upload_read_or_confirm_imports(clinician, auditor, upload, api, login):
     job = upload(clinician, GOOD)
     client = api(auditor)
 
-    sent = client.post(API_IMPORTS, {"file": SimpleUploadedFile("t.csv", GOOD)},
-                       format="multipart")
+    sent = client.post(API_IMPORTS, {"file": SimpleUploadedFile("t.csv", GOOD)}, format="multipart")
 
     assert sent.status_code == 403
     assert client.get(f"{API_IMPORTS}{job.pk}/").status_code == 403
@@ -70,8 +68,9 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("case", HOSTILE, ids=list(HOSTILE))
-def test_a_hostile_file_fails_the_job_with_a_message_and_saves_nothing(case, clinician, upload,
-                                                                         api):
+def test_a_hostile_file_fails_the_job_with_a_message_and_saves_nothing(
+    case, clinician, upload, api
+):
     data, kind, message = HOSTILE[case]
 
     job = upload(clinician, data, f"upload.{'json' if kind == 'fhir' else 'csv'}", kind=kind)
@@ -83,9 +82,16 @@ def test_a_hostile_file_fails_the_job_with_a_message_and_saves_nothing(case, cli
 
 
 def test_odd_values_in_a_bundle_are_refused_row_by_row_not_with_a_crash(clinician, upload):
-    entries = [None, 3, {"resource": []}, {"fullUrl": 5, "resource": {"resourceType": "Patient",
-               "identifier": "x", "birthDate": 1980}},
-               {"resource": {"resourceType": "Observation", "subject": [], "code": 7}}]
+    entries = [
+        None,
+        3,
+        {"resource": []},
+        {
+            "fullUrl": 5,
+            "resource": {"resourceType": "Patient", "identifier": "x", "birthDate": 1980},
+        },
+        {"resource": {"resourceType": "Observation", "subject": [], "code": 7}},
+    ]
     data = json.dumps({"resourceType": "Bundle", "entry": entries}).encode()
 
     job = upload(clinician, data, "odd.json")

@@ -15,8 +15,10 @@ def large_csv(rows: int) -> bytes:
     lines = [HEADER]
     for n in range(rows):
         start = date(2020, 1, 1) + timedelta(days=n % 700)
-        lines.append(f"BULK-{n // 4:05d},1970-01-01,sertraline,SSRI,{start},"
-                     f"{start + timedelta(days=60)},100,150,60,good,no_response,yes,yes,\n")
+        lines.append(
+            f"BULK-{n // 4:05d},1970-01-01,sertraline,SSRI,{start},"
+            f"{start + timedelta(days=60)},100,150,60,good,no_response,yes,yes,\n"
+        )
     return "".join(lines).encode()
 
 
@@ -28,6 +30,7 @@ def test_a_large_csv_reports_progress_and_completes(clinician, upload, confirm, 
         def spy(done, total):
             progress(done, total)
             seen.append(("preview", done, total))
+
         return real_parse(data, spy)
 
     def confirm_progress(job, done, total):

@@ -5,8 +5,11 @@ import pytest
 from tests.factories import TrialFactory
 
 START = date(2026, 1, 5)  # a Monday: 4 weeks on Feb 2, 6 on Feb 16, 8 on Mar 2
-MARKS = {4: START + timedelta(days=28), 6: START + timedelta(days=42),
-         8: START + timedelta(days=56)}
+MARKS = {
+    4: START + timedelta(days=28),
+    6: START + timedelta(days=42),
+    8: START + timedelta(days=56),
+}
 
 
 @pytest.fixture

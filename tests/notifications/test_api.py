@@ -18,19 +18,22 @@ def notified(clinician, colleague, ongoing_trial):
     return Notification.objects.filter(recipient=clinician)
 
 
-def test_it_lists_the_users_own_notifications_newest_first(api, clinician, notified,
-                                                           ongoing_trial):
+def test_it_lists_the_users_own_notifications_newest_first(api, clinician, notified, ongoing_trial):
     response = api(clinician).get(LIST)
 
     assert response.status_code == 200
     items = response.json()["results"]
-    assert [item["id"] for item in items] == [n.pk for n in notified.order_by("-created_at",
-                                                                              "-id")]
+    assert [item["id"] for item in items] == [n.pk for n in notified.order_by("-created_at", "-id")]
     review = next(item for item in items if item["kind"] == "review_due")
     assert review == {
-        "id": review["id"], "kind": "review_due", "message": review["message"],
-        "due_on": MARKS[4].isoformat(), "created_at": review["created_at"], "read": False,
-        "patient": ongoing_trial.patient_id, "trial": ongoing_trial.pk,
+        "id": review["id"],
+        "kind": "review_due",
+        "message": review["message"],
+        "due_on": MARKS[4].isoformat(),
+        "created_at": review["created_at"],
+        "read": False,
+        "patient": ongoing_trial.patient_id,
+        "trial": ongoing_trial.pk,
     }
     assert "4 weeks" in review["message"]
     missing = next(item for item in items if item["kind"] == "no_recent_score")

@@ -28,7 +28,7 @@ def badge(html: str) -> str | None:
     found = re.search(r'notification-link".*?</a>', html, re.S)
     if not found:
         return None
-    count = re.search(r'badge[^>]*>(\d+)<', found.group(0))
+    count = re.search(r"badge[^>]*>(\d+)<", found.group(0))
     return count.group(1) if count else ""
 
 
@@ -41,8 +41,7 @@ def test_the_navigation_counts_the_unread(login, clinician, notified):
     assert badge(client.get(PAGE).content.decode()) == ""
 
 
-def test_the_navigation_count_is_one_query(login, clinician, notified,
-                                           django_assert_num_queries):
+def test_the_navigation_count_is_one_query(login, clinician, notified, django_assert_num_queries):
     from notifications.context_processors import notifications
 
     class Request:
@@ -60,8 +59,9 @@ def test_roles_that_do_not_treat_have_no_notifications_link(login, role, request
     assert badge(client.get("/dashboard/").content.decode()) is None
 
 
-def test_the_page_lists_the_users_own_with_links_to_the_patients(login, clinician, notified,
-                                                                  patient):
+def test_the_page_lists_the_users_own_with_links_to_the_patients(
+    login, clinician, notified, patient
+):
     response = login(clinician).get(PAGE)
 
     html = response.content.decode()
@@ -85,8 +85,7 @@ def test_mark_read_and_mark_all_read(login, clinician, colleague, notified):
     assert Notification.objects.filter(recipient=colleague, read_at__isnull=True).count() == 2
 
 
-def test_another_users_notification_cannot_be_marked_read(login, clinician, colleague,
-                                                          notified):
+def test_another_users_notification_cannot_be_marked_read(login, clinician, colleague, notified):
     theirs = Notification.objects.filter(recipient=colleague).first()
 
     assert login(clinician).post(f"{PAGE}{theirs.pk}/read/").status_code == 404
@@ -101,17 +100,22 @@ def test_mark_read_needs_a_post(login, clinician, notified):
 @override_settings(NOTIFICATION_DIGEST=True, SITE_URL="https://trd.example.org")
 @pytest.mark.usefixtures("eager", "colleague", "auditor")
 def test_the_digest_counts_and_names_no_patient(clinician, patient, mailoutbox):
-    TrialFactory(patient=patient, start_date=today() - timedelta(days=28), end_date=None,
-                 outcome="ongoing")
+    TrialFactory(
+        patient=patient, start_date=today() - timedelta(days=28), end_date=None, outcome="ongoing"
+    )
 
     result = create_notifications_task.delay().get()
 
     assert result == {"created": 4, "digests": 2}
-    assert sorted(mail.to[0] for mail in mailoutbox) == ["clinician@example.org",
-                                                         "colleague@example.org"]
+    assert sorted(mail.to[0] for mail in mailoutbox) == [
+        "clinician@example.org",
+        "colleague@example.org",
+    ]
     for mail in mailoutbox:
-        assert mail.body == ("1 review due today, 1 patient without a recent score. "
-                             "Sign in at https://trd.example.org to see them.")
+        assert mail.body == (
+            "1 review due today, 1 patient without a recent score. "
+            "Sign in at https://trd.example.org to see them."
+        )
         for secret in ("MRN-1", "sertraline"):
             assert secret not in mail.subject + mail.body
 

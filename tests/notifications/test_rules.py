@@ -11,10 +11,17 @@ MONDAY = date(2026, 3, 2)
 SUNDAY = date(2026, 3, 8)
 
 
-@pytest.mark.parametrize(("on", "due"), [
-    (MONDAY, True), (MONDAY.replace(day=1), True), (date(2026, 2, 24), True),
-    (date(2026, 2, 23), False), (date(2026, 3, 3), False),
-], ids=["today", "yesterday", "six-days-ago", "seven-days-ago", "tomorrow"])
+@pytest.mark.parametrize(
+    ("on", "due"),
+    [
+        (MONDAY, True),
+        (MONDAY.replace(day=1), True),
+        (date(2026, 2, 24), True),
+        (date(2026, 2, 23), False),
+        (date(2026, 3, 3), False),
+    ],
+    ids=["today", "yesterday", "six-days-ago", "seven-days-ago", "tomorrow"],
+)
 def test_a_review_mark_is_notified_from_its_day_for_a_week(on, due):
     assert rules.review_is_due_now(on, today=MONDAY) is due
 
@@ -41,11 +48,14 @@ def test_the_digest_counts_without_naming_anyone():
 
 
 def test_the_digest_says_where_to_sign_in_and_uses_the_singular():
-    text = rules.digest_text(["review_due", "no_recent_score", "no_recent_score"],
-                             "https://trd.example.org")
+    text = rules.digest_text(
+        ["review_due", "no_recent_score", "no_recent_score"], "https://trd.example.org"
+    )
 
-    assert text == ("1 review due today, 2 patients without a recent score. "
-                    "Sign in at https://trd.example.org to see them.")
+    assert text == (
+        "1 review due today, 2 patients without a recent score. "
+        "Sign in at https://trd.example.org to see them."
+    )
 
 
 def test_there_is_no_digest_without_notifications():

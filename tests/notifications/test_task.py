@@ -30,7 +30,8 @@ def test_each_mark_is_notified_once_on_its_own_day(clinician, ongoing_trial):
 
     assert created_on == {weeks: (on, on) for weeks, on in MARKS.items()}
     assert {n.event_key for n in reviews(clinician)} == {
-        f"review_due:trial:{ongoing_trial.pk}:{weeks}w" for weeks in (4, 6, 8)}
+        f"review_due:trial:{ongoing_trial.pk}:{weeks}w" for weeks in (4, 6, 8)
+    }
     assert {n.trial_id for n in reviews(clinician)} == {ongoing_trial.pk}
 
 
@@ -44,7 +45,9 @@ def test_the_beat_task_run_again_creates_nothing(clinician):
     assert first["created"] == 2  # the 6-week review, and no score at all for weeks
     assert again == {"created": 0, "digests": 0}
     assert Counter(Notification.objects.values_list("kind", flat=True)) == {
-        "review_due": 1, "no_recent_score": 1}
+        "review_due": 1,
+        "no_recent_score": 1,
+    }
 
 
 def test_nothing_is_due_between_the_marks(clinician, ongoing_trial):
@@ -62,8 +65,9 @@ def test_a_missed_mark_is_caught_up_within_a_week_and_not_later(clinician, ongoi
 
 def test_a_mark_on_sunday_is_caught_up_on_monday(clinician, patient):
     # Started on a Sunday: 6 weeks on a Sunday, found the next day (a new worklist week).
-    TrialFactory(patient=patient, start_date=START - timedelta(days=1), end_date=None,
-                 outcome="ongoing")
+    TrialFactory(
+        patient=patient, start_date=START - timedelta(days=1), end_date=None, outcome="ongoing"
+    )
     sunday = START - timedelta(days=1) + timedelta(days=42)
 
     create_notifications(today=sunday + timedelta(days=1))
@@ -77,7 +81,9 @@ def test_only_the_practices_clinicians_are_notified(
     create_notifications(today=MARKS[4])
 
     assert set(reviews().values_list("recipient__username", flat=True)) == {
-        "clinician", "colleague"}
+        "clinician",
+        "colleague",
+    }
     assert reviews().filter(recipient=clinician).get().practice == ongoing_trial.patient.practice
 
 

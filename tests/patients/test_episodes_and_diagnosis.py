@@ -25,25 +25,41 @@ def trd_url(patient):
 
 
 def two_failed_trials(patient):
-    TrialFactory(patient=patient, drug=drug("sertraline"), start_date=DAY0,
-                 end_date=DAY0 + timedelta(days=60), outcome="no_response")
-    TrialFactory(patient=patient, drug=drug("venlafaxine"), dose_mg=150,
-                 start_date=DAY0 + timedelta(days=70), end_date=DAY0 + timedelta(days=140),
-                 outcome="no_response")
+    TrialFactory(
+        patient=patient,
+        drug=drug("sertraline"),
+        start_date=DAY0,
+        end_date=DAY0 + timedelta(days=60),
+        outcome="no_response",
+    )
+    TrialFactory(
+        patient=patient,
+        drug=drug("venlafaxine"),
+        dose_mg=150,
+        start_date=DAY0 + timedelta(days=70),
+        end_date=DAY0 + timedelta(days=140),
+        outcome="no_response",
+    )
 
 
 # --- Diagnosis -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("diagnosis, applicable", [
-    ("unknown", True), ("mdd_single", True), ("mdd_recurrent", True),
-    ("bipolar_depression", False), ("other", False),
-])
+
+@pytest.mark.parametrize(
+    "diagnosis, applicable",
+    [
+        ("unknown", True),
+        ("mdd_single", True),
+        ("mdd_recurrent", True),
+        ("bipolar_depression", False),
+        ("other", False),
+    ],
+)
 def test_the_trd_answer_says_whether_the_definition_applies(
     api, clinician, patient, diagnosis, applicable
 ):
     two_failed_trials(patient)
-    api(clinician).patch(f"/api/v1/patients/{patient.pk}/", {"diagnosis": diagnosis},
-                         format="json")
+    api(clinician).patch(f"/api/v1/patients/{patient.pk}/", {"diagnosis": diagnosis}, format="json")
 
     body = api(clinician).get(trd_url(patient)).json()
 
@@ -62,8 +78,9 @@ def test_a_bipolar_patient_is_never_listed_as_meeting_trd(api, login, clinician,
     refresh_trd_summary(patient)  # the factories write no summary
     assert Patient.objects.get(pk=patient.pk).trd_meets
 
-    api(clinician).patch(f"/api/v1/patients/{patient.pk}/", {"diagnosis": "bipolar_depression"},
-                         format="json")
+    api(clinician).patch(
+        f"/api/v1/patients/{patient.pk}/", {"diagnosis": "bipolar_depression"}, format="json"
+    )
 
     assert not Patient.objects.get(pk=patient.pk).trd_meets  # the stored summary follows
     page = login(clinician).get(patient.get_absolute_url()).content.decode()
@@ -72,14 +89,23 @@ def test_a_bipolar_patient_is_never_listed_as_meeting_trd(api, login, clinician,
 
 
 def test_diagnosis_and_psychotic_features_are_in_the_patient_api(api, clinician, patient):
-    response = api(clinician).patch(f"/api/v1/patients/{patient.pk}/", {
-        "diagnosis": "mdd_recurrent", "psychotic_features": True}, format="json")
+    response = api(clinician).patch(
+        f"/api/v1/patients/{patient.pk}/",
+        {"diagnosis": "mdd_recurrent", "psychotic_features": True},
+        format="json",
+    )
 
     assert response.status_code == 200
     assert (response.json()["diagnosis"], response.json()["psychotic_features"]) == (
-        "mdd_recurrent", True)
-    assert api(clinician).patch(f"/api/v1/patients/{patient.pk}/", {"diagnosis": "mania"},
-                                format="json").status_code == 400
+        "mdd_recurrent",
+        True,
+    )
+    assert (
+        api(clinician)
+        .patch(f"/api/v1/patients/{patient.pk}/", {"diagnosis": "mania"}, format="json")
+        .status_code
+        == 400
+    )
 
 
 def test_psychotic_features_show_beside_the_status(login, clinician, patient):
@@ -92,19 +118,21 @@ def test_psychotic_features_show_beside_the_status(login, clinician, patient):
 
 # --- Episodes --------------------------------------------------------------------------------
 
-def test_episodes_are_listed_created_and_the_current_onset_is_the_patients(
-    api, clinician, patient
-):
+
+def test_episodes_are_listed_created_and_the_current_onset_is_the_patients(api, clinician, patient):
     client = api(clinician)
-    past = client.post(episodes_url(patient), {"onset": "2020-01-06", "ended": "2021-03-01"},
-                       format="json")
+    past = client.post(
+        episodes_url(patient), {"onset": "2020-01-06", "ended": "2021-03-01"}, format="json"
+    )
     current = client.post(episodes_url(patient), {"onset": "2025-02-03"}, format="json")
 
     assert (past.status_code, current.status_code) == (201, 201)
     assert set(current.json()) == {"id", "onset", "ended", "version"}
     listed = client.get(episodes_url(patient)).json()
     assert [(e["onset"], e["ended"]) for e in listed] == [
-        ("2020-01-06", "2021-03-01"), ("2025-02-03", None)]
+        ("2020-01-06", "2021-03-01"),
+        ("2025-02-03", None),
+    ]
     assert client.get(f"/api/v1/patients/{patient.pk}/").json()["episode_start"] == "2025-02-03"
 
 
@@ -120,22 +148,24 @@ def test_a_new_open_episode_ends_the_open_one_the_day_before(api, clinician, pat
 
 def test_writing_episode_start_creates_then_moves_the_current_episode(api, clinician, patient):
     client = api(clinician)
-    client.patch(f"/api/v1/patients/{patient.pk}/", {"episode_start": "2024-01-01"},
-                 format="json")
-    client.patch(f"/api/v1/patients/{patient.pk}/", {"episode_start": "2024-02-01"},
-                 format="json")
+    client.patch(f"/api/v1/patients/{patient.pk}/", {"episode_start": "2024-01-01"}, format="json")
+    client.patch(f"/api/v1/patients/{patient.pk}/", {"episode_start": "2024-02-01"}, format="json")
 
     assert [(e.onset, e.ended) for e in Episode.objects.filter(patient=patient)] == [
-        (date(2024, 2, 1), None)]
+        (date(2024, 2, 1), None)
+    ]
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"onset": "2024-05-01", "ended": "2024-04-01"}, "ended"),
-    ({"onset": (today() + timedelta(days=1)).isoformat()}, "onset"),
-    ({"onset": "1970-01-01"}, "onset"),  # before the date of birth
-    ({"onset": "2021-06-01", "ended": "2021-09-01"}, "onset"),  # overlaps the recorded one
-    ({}, "onset"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"onset": "2024-05-01", "ended": "2024-04-01"}, "ended"),
+        ({"onset": (today() + timedelta(days=1)).isoformat()}, "onset"),
+        ({"onset": "1970-01-01"}, "onset"),  # before the date of birth
+        ({"onset": "2021-06-01", "ended": "2021-09-01"}, "onset"),  # overlaps the recorded one
+        ({}, "onset"),
+    ],
+)
 def test_invalid_episodes_are_refused(api, clinician, patient, payload, field):
     Episode.objects.create(patient=patient, onset=date(2021, 1, 4), ended=date(2021, 12, 31))
 
@@ -146,15 +176,15 @@ def test_invalid_episodes_are_refused(api, clinician, patient, payload, field):
     assert Episode.objects.filter(patient=patient).count() == 1
 
 
-def test_an_episode_is_corrected_and_removed_with_its_version_and_audited(
-    api, clinician, patient
-):
+def test_an_episode_is_corrected_and_removed_with_its_version_and_audited(api, clinician, patient):
     client = api(clinician)
     made = client.post(episodes_url(patient), {"onset": "2024-01-01"}, format="json").json()
     url = f"{episodes_url(patient)}{made['id']}/"
 
-    assert client.patch(url, {"onset": "2024-01-08"}, format="json",
-                        HTTP_IF_MATCH='"9"').status_code == 412
+    assert (
+        client.patch(url, {"onset": "2024-01-08"}, format="json", HTTP_IF_MATCH='"9"').status_code
+        == 412
+    )
     moved = client.patch(url, {"onset": "2024-01-08"}, format="json", HTTP_IF_MATCH='"1"')
     assert (moved.status_code, moved.json()["onset"]) == (200, "2024-01-08")
     patient.refresh_from_db()
@@ -164,8 +194,11 @@ def test_an_episode_is_corrected_and_removed_with_its_version_and_audited(
     patient.refresh_from_db()
     assert patient.episode_start is None
     assert client.get(url).status_code == 404
-    kinds = list(AuditEvent.objects.filter(object_type="episode").order_by("id")
-                 .values_list("action", flat=True))
+    kinds = list(
+        AuditEvent.objects.filter(object_type="episode")
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
     assert kinds == ["create", "update", "delete"]
 
 
@@ -181,8 +214,9 @@ def test_only_the_current_episodes_trials_count(api, clinician, patient):
     client = api(clinician)
     assert client.get(trd_url(patient)).json()["meets_trd"] is True
 
-    client.post(episodes_url(patient), {"onset": "2022-06-01", "ended": "2023-12-31"},
-                format="json")
+    client.post(
+        episodes_url(patient), {"onset": "2022-06-01", "ended": "2023-12-31"}, format="json"
+    )
     client.post(episodes_url(patient), {"onset": "2025-01-06"}, format="json")
 
     assert client.get(trd_url(patient)).json()["meets_trd"] is False
@@ -227,7 +261,9 @@ def test_episodes_are_recorded_edited_and_removed_on_the_web(login, clinician, p
     assert (first.ended, second.ended) == (date(2024, 5, 5), None)
 
     edit = reverse("patients:episode-edit", args=[patient.pk, second.pk])
-    assert client.post(edit, {"onset": "2024-05-13", "ended": "", "version": "1"}).status_code == 302
+    assert (
+        client.post(edit, {"onset": "2024-05-13", "ended": "", "version": "1"}).status_code == 302
+    )
     patient.refresh_from_db()
     assert patient.episode_start == date(2024, 5, 13)
 
@@ -252,8 +288,7 @@ def test_an_edit_form_submits_through_its_service_and_explains_what_the_service_
 
     same, saved = form.submit(lambda **edit: received.update(edit))
     assert (same, saved) == (form, True)
-    assert received == {"changes": {"onset": date(2024, 1, 8), "ended": None},
-                        "if_match": {1}}
+    assert received == {"changes": {"onset": date(2024, 1, 8), "ended": None}, "if_match": {1}}
 
     def refuse(**edit):
         raise ValidationError("Overlaps another episode.")

@@ -57,6 +57,5 @@ def test_the_page_query_chooses_the_pages_ids_before_reading_their_latest_phq9(
     reading_scores = [q["sql"] for q in captured if "treatments_scalescore" in q["sql"]]
     assert len(reading_scores) == 1
     page_query = reading_scores[0]
-    assert re.search(r'"patients_patient"\."id" IN \(SELECT .* LIMIT 5 OFFSET 25\)',
-                     page_query)
+    assert re.search(r'"patients_patient"\."id" IN \(SELECT .* LIMIT 5 OFFSET 25\)', page_query)
     assert "OFFSET" not in page_query.rsplit(")", 1)[-1]  # none on the outer query

@@ -35,11 +35,20 @@ def scope_of(user, patient):
 
 def edit_form(trial, **overrides):
     data = {
-        "drug": trial.drug.pk, "start_date": trial.start_date.isoformat(),
-        "end_date": trial.end_date.isoformat(), "dose_mg": "100", "adherence": "good",
-        "outcome": "no_response", "reason_stopped": "", "notes": "",
-        "doses-TOTAL_FORMS": "1", "doses-INITIAL_FORMS": "0", "doses-MIN_NUM_FORMS": "0",
-        "doses-MAX_NUM_FORMS": "60", "doses-0-date": "", "doses-0-dose_mg": "",
+        "drug": trial.drug.pk,
+        "start_date": trial.start_date.isoformat(),
+        "end_date": trial.end_date.isoformat(),
+        "dose_mg": "100",
+        "adherence": "good",
+        "outcome": "no_response",
+        "reason_stopped": "",
+        "notes": "",
+        "doses-TOTAL_FORMS": "1",
+        "doses-INITIAL_FORMS": "0",
+        "doses-MIN_NUM_FORMS": "0",
+        "doses-MAX_NUM_FORMS": "60",
+        "doses-0-date": "",
+        "doses-0-dose_mg": "",
     }
     data.update(overrides)
     return data
@@ -48,8 +57,13 @@ def edit_form(trial, **overrides):
 @pytest.fixture
 def trial(patient):
     start = today() - timedelta(days=120)
-    return TrialFactory(patient=patient, drug=drug("sertraline"), start_date=start,
-                        end_date=start + timedelta(days=70), dose_mg=100)
+    return TrialFactory(
+        patient=patient,
+        drug=drug("sertraline"),
+        start_date=start,
+        end_date=start + timedelta(days=70),
+        dose_mg=100,
+    )
 
 
 def test_the_page_after_a_trial_edit_shows_the_new_drug_and_dose_in_the_timeline(
@@ -60,9 +74,15 @@ def test_the_page_after_a_trial_edit_shows_the_new_drug_and_dose_in_the_timeline
 
     response = client.post(
         reverse("treatments:trial-edit", args=[patient.pk, trial.pk]),
-        edit_form(trial, drug=drug("venlafaxine").pk, dose_mg="75", **{
-            "doses-0-date": (trial.start_date + timedelta(days=14)).isoformat(),
-            "doses-0-dose_mg": "150"}),
+        edit_form(
+            trial,
+            drug=drug("venlafaxine").pk,
+            dose_mg="75",
+            **{
+                "doses-0-date": (trial.start_date + timedelta(days=14)).isoformat(),
+                "doses-0-dose_mg": "150",
+            },
+        ),
     )
 
     assert response.status_code == 302
@@ -77,17 +97,29 @@ def test_a_new_dose_change_alone_shows_in_the_timeline(clinician, patient, trial
     client = login(clinician)
     assert "200 mg/day" not in timeline_of(client, patient)
 
-    client.post(reverse("treatments:trial-edit", args=[patient.pk, trial.pk]), edit_form(trial, **{
-        "doses-0-date": (trial.start_date + timedelta(days=21)).isoformat(),
-        "doses-0-dose_mg": "200"}))
+    client.post(
+        reverse("treatments:trial-edit", args=[patient.pk, trial.pk]),
+        edit_form(
+            trial,
+            **{
+                "doses-0-date": (trial.start_date + timedelta(days=21)).isoformat(),
+                "doses-0-dose_mg": "200",
+            },
+        ),
+    )
 
     assert "sertraline 200 mg/day" in timeline_of(client, patient)
 
 
 def test_a_removed_trial_leaves_the_timeline(clinician, patient, trial, login):
     start = trial.end_date + timedelta(days=1)
-    TrialFactory(patient=patient, drug=drug("venlafaxine"), start_date=start,
-                 end_date=start + timedelta(days=30), dose_mg=150)
+    TrialFactory(
+        patient=patient,
+        drug=drug("venlafaxine"),
+        start_date=start,
+        end_date=start + timedelta(days=30),
+        dose_mg=150,
+    )
     client = login(clinician)
     assert "sertraline" in timeline_of(client, patient)
 
@@ -98,8 +130,9 @@ def test_a_removed_trial_leaves_the_timeline(clinician, patient, trial, login):
 
 
 def test_a_corrected_score_shows_in_the_timeline(clinician, patient, trial, login):
-    score = ScaleScoreFactory(patient=patient, scale="madrs", total=31,
-                              date=trial.start_date - timedelta(days=1))
+    score = ScaleScoreFactory(
+        patient=patient, scale="madrs", total=31, date=trial.start_date - timedelta(days=1)
+    )
     client = login(clinician)
     assert "MADRS 31 on" in timeline_of(client, patient)
 
@@ -121,8 +154,13 @@ def test_a_new_therapy_shows_in_the_timeline(clinician, patient, trial, login):
 def test_a_new_episode_start_redraws_which_trials_count(clinician, patient, login):
     start = today() - timedelta(days=300)
     for name, offset in (("sertraline", 0), ("venlafaxine", 100)):
-        TrialFactory(patient=patient, drug=drug(name), start_date=start + timedelta(days=offset),
-                     end_date=start + timedelta(days=offset + 70), dose_mg=150)
+        TrialFactory(
+            patient=patient,
+            drug=drug(name),
+            start_date=start + timedelta(days=offset),
+            end_date=start + timedelta(days=offset + 70),
+            dose_mg=150,
+        )
     client = login(clinician)
     assert timeline_of(client, patient).count('class="trial counts"') == 2
 
@@ -133,9 +171,7 @@ def test_a_new_episode_start_redraws_which_trials_count(clinician, patient, logi
     assert timeline_of(client, patient).count('class="trial counts"') == 1
 
 
-def test_an_unchanged_history_draws_the_timeline_from_the_cache(
-    clinician, patient, trial, login
-):
+def test_an_unchanged_history_draws_the_timeline_from_the_cache(clinician, patient, trial, login):
     client = login(clinician)
     timeline_of(client, patient)
     key = timeline_cache_key(patient_history(patient))
@@ -149,15 +185,16 @@ def test_an_unchanged_history_draws_the_timeline_from_the_cache(
 def test_a_corrected_score_changes_the_measured_outcome_in_the_trial_table(
     clinician, patient, trial, login
 ):
-    ScaleScoreFactory(patient=patient, scale="madrs", total=30,
-                      date=trial.start_date - timedelta(days=1))
-    end_score = ScaleScoreFactory(patient=patient, scale="madrs", total=28,
-                                  date=trial.end_date - timedelta(days=1))
+    ScaleScoreFactory(
+        patient=patient, scale="madrs", total=30, date=trial.start_date - timedelta(days=1)
+    )
+    end_score = ScaleScoreFactory(
+        patient=patient, scale="madrs", total=28, date=trial.end_date - timedelta(days=1)
+    )
     client = login(clinician)
     assert "MADRS 30 → 28" in trial_table_of(client, patient)
 
-    services.score_update(scope=scope_of(clinician, patient), score=end_score,
-                          changes={"total": 9})
+    services.score_update(scope=scope_of(clinician, patient), score=end_score, changes={"total": 9})
 
     table = trial_table_of(client, patient)
     assert "MADRS 30 → 28" not in table and "MADRS 30 → 9" in table

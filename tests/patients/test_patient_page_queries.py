@@ -25,8 +25,11 @@ def test_the_patient_page_needs_no_more_queries_for_40_trials_than_for_2(
     for patient, trials in ((small, 2), (large, 40)):
         give_history(patient, trials)
         for index in range(trials):
-            ScaleScoreFactory(patient=patient, total=20 + index % 7,
-                              date=patient.trials.order_by("start_date")[index].start_date)
+            ScaleScoreFactory(
+                patient=patient,
+                total=20 + index % 7,
+                date=patient.trials.order_by("start_date")[index].start_date,
+            )
     client = login(clinician)
     client.get(small.get_absolute_url())  # the session, the catalog
 

@@ -14,10 +14,19 @@ from trdtracker.validators import today
 
 def meets_trd(patient):
     start = today() - timedelta(days=200)
-    TrialFactory(patient=patient, drug=drug("sertraline"), start_date=start,
-                 end_date=start + timedelta(days=60))
-    TrialFactory(patient=patient, drug=drug("venlafaxine"), dose_mg=150,
-                 start_date=start + timedelta(days=70), end_date=start + timedelta(days=130))
+    TrialFactory(
+        patient=patient,
+        drug=drug("sertraline"),
+        start_date=start,
+        end_date=start + timedelta(days=60),
+    )
+    TrialFactory(
+        patient=patient,
+        drug=drug("venlafaxine"),
+        dose_mg=150,
+        start_date=start + timedelta(days=70),
+        end_date=start + timedelta(days=130),
+    )
 
 
 def refresh(patient):
@@ -78,8 +87,13 @@ def test_an_open_trial_crossing_six_weeks_changes_the_list_that_day_without_a_wr
     patient = PatientFactory(practice=practice, identifier="OPEN-1")
     start = today() - timedelta(days=41)  # day 42 at an adequate dose is tomorrow
     TrialFactory(patient=patient, drug=drug("sertraline"), start_date=start, end_date=None)
-    TrialFactory(patient=patient, drug=drug("venlafaxine"), dose_mg=150,
-                 start_date=start - timedelta(days=100), end_date=start - timedelta(days=40))
+    TrialFactory(
+        patient=patient,
+        drug=drug("venlafaxine"),
+        dose_mg=150,
+        start_date=start - timedelta(days=100),
+        end_date=start - timedelta(days=40),
+    )
     refresh_trd_summary(patient)
     stored = Patient.objects.filter(pk=patient.pk).values().get()
 
@@ -124,8 +138,11 @@ def test_the_patient_page_query_count_does_not_grow_with_trials(
     def add_trials(count):
         start = today() - timedelta(days=800)
         for n in range(count):
-            trial = TrialFactory(patient=patient, start_date=start + timedelta(days=n * 10),
-                                 end_date=start + timedelta(days=n * 10 + 9))
+            trial = TrialFactory(
+                patient=patient,
+                start_date=start + timedelta(days=n * 10),
+                end_date=start + timedelta(days=n * 10 + 9),
+            )
             DoseChangeFactory(trial=trial, date=trial.start_date + timedelta(days=3))
 
     add_trials(2)
@@ -140,12 +157,15 @@ def test_the_patient_page_query_count_does_not_grow_with_trials(
 
 
 @pytest.mark.django_db
-def test_the_patient_page_shows_the_banner_reasons_timeline_and_options(
-    clinician, patient, login
-):
+def test_the_patient_page_shows_the_banner_reasons_timeline_and_options(clinician, patient, login):
     start = today() - timedelta(days=100)
-    TrialFactory(patient=patient, drug=drug("sertraline"), dose_mg=25, start_date=start,
-                 end_date=start + timedelta(days=60))
+    TrialFactory(
+        patient=patient,
+        drug=drug("sertraline"),
+        dose_mg=25,
+        start_date=start,
+        end_date=start + timedelta(days=60),
+    )
     page = login(clinician).get(patient.get_absolute_url()).content.decode()
     assert "Does not meet the TRD definition" in page
     assert "dose 25 mg/day is below the adequate 50 mg/day for sertraline" in page
@@ -160,17 +180,28 @@ def test_the_assessment_cell_shows_a_combination_note_on_both_counting_trials(
     clinician, patient, login
 ):
     start = today() - timedelta(days=200)
-    TrialFactory(patient=patient, drug=drug("sertraline"), start_date=start,
-                 end_date=start + timedelta(days=70))
-    TrialFactory(patient=patient, drug=drug("venlafaxine"), dose_mg=150,
-                 start_date=start + timedelta(days=42), end_date=start + timedelta(days=84))
+    TrialFactory(
+        patient=patient,
+        drug=drug("sertraline"),
+        start_date=start,
+        end_date=start + timedelta(days=70),
+    )
+    TrialFactory(
+        patient=patient,
+        drug=drug("venlafaxine"),
+        dose_mg=150,
+        start_date=start + timedelta(days=42),
+        end_date=start + timedelta(days=84),
+    )
     page = login(clinician).get(patient.get_absolute_url()).content.decode()
     table = page.split('id="trial-table"')[1].split("</table>")[0]
 
     assert table.count("counts toward TRD") == 2
     assert table.count('class="trial-assessment-notes') == 2
-    assert "taken together with venlafaxine for 28 days (a combination; some definitions " \
-           "count it as one trial)" in table
+    assert (
+        "taken together with venlafaxine for 28 days (a combination; some definitions "
+        "count it as one trial)" in table
+    )
     assert "taken together with sertraline for 28 days" in table
 
 
@@ -204,12 +235,21 @@ def test_adding_a_patient_saves_it_in_the_users_practice(clinician, practice, lo
         ({"identifier": "X" * 65, "date_of_birth": "1990-01-01"}, "identifier", "at most 64"),
         ({"identifier": "Z-1", "date_of_birth": "2999-01-01"}, "date_of_birth", "future"),
         ({"identifier": "Z-1", "date_of_birth": "1990-02-30"}, "date_of_birth", "valid date"),
-        ({"identifier": "Z-1", "date_of_birth": "1990-01-01", "episode_start": "1980-01-01"},
-         "episode_start", "before the date of birth"),
+        (
+            {"identifier": "Z-1", "date_of_birth": "1990-01-01", "episode_start": "1980-01-01"},
+            "episode_start",
+            "before the date of birth",
+        ),
         ({"identifier": "", "date_of_birth": "1990-01-01"}, "identifier", "required"),
     ],
-    ids=["duplicate", "too-long", "future-birth", "impossible-date", "episode-before-birth",
-         "empty"],
+    ids=[
+        "duplicate",
+        "too-long",
+        "future-birth",
+        "impossible-date",
+        "episode-before-birth",
+        "empty",
+    ],
 )
 def test_a_bad_patient_form_shows_the_field_error_and_saves_nothing(
     clinician, patient, login, data, field, message
@@ -240,7 +280,7 @@ def test_editing_a_patient_keeps_the_old_and_new_values(clinician, patient, logi
     event = AuditEvent.objects.get(action="update", patient_id=patient.pk)
     assert event.details["changes"] == {"episode_start": [None, "2025-01-01"]}
     page = login(clinician).get(patient.get_absolute_url()).content.decode()
-    assert 'Episode start:</span> — → 1 Jan 2025' in page
+    assert "Episode start:</span> — → 1 Jan 2025" in page
 
 
 @pytest.mark.django_db
@@ -250,8 +290,9 @@ def test_deleting_a_patient_asks_first_then_hides_it_but_keeps_it(clinician, pat
     assert "Remove patient MRN-1" in confirm.content.decode()
     patient.refresh_from_db()
     assert patient.deleted_at is None
-    client.post(reverse("patients:patient-delete", args=[patient.pk]),
-                {"reason": "duplicate record"})
+    client.post(
+        reverse("patients:patient-delete", args=[patient.pk]), {"reason": "duplicate record"}
+    )
     patient.refresh_from_db()
     assert patient.deleted_at is not None
     assert client.get(patient.get_absolute_url()).status_code == 404

@@ -23,8 +23,9 @@ def history_url(patient_id) -> str:
 def one_failed(patient):
     """Sertraline failed after an adequate trial (1), venlafaxine helped (does not count)."""
     TrialFactory(patient=patient)
-    venlafaxine = TrialFactory(patient=patient, drug=drug("venlafaxine"), dose_mg=Decimal("150"),
-                               outcome="response")
+    venlafaxine = TrialFactory(
+        patient=patient, drug=drug("venlafaxine"), dose_mg=Decimal("150"), outcome="response"
+    )
     refresh_trd_summary(patient)  # the factories write no summary
     return venlafaxine
 
@@ -35,18 +36,22 @@ def changes(patient):
 
 # --- Pure: the cause in words, and "meets since" ---------------------------------------------
 
+
 def test_it_says_a_trial_change_in_plain_words():
     assert describe("venlafaxine", "update", {"outcome": ["response", "no_response"]}) == (
-        "venlafaxine's outcome was set to no response")
+        "venlafaxine's outcome was set to no response"
+    )
     assert describe(None, "update", {"diagnosis": ["unknown", "bipolar_depression"]}) == (
-        "the diagnosis was set to bipolar depression")
+        "the diagnosis was set to bipolar depression"
+    )
     assert describe("venlafaxine", "delete") == "venlafaxine was removed"
 
 
 def test_meets_since_is_the_latest_change_that_made_the_patient_meet():
     def row(meets):
-        return TrdStatusChange(meets_trd=meets, failed_adequate_trial_count=2 if meets else 1,
-                               applicable=True)
+        return TrdStatusChange(
+            meets_trd=meets, failed_adequate_trial_count=2 if meets else 1, applicable=True
+        )
 
     first, lost, again = row(True), row(False), row(True)
     assert met_since([first, lost, again, row(True)]) is again
@@ -55,23 +60,31 @@ def test_meets_since_is_the_latest_change_that_made_the_patient_meet():
 
 # --- Recording ---------------------------------------------------------------------------------
 
+
 def test_an_outcome_change_that_makes_the_patient_meet_trd_records_one_change(
     api, clinician, patient, one_failed
 ):
     before = len(changes(patient))
 
-    response = api(clinician).patch(trial_url(patient.pk, one_failed.pk),
-                                    {"outcome": "no_response"}, format="json")
+    response = api(clinician).patch(
+        trial_url(patient.pk, one_failed.pk), {"outcome": "no_response"}, format="json"
+    )
 
     assert response.status_code == 200
     new = changes(patient)[before:]
     assert len(new) == 1
     change = new[0]
     assert (change.meets_trd, change.failed_adequate_trial_count, change.applicable) == (
-        True, 2, True)
+        True,
+        2,
+        True,
+    )
     assert change.actor == "clinician"
     assert (change.cause_object_type, change.cause_object_id, change.cause_action) == (
-        "trial", str(one_failed.pk), "update")
+        "trial",
+        str(one_failed.pk),
+        "update",
+    )
     assert change.cause_summary == "venlafaxine's outcome was set to no response"
     assert change.effective_on == today()
 
@@ -81,8 +94,9 @@ def test_a_change_that_leaves_the_status_as_it_was_records_nothing(
 ):
     before = len(changes(patient))
 
-    response = api(clinician).patch(trial_url(patient.pk, one_failed.pk),
-                                    {"notes": "taken with breakfast"}, format="json")
+    response = api(clinician).patch(
+        trial_url(patient.pk, one_failed.pk), {"notes": "taken with breakfast"}, format="json"
+    )
 
     assert response.status_code == 200
     assert len(changes(patient)) == before
@@ -98,30 +112,42 @@ def test_removing_the_trial_records_the_change_back(api, clinician, patient, one
     last = changes(patient)[-1]
     assert (last.meets_trd, last.failed_adequate_trial_count) == (False, 1)
     assert (last.cause_object_type, last.cause_action, last.actor) == (
-        "trial", "delete", "clinician")
+        "trial",
+        "delete",
+        "clinician",
+    )
     assert last.cause_summary == "venlafaxine was removed"
 
 
 def test_a_diagnosis_of_bipolar_depression_records_that_the_definition_does_not_apply(
     api, clinician, patient, one_failed
 ):
-    response = api(clinician).patch(patient_url(patient.pk),
-                                    {"diagnosis": "bipolar_depression"}, format="json")
+    response = api(clinician).patch(
+        patient_url(patient.pk), {"diagnosis": "bipolar_depression"}, format="json"
+    )
 
     assert response.status_code == 200
     last = changes(patient)[-1]
-    assert (last.applicable, last.meets_trd, last.failed_adequate_trial_count) == (
-        False, False, 0)
+    assert (last.applicable, last.meets_trd, last.failed_adequate_trial_count) == (False, False, 0)
     assert (last.cause_object_type, last.cause_object_id, last.cause_action) == (
-        "patient", str(patient.pk), "update")
+        "patient",
+        str(patient.pk),
+        "update",
+    )
     assert last.cause_summary == "the diagnosis was set to bipolar depression"
 
 
 def test_a_change_time_made_is_recorded_once_by_the_daily_step(api, clinician, patient):
     TrialFactory(patient=patient)  # one failed
     start = today() - timedelta(days=30)
-    TrialFactory(patient=patient, drug=drug("venlafaxine"), dose_mg=Decimal("150"),
-                 start_date=start, end_date=None, outcome="no_response")
+    TrialFactory(
+        patient=patient,
+        drug=drug("venlafaxine"),
+        dose_mg=Decimal("150"),
+        start_date=start,
+        end_date=None,
+        outcome="no_response",
+    )
     refresh_trd_summary(patient)  # counts 1 today; the open trial reaches 42 days later
     before = len(changes(patient))
     later = today() + timedelta(days=20)
@@ -149,6 +175,7 @@ def test_a_recorded_change_cannot_be_altered(patient, one_failed):
 
 # --- API -----------------------------------------------------------------------------------
 
+
 def test_the_history_lists_each_change_oldest_first_with_its_cause(
     api, clinician, auditor, patient, one_failed
 ):
@@ -161,12 +188,23 @@ def test_the_history_lists_each_change_oldest_first_with_its_cause(
     assert response.status_code == 200
     items = response.json()
     assert [(i["meets_trd"], i["failed_adequate_trial_count"]) for i in items] == [
-        (False, 1), (True, 2), (False, 1)]
-    assert set(items[1]) >= {"changed_at", "meets_trd", "failed_adequate_trial_count", "actor",
-                             "cause"}
+        (False, 1),
+        (True, 2),
+        (False, 1),
+    ]
+    assert set(items[1]) >= {
+        "changed_at",
+        "meets_trd",
+        "failed_adequate_trial_count",
+        "actor",
+        "cause",
+    }
     assert items[1]["actor"] == "clinician"
-    assert items[1]["cause"] == {"object_type": "trial", "object_id": one_failed.pk,
-                                 "action": "update"}
+    assert items[1]["cause"] == {
+        "object_type": "trial",
+        "object_id": one_failed.pk,
+        "action": "update",
+    }
     assert items[1]["summary"] == "venlafaxine's outcome was set to no response"
     assert items[2]["cause"]["action"] == "delete"
     assert [i["changed_at"] for i in items] == sorted(i["changed_at"] for i in items)
@@ -182,16 +220,20 @@ def test_the_history_is_read_only(api, clinician, patient):
 
 # --- Page ----------------------------------------------------------------------------------
 
+
 def test_the_banner_says_since_when_and_after_which_change_the_patient_meets_trd(
     api, login, clinician, patient, one_failed
 ):
-    api(clinician).patch(trial_url(patient.pk, one_failed.pk), {"outcome": "no_response"},
-                         format="json")
+    api(clinician).patch(
+        trial_url(patient.pk, one_failed.pk), {"outcome": "no_response"}, format="json"
+    )
 
     page = html.unescape(login(clinician).get(patient.get_absolute_url()).content.decode())
 
-    assert (f"meets TRD since {today():%Y-%m-%d}, after venlafaxine's outcome was set to no "
-            "response by clinician") in page
+    assert (
+        f"meets TRD since {today():%Y-%m-%d}, after venlafaxine's outcome was set to no "
+        "response by clinician"
+    ) in page
     assert "Status history (2 changes)" in page
 
 

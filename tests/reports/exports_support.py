@@ -15,8 +15,14 @@ from treatments.services import refresh_trd_summaries
 API_EXPORTS = "/api/v1/exports/"
 WEB_EXPORTS = "/reports/exports/"
 DAY0 = date(2023, 1, 2)
-ALL_KINDS = ["trials_csv", "trials_xlsx", "trd_register_csv", "audit_csv", "patient_pdf",
-             "fhir_bundle"]
+ALL_KINDS = [
+    "trials_csv",
+    "trials_xlsx",
+    "trd_register_csv",
+    "audit_csv",
+    "patient_pdf",
+    "fhir_bundle",
+]
 
 
 def day(n: int) -> date:
@@ -26,16 +32,30 @@ def day(n: int) -> date:
 def seed_history(practice, patient):
     """`patient` meets TRD (sertraline then venlafaxine, both failed); a second patient has
     one imipramine (TCA) trial at too low a dose."""
-    sertraline = TrialFactory(patient=patient, drug=drug("sertraline"), start_date=day(0),
-                              end_date=day(70), dose_mg=100)
-    venlafaxine = TrialFactory(patient=patient, drug=drug("venlafaxine"), start_date=day(100),
-                               end_date=day(190), dose_mg=75, outcome="partial_response")
+    sertraline = TrialFactory(
+        patient=patient, drug=drug("sertraline"), start_date=day(0), end_date=day(70), dose_mg=100
+    )
+    venlafaxine = TrialFactory(
+        patient=patient,
+        drug=drug("venlafaxine"),
+        start_date=day(100),
+        end_date=day(190),
+        dose_mg=75,
+        outcome="partial_response",
+    )
     DoseChangeFactory(trial=venlafaxine, date=day(114), dose_mg=225)
-    TherapyFactory(patient=patient, kind="ect", detail="bilateral", start_date=day(200),
-                   end_date=day(230), outcome="no_response")
+    TherapyFactory(
+        patient=patient,
+        kind="ect",
+        detail="bilateral",
+        start_date=day(200),
+        end_date=day(230),
+        outcome="no_response",
+    )
     other = PatientFactory(practice=practice, identifier="MRN-2", date_of_birth=date(1990, 3, 4))
-    TrialFactory(patient=other, drug=drug("imipramine"), start_date=day(300), end_date=day(400),
-                 dose_mg=25)
+    TrialFactory(
+        patient=other, drug=drug("imipramine"), start_date=day(300), end_date=day(400), dose_mg=25
+    )
     refresh_trd_summaries([patient, other])  # the factories bypass the services that do this
     return {"sertraline": sertraline, "venlafaxine": venlafaxine, "other": other}
 

@@ -58,8 +58,13 @@ def crafted_practice(practice, other_practice):
 
     one_adequate = stale_patient(practice, "ONE-ADEQUATE")
     failed(one_adequate)
-    failed(one_adequate, dose_mg=Decimal("25"), start_date=today() - timedelta(days=50),
-           end_date=None, outcome="ongoing")
+    failed(
+        one_adequate,
+        dose_mg=Decimal("25"),
+        start_date=today() - timedelta(days=50),
+        end_date=None,
+        outcome="ongoing",
+    )
 
     responded = stale_patient(practice, "OTHER-RESPONSE")
     failed(responded, outcome="response")
@@ -101,8 +106,11 @@ def test_computing_the_figures_writes_nothing(crafted_practice):
 
     with CaptureQueriesContext(connection) as queries:
         figures_for(crafted_practice)
-    writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(
-        ("INSERT", "UPDATE", "DELETE"))]
+    writes = [
+        q["sql"]
+        for q in queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
     assert writes == []
 
 
@@ -155,7 +163,10 @@ def test_month_starts_cross_the_year_boundary():
     from datetime import date
 
     assert dashboard.month_starts(date(2025, 2, 17), count=4) == [
-        date(2024, 11, 1), date(2024, 12, 1), date(2025, 1, 1), date(2025, 2, 1),
+        date(2024, 11, 1),
+        date(2024, 12, 1),
+        date(2025, 1, 1),
+        date(2025, 2, 1),
     ]
 
 
@@ -251,8 +262,12 @@ def test_it_serves_cached_figures_until_the_cache_is_cleared(
     # the navigation's unread-notification count.
     with django_assert_max_num_queries(9) as queries:
         cached = client.get(URL).context["figures"]
-    clinical = [q["sql"] for q in queries.captured_queries if "treatments_" in q["sql"]
-                or ("patients_" in q["sql"] and "notifications_" not in q["sql"])]
+    clinical = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "treatments_" in q["sql"]
+        or ("patients_" in q["sql"] and "notifications_" not in q["sql"])
+    ]
     assert clinical == []
     assert cached == first
     assert cached["patients"]["total"] == 3

@@ -86,10 +86,22 @@ def test_no_data_gives_an_empty_chart(build):
 def test_stacked_segments_follow_one_another_and_skip_zeros():
     chart = charts.stacked_bars(
         [
-            ("SSRI", [("response", "Response", 2), ("remission", "Remission", 0),
-                      ("no_response", "No response", 3)]),
-            ("TCA", [("response", "Response", 0), ("remission", "Remission", 0),
-                     ("no_response", "No response", 1)]),
+            (
+                "SSRI",
+                [
+                    ("response", "Response", 2),
+                    ("remission", "Remission", 0),
+                    ("no_response", "No response", 3),
+                ],
+            ),
+            (
+                "TCA",
+                [
+                    ("response", "Response", 0),
+                    ("remission", "Remission", 0),
+                    ("no_response", "No response", 1),
+                ],
+            ),
         ]
     )
     ssri, tca = chart.rows

@@ -57,24 +57,58 @@ def demo(patient):
     patient.suicide_risk_flag = True
     patient.episode_start = weeks_ago(80)
     patient.save()
-    TrialFactory(patient=patient, drug=drug("sertraline"), start_date=weeks_ago(70),
-                 end_date=weeks_ago(60), dose_mg=100, outcome="no_response",
-                 reason_stopped="no improvement")
-    venlafaxine = TrialFactory(patient=patient, drug=drug("venlafaxine"),
-                               start_date=weeks_ago(56), end_date=weeks_ago(42), dose_mg=75,
-                               outcome="partial_response")
+    TrialFactory(
+        patient=patient,
+        drug=drug("sertraline"),
+        start_date=weeks_ago(70),
+        end_date=weeks_ago(60),
+        dose_mg=100,
+        outcome="no_response",
+        reason_stopped="no improvement",
+    )
+    venlafaxine = TrialFactory(
+        patient=patient,
+        drug=drug("venlafaxine"),
+        start_date=weeks_ago(56),
+        end_date=weeks_ago(42),
+        dose_mg=75,
+        outcome="partial_response",
+    )
     DoseChangeFactory(trial=venlafaxine, date=weeks_ago(54), dose_mg=150)
     DoseChangeFactory(trial=venlafaxine, date=weeks_ago(50), dose_mg=225)
-    TrialFactory(patient=patient, drug=drug("phenelzine"), start_date=weeks_ago(41),
-                 end_date=weeks_ago(38), dose_mg=45, outcome="intolerance",
-                 reason_stopped="dizziness")
-    lithium = TrialFactory(patient=patient, drug=drug("lithium"), start_date=weeks_ago(36),
-                           end_date=None, dose_mg=600, outcome="ongoing")
+    TrialFactory(
+        patient=patient,
+        drug=drug("phenelzine"),
+        start_date=weeks_ago(41),
+        end_date=weeks_ago(38),
+        dose_mg=45,
+        outcome="intolerance",
+        reason_stopped="dizziness",
+    )
+    lithium = TrialFactory(
+        patient=patient,
+        drug=drug("lithium"),
+        start_date=weeks_ago(36),
+        end_date=None,
+        dose_mg=600,
+        outcome="ongoing",
+    )
     DoseChangeFactory(trial=lithium, date=weeks_ago(34), dose_mg=Decimal("900"))
-    TherapyFactory(patient=patient, kind="ect", detail="bilateral", start_date=weeks_ago(30),
-                   end_date=weeks_ago(26), outcome="partial_response")
-    TherapyFactory(patient=patient, kind="esketamine", start_date=weeks_ago(8), end_date=None,
-                   outcome="ongoing")
+    TherapyFactory(
+        patient=patient,
+        kind="ect",
+        detail="bilateral",
+        start_date=weeks_ago(30),
+        end_date=weeks_ago(26),
+        outcome="partial_response",
+    )
+    TherapyFactory(
+        patient=patient,
+        kind="esketamine",
+        start_date=weeks_ago(8),
+        end_date=None,
+        outcome="ongoing",
+    )
     for weeks, total in ((71, 24), (64, 23), (56, 22), (48, 17), (43, 15), (20, 13), (4, 12)):
         ScaleScoreFactory(patient=patient, scale="hamd17", date=weeks_ago(weeks), total=total)
     phq9(patient, item9=0, days_ago=60, others=2)
@@ -110,8 +144,7 @@ def render(job, name: str) -> list[Path]:
     return paths
 
 
-def test_a_flagged_patient_has_the_risk_notice_at_the_top_of_page_one(run_export, printer,
-                                                                        demo):
+def test_a_flagged_patient_has_the_risk_notice_at_the_top_of_page_one(run_export, printer, demo):
     job = run_export(printer, kind="patient_pdf", patient=demo.pk)
 
     first, *rest = pages_of(job)
@@ -124,8 +157,9 @@ def test_a_flagged_patient_has_the_risk_notice_at_the_top_of_page_one(run_export
     assert len(render(job, "discussion-sheet-flagged")) == len(rest) + 1
 
 
-def test_a_patient_without_a_flag_or_phq9_item_9_has_no_risk_notice(run_export, printer,
-                                                                     patient, history):
+def test_a_patient_without_a_flag_or_phq9_item_9_has_no_risk_notice(
+    run_export, printer, patient, history
+):
     job = run_export(printer, kind="patient_pdf", patient=patient.pk)
 
     text = flat(" ".join(pages_of(job)))
@@ -241,8 +275,12 @@ def box_of(textpage, word: str):
     assert found, f"{word!r} is not on the page"
     index, count = found
     rects = [textpage.get_rect(i) for i in range(textpage.count_rects(index, count))]
-    return (min(r[0] for r in rects), min(r[1] for r in rects),
-            max(r[2] for r in rects), max(r[3] for r in rects))
+    return (
+        min(r[0] for r in rects),
+        min(r[1] for r in rects),
+        max(r[2] for r in rects),
+        max(r[3] for r in rects),
+    )
 
 
 def test_the_trial_table_headers_do_not_overlap(run_export, printer, demo):
@@ -252,8 +290,16 @@ def test_the_trial_table_headers_do_not_overlap(run_export, printer, demo):
     try:
         page = next(p for p in document if "Outcome from" in p.get_textpage().get_text_range())
         textpage = page.get_textpage()
-        headers = ["Drug (class)", "Dates", "Doses", "Adherence", "Outcome recorded",
-                   "Outcome from", "Days at", "Assessment"]
+        headers = [
+            "Drug (class)",
+            "Dates",
+            "Doses",
+            "Adherence",
+            "Outcome recorded",
+            "Outcome from",
+            "Days at",
+            "Assessment",
+        ]
         boxes = [box_of(textpage, header) for header in headers]
         for left, right in zip(boxes, boxes[1:], strict=False):
             assert left[2] < right[0], "a header runs into the next column"
@@ -264,8 +310,9 @@ def test_the_trial_table_headers_do_not_overlap(run_export, printer, demo):
 
 def test_the_sheet_takes_no_query_per_trial(printer, practice, demo, tmp_path):
     def queries_for_sheet(name):
-        job = ExportJob.objects.create(practice=practice, created_by=printer,
-                                       kind="patient_pdf", options={"patient": demo.pk})
+        job = ExportJob.objects.create(
+            practice=practice, created_by=printer, kind="patient_pdf", options={"patient": demo.pk}
+        )
         job.patients_included = set()
         with CaptureQueriesContext(connection) as queries:
             write_discussion_sheet(job, tmp_path / name, lambda done, total: None)
@@ -273,13 +320,22 @@ def test_the_sheet_takes_no_query_per_trial(printer, practice, demo, tmp_path):
 
     before = queries_for_sheet("a.pdf")
     for offset in range(4):
-        trial = TrialFactory(patient=demo, drug=drug("citalopram"),
-                             start_date=weeks_ago(140 - offset * 12),
-                             end_date=weeks_ago(132 - offset * 12), dose_mg=20)
+        trial = TrialFactory(
+            patient=demo,
+            drug=drug("citalopram"),
+            start_date=weeks_ago(140 - offset * 12),
+            end_date=weeks_ago(132 - offset * 12),
+            dose_mg=20,
+        )
         DoseChangeFactory(trial=trial)
     ScaleScoreFactory(patient=demo, scale="madrs", date=weeks_ago(3), total=18)
-    TherapyFactory(patient=demo, kind="tms", start_date=weeks_ago(12),
-                   end_date=weeks_ago(8), outcome="no_response")
+    TherapyFactory(
+        patient=demo,
+        kind="tms",
+        start_date=weeks_ago(12),
+        end_date=weeks_ago(8),
+        outcome="no_response",
+    )
 
     assert queries_for_sheet("b.pdf") == before
 

@@ -37,10 +37,19 @@ def seed_trials(practice, count: int) -> None:
     )
     sertraline, start = drug("sertraline"), date(2024, 1, 1)
     Trial.objects.bulk_create(
-        (Trial(patient=patient, drug=sertraline, start_date=start + timedelta(days=70 * n),
-               end_date=start + timedelta(days=70 * n + 60), dose_mg=100, adherence="good",
-               outcome="no_response")
-         for patient in patients for n in range(10)),
+        (
+            Trial(
+                patient=patient,
+                drug=sertraline,
+                start_date=start + timedelta(days=70 * n),
+                end_date=start + timedelta(days=70 * n + 60),
+                dose_mg=100,
+                adherence="good",
+                outcome="no_response",
+            )
+            for patient in patients
+            for n in range(10)
+        ),
         batch_size=5000,
     )
 
@@ -54,15 +63,33 @@ class Worker:
     """`celery worker` as a process of its own, on the test database and the given Redis."""
 
     def __init__(self, name: str, redis_url: str, log: Path):
-        env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": redis_url,
-               "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-               "EXPORT_WORK_DIR": str(settings.EXPORT_WORK_DIR)}
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "REDIS_URL": redis_url,
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "EXPORT_WORK_DIR": str(settings.EXPORT_WORK_DIR),
+        }
         self.log = open(log, "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "trdtracker", "worker", "--loglevel=INFO",
-             "--concurrency=1", "--hostname", f"{name}@%h", "--without-gossip",
-             "--without-mingle"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "trdtracker",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=1",
+                "--hostname",
+                f"{name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -126,8 +153,11 @@ def test_an_export_killed_with_its_worker_is_requeued_and_finished_by_a_new_work
 
             workers.append(Worker("rescuer", redis_server.url, tmp_path / "rescuer.log"))
             started = time.monotonic()
-            wait_for(lambda: ExportJob.objects.get(pk=job.pk).status in ("done", "failed"), 120,
-                     "the new worker to finish the export")
+            wait_for(
+                lambda: ExportJob.objects.get(pk=job.pk).status in ("done", "failed"),
+                120,
+                "the new worker to finish the export",
+            )
             took = time.monotonic() - started
     finally:
         for worker in workers:
@@ -145,10 +175,13 @@ def test_an_export_killed_with_its_worker_is_requeued_and_finished_by_a_new_work
 @pytest.fixture
 def redis_settings(settings, redis_server):
     """The cache, the sessions and Celery on a Redis server this test can stop."""
-    settings.CACHES = {"default": {
-        "BACKEND": "trdtracker.cache.FailOpenRedisCache", "LOCATION": redis_server.url,
-        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
-    }}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "trdtracker.cache.FailOpenRedisCache",
+            "LOCATION": redis_server.url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    }
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     with celery_using(redis_server.url):
         yield redis_server
@@ -194,7 +227,9 @@ def test_with_redis_down_an_export_answers_503_at_once_and_its_job_fails_with_th
 
     jobs = ExportJob.objects.order_by("pk")
     assert [(j.kind, j.status) for j in jobs] == [
-        ("trials_csv", "failed"), ("trd_register_csv", "failed"), ("patient_pdf", "failed"),
+        ("trials_csv", "failed"),
+        ("trd_register_csv", "failed"),
+        ("patient_pdf", "failed"),
     ]
     assert all("export queue is unreachable" in j.error and j.finished_at for j in jobs)
 

@@ -23,8 +23,9 @@ def downloaded(api, user, job) -> bytes:
 
 
 @pytest.mark.parametrize("kind", ["trials_csv", "fhir_bundle", "audit_csv"])
-def test_the_stored_fingerprint_is_the_sha256_of_the_downloaded_file(run_export, api, auditor,
-                                                                    history, kind):
+def test_the_stored_fingerprint_is_the_sha256_of_the_downloaded_file(
+    run_export, api, auditor, history, kind
+):
     job = run_export(auditor, kind=kind)
 
     expected = hashlib.sha256(downloaded(api, auditor, job)).hexdigest()
@@ -40,14 +41,20 @@ def test_the_fingerprint_is_null_until_the_export_is_done(api, auditor, practice
     assert (detail["status"], detail["sha256"]) == ("pending", None)
 
 
-def test_the_finished_event_in_the_audit_trail_carries_the_fingerprint(run_export, auditor,
-                                                                        history):
+def test_the_finished_event_in_the_audit_trail_carries_the_fingerprint(
+    run_export, auditor, history
+):
     job = run_export(auditor, kind="trials_csv")
 
-    event = AuditEvent.objects.get(action=Action.EXPORT, object_id=str(job.pk),
-                                   details__event="finished")
-    assert event.details == {"event": "finished", "kind": "trials_csv", "id": job.pk,
-                             "sha256": job.sha256}
+    event = AuditEvent.objects.get(
+        action=Action.EXPORT, object_id=str(job.pk), details__event="finished"
+    )
+    assert event.details == {
+        "event": "finished",
+        "kind": "trials_csv",
+        "id": job.pk,
+        "sha256": job.sha256,
+    }
     assert event.actor == "auditor"
 
 
@@ -74,8 +81,9 @@ def test_the_hash_reads_the_file_in_chunks(monkeypatch):
     assert set(reads) == {7} and len(reads) > 100
 
 
-def test_verify_export_names_the_export_a_file_came_from(run_export, api, auditor, practice,
-                                                         history, tmp_path):
+def test_verify_export_names_the_export_a_file_came_from(
+    run_export, api, auditor, practice, history, tmp_path
+):
     job = run_export(auditor, kind="trials_csv")
     copy = tmp_path / "found.csv"
     copy.write_bytes(downloaded(api, auditor, job))
@@ -88,8 +96,9 @@ def test_verify_export_names_the_export_a_file_came_from(run_export, api, audito
     assert job.created_at.isoformat() in text and "by auditor" in text
 
 
-def test_verify_export_says_a_changed_file_matches_none(run_export, api, auditor, history,
-                                                        tmp_path):
+def test_verify_export_says_a_changed_file_matches_none(
+    run_export, api, auditor, history, tmp_path
+):
     job = run_export(auditor, kind="trials_csv")
     copy = tmp_path / "changed.csv"
     copy.write_bytes(downloaded(api, auditor, job).replace(b"sertraline", b"Sertraline"))
@@ -104,8 +113,7 @@ def test_verify_export_reports_a_missing_file(db, tmp_path):
         call_command("verify_export", str(tmp_path / "nothing.csv"))
 
 
-def test_another_practice_cannot_read_the_fingerprint(run_export, api, auditor, outsider,
-                                                      history):
+def test_another_practice_cannot_read_the_fingerprint(run_export, api, auditor, outsider, history):
     job = run_export(auditor, kind="trials_csv")
 
     response = api(outsider).get(f"{API_EXPORTS}{job.pk}/")

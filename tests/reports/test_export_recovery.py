@@ -26,7 +26,9 @@ def job(practice, auditor, history):
     """A trials export whose first attempt a worker took and then lost (no heartbeat since)."""
     created = ExportJob.objects.create(practice=practice, created_by=auditor, kind="trials_csv")
     ExportJob.objects.filter(pk=created.pk).update(
-        status="running", progress=40, attempts=1,
+        status="running",
+        progress=40,
+        attempts=1,
         heartbeat_at=timezone.now() - timedelta(minutes=10),
     )
     return created
@@ -68,8 +70,9 @@ def test_after_the_last_attempt_the_job_fails_with_a_reason(job, settings):
     assert not job.file
 
 
-def test_a_job_no_worker_ever_took_is_requeued_after_the_time_limit(practice, auditor, history,
-                                                                     settings):
+def test_a_job_no_worker_ever_took_is_requeued_after_the_time_limit(
+    practice, auditor, history, settings
+):
     lost = ExportJob.objects.create(practice=practice, created_by=auditor, kind="trials_csv")
     queued = timezone.now()
     ExportJob.objects.filter(pk=lost.pk).update(attempts=1, heartbeat_at=queued)

@@ -21,8 +21,10 @@ def post(api, django_capture_on_commit_callbacks):
 
 # --- API ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind", ["trials_csv", "trials_xlsx", "trd_register_csv", "audit_csv",
-                                  "fhir_bundle"])
+
+@pytest.mark.parametrize(
+    "kind", ["trials_csv", "trials_xlsx", "trd_register_csv", "audit_csv", "fhir_bundle"]
+)
 def test_clinicians_may_not_run_practice_wide_exports(post, clinician, history, kind):
     response = post(clinician, kind=kind)
 
@@ -50,8 +52,9 @@ CLINICAL_KINDS = ["trials_csv", "trials_xlsx", "trd_register_csv", "patient_pdf"
 
 
 @pytest.mark.parametrize("kind", CLINICAL_KINDS)
-def test_practice_admins_may_not_export_clinical_data(post, login, practice_admin, patient,
-                                                      history, kind):
+def test_practice_admins_may_not_export_clinical_data(
+    post, login, practice_admin, patient, history, kind
+):
     payload = {"kind": kind, "patient": patient.pk}
 
     assert post(practice_admin, **payload).status_code == 403
@@ -59,9 +62,9 @@ def test_practice_admins_may_not_export_clinical_data(post, login, practice_admi
     assert not ExportJob.objects.exists()
 
 
-def test_practice_admins_export_the_audit_log_and_see_only_such_jobs(post, api, login,
-                                                                   practice_admin, auditor,
-                                                                   history):
+def test_practice_admins_export_the_audit_log_and_see_only_such_jobs(
+    post, api, login, practice_admin, auditor, history
+):
     clinical = post(auditor, kind="trials_csv").json()["id"]
     audit_log = post(practice_admin, kind="audit_csv")
     assert audit_log.status_code == 202
@@ -81,8 +84,14 @@ def test_auditors_keep_every_export_kind(login, auditor):
     page = login(auditor).get(WEB_EXPORTS)
 
     kinds = [value for value, _ in page.context["form"].fields["kind"].choices]
-    assert kinds == ["trials_csv", "trials_xlsx", "trd_register_csv", "audit_csv", "patient_pdf",
-                     "fhir_bundle"]
+    assert kinds == [
+        "trials_csv",
+        "trials_xlsx",
+        "trd_register_csv",
+        "audit_csv",
+        "patient_pdf",
+        "fhir_bundle",
+    ]
 
 
 def test_options_may_be_nested(post, auditor, history):
@@ -99,18 +108,21 @@ def test_another_practices_patient_is_not_found(post, clinician, auditor, outsid
     assert not ExportJob.objects.exists()
 
 
-@pytest.mark.parametrize(("payload", "field"), [
-    ({"kind": "everything"}, "kind"),
-    ({}, "kind"),
-    ({"kind": "trials_csv", "since": "2024-02-30"}, "since"),
-    ({"kind": "trials_csv", "since": "2024-03-01", "until": "2024-02-01"}, "until"),
-    ({"kind": "trials_csv", "trd_status": "maybe"}, "trd_status"),
-    ({"kind": "trials_csv", "drug_class": "Homeopathy"}, "drug_class"),
-    ({"kind": "patient_pdf"}, "patient"),
-    ({"kind": "audit_csv", "action": "dance"}, "action"),
-    ({"kind": "audit_csv", "deidentify": True}, "deidentify"),
-    ({"kind": "trials_csv", "patient": 1}, "patient"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"kind": "everything"}, "kind"),
+        ({}, "kind"),
+        ({"kind": "trials_csv", "since": "2024-02-30"}, "since"),
+        ({"kind": "trials_csv", "since": "2024-03-01", "until": "2024-02-01"}, "until"),
+        ({"kind": "trials_csv", "trd_status": "maybe"}, "trd_status"),
+        ({"kind": "trials_csv", "drug_class": "Homeopathy"}, "drug_class"),
+        ({"kind": "patient_pdf"}, "patient"),
+        ({"kind": "audit_csv", "action": "dance"}, "action"),
+        ({"kind": "audit_csv", "deidentify": True}, "deidentify"),
+        ({"kind": "trials_csv", "patient": 1}, "patient"),
+    ],
+)
 def test_invalid_requests_are_refused_with_field_messages(post, auditor, payload, field):
     response = post(auditor, **payload)
 
@@ -119,8 +131,7 @@ def test_invalid_requests_are_refused_with_field_messages(post, auditor, payload
     assert not ExportJob.objects.exists()
 
 
-def test_another_practices_job_is_not_found(post, api, auditor, outsider, history,
-                                            other_practice):
+def test_another_practices_job_is_not_found(post, api, auditor, outsider, history, other_practice):
     from tests.factories import member
 
     job_id = post(auditor, kind="trials_csv").json()["id"]
@@ -131,8 +142,9 @@ def test_another_practices_job_is_not_found(post, api, auditor, outsider, histor
         assert api(user).get(f"{API_EXPORTS}{job_id}/download/").status_code == 404
 
 
-def test_clinicians_see_only_their_own_jobs(post, api, clinician, colleague, auditor, patient,
-                                            history):
+def test_clinicians_see_only_their_own_jobs(
+    post, api, clinician, colleague, auditor, patient, history
+):
     mine = post(clinician, kind="patient_pdf", patient=patient.pk).json()["id"]
     practice_wide = post(auditor, kind="trials_csv").json()["id"]
 
@@ -148,8 +160,10 @@ def test_anonymous_requests_are_refused(api, db):
 
 # --- Web ---------------------------------------------------------------------------------
 
-def test_auditors_start_an_export_on_the_exports_page(login, auditor, history,
-                                                      django_capture_on_commit_callbacks):
+
+def test_auditors_start_an_export_on_the_exports_page(
+    login, auditor, history, django_capture_on_commit_callbacks
+):
     client = login(auditor)
     page = client.get(WEB_EXPORTS)
     assert b"Start an export" in page.content
@@ -161,7 +175,11 @@ def test_auditors_start_an_export_on_the_exports_page(login, auditor, history,
     assert response.status_code == 302
     job = ExportJob.objects.get()
     assert (job.kind, job.options, job.status, job.created_by) == (
-        "trials_csv", {"drug_class": "SNRI"}, "done", auditor)
+        "trials_csv",
+        {"drug_class": "SNRI"},
+        "done",
+        auditor,
+    )
     listing = client.get(WEB_EXPORTS).content.decode()
     assert f"/reports/exports/{job.pk}/download/" in listing
     status = client.get(f"/reports/exports/{job.pk}/status/").json()
@@ -192,8 +210,7 @@ def test_clinicians_export_a_discussion_sheet_from_the_patient_page(
     assert 'href="/reports/exports/"' not in page  # no Exports link for clinicians
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/reports/exports/patient/{patient.pk}/",
-                               {"kind": "patient_pdf"})
+        response = client.post(f"/reports/exports/patient/{patient.pk}/", {"kind": "patient_pdf"})
 
     assert response.status_code == 302
     job = ExportJob.objects.get()
@@ -212,9 +229,9 @@ def test_clinicians_cannot_start_practice_exports_on_the_page(login, clinician):
     assert not ExportJob.objects.exists()
 
 
-def test_the_patient_button_refuses_other_practices_and_other_kinds(login, clinician,
-                                                                    patient,
-                                                                    outsiders_patient):
+def test_the_patient_button_refuses_other_practices_and_other_kinds(
+    login, clinician, patient, outsiders_patient
+):
     client = login(clinician)
     url = "/reports/exports/patient/{}/"
     assert client.post(url.format(outsiders_patient.pk)).status_code == 404
@@ -222,8 +239,7 @@ def test_the_patient_button_refuses_other_practices_and_other_kinds(login, clini
     assert not ExportJob.objects.exists()
 
 
-def test_another_practice_cannot_see_or_download_a_job(login, post, auditor, outsider,
-                                                       history):
+def test_another_practice_cannot_see_or_download_a_job(login, post, auditor, outsider, history):
     job_id = post(auditor, kind="trials_csv").json()["id"]
     client = login(outsider)
 

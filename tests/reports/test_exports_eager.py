@@ -34,7 +34,9 @@ def test_it_exports_one_row_per_trial_as_csv(run_export, auditor, history):
     assert job.expires_at == job.finished_at + timedelta(days=7)
     rows = csv_rows(job)
     assert [(r["patient_identifier"], r["drug"]) for r in rows] == [
-        ("MRN-1", "sertraline"), ("MRN-1", "venlafaxine"), ("MRN-2", "imipramine"),
+        ("MRN-1", "sertraline"),
+        ("MRN-1", "venlafaxine"),
+        ("MRN-2", "imipramine"),
     ]
     venlafaxine = rows[1]
     assert venlafaxine["drug_class"] == "SNRI"
@@ -60,8 +62,7 @@ def test_it_exports_the_same_trials_as_xlsx(run_export, auditor, history):
 
 
 def test_it_filters_trials_by_dates_class_and_trd_status(run_export, auditor, history):
-    dated = run_export(auditor, kind="trials_csv", since=str(day(50)),
-                       until=str(day(300)))
+    dated = run_export(auditor, kind="trials_csv", since=str(day(50)), until=str(day(300)))
     assert [r["drug"] for r in csv_rows(dated)] == ["venlafaxine", "imipramine"]
 
     ssri = run_export(auditor, kind="trials_csv", drug_class="SSRI")
@@ -73,8 +74,7 @@ def test_it_filters_trials_by_dates_class_and_trd_status(run_export, auditor, hi
     assert {r["patient_identifier"] for r in csv_rows(not_met)} == {"MRN-2"}
 
 
-def test_the_register_has_one_row_per_patient_with_count_and_stage(run_export, auditor,
-                                                                   history):
+def test_the_register_has_one_row_per_patient_with_count_and_stage(run_export, auditor, history):
     PatientFactory(practice=auditor.membership.practice, identifier="MRN-3")
     job = run_export(auditor, kind="trd_register_csv")
 
@@ -85,24 +85,27 @@ def test_the_register_has_one_row_per_patient_with_count_and_stage(run_export, a
     assert rows["MRN-1"]["stage"] == "II"  # SSRI + SNRI; the bilateral ECT needs stage IV
     assert rows["MRN-1"]["counting_drugs"] == "sertraline; venlafaxine"
     assert (rows["MRN-1"]["last_trial_drug"], rows["MRN-1"]["last_trial_end"]) == (
-        "venlafaxine", str(day(190)))
+        "venlafaxine",
+        str(day(190)),
+    )
     assert (rows["MRN-2"]["meets_trd"], rows["MRN-2"]["stage"]) == ("no", "0")
-    assert (rows["MRN-3"]["failed_adequate_trials"], rows["MRN-3"]["last_trial_drug"]) == (
-        "0", "")
+    assert (rows["MRN-3"]["failed_adequate_trials"], rows["MRN-3"]["last_trial_drug"]) == ("0", "")
 
     meets = run_export(auditor, kind="trd_register_csv", trd_status="meets")
     assert [r["patient_identifier"] for r in csv_rows(meets)] == ["MRN-1"]
 
 
-def test_the_audit_export_uses_the_audit_filters(run_export, auditor, clinician, patient,
-                                                 login):
+def test_the_audit_export_uses_the_audit_filters(run_export, auditor, clinician, patient, login):
     login(clinician).get(f"/patients/{patient.pk}/")
     job = run_export(auditor, kind="audit_csv", actor="clinician", action="view")
 
     rows = csv_rows(job)
     assert len(rows) == 1
     assert (rows[0]["actor"], rows[0]["action"], rows[0]["patient_id"]) == (
-        "clinician", "view", str(patient.pk))
+        "clinician",
+        "view",
+        str(patient.pk),
+    )
     everything = run_export(auditor, kind="audit_csv")
     assert {r["action"] for r in csv_rows(everything)} >= {"view", "export"}
 
@@ -129,20 +132,29 @@ def test_the_fhir_bundle_is_valid_r4(run_export, auditor, patient, history):
     kinds = [entry["resource"]["resourceType"] for entry in data["entry"]]
     assert kinds.count("Patient") == 2
     assert kinds.count("MedicationStatement") == 3
-    statements = [e["resource"] for e in data["entry"]
-                  if e["resource"]["resourceType"] == "MedicationStatement"]
-    mrn1 = next(e for e in data["entry"] if e["resource"].get("identifier", [{}])[0].get(
-        "value") == "MRN-1")
+    statements = [
+        e["resource"]
+        for e in data["entry"]
+        if e["resource"]["resourceType"] == "MedicationStatement"
+    ]
+    mrn1 = next(
+        e for e in data["entry"] if e["resource"].get("identifier", [{}])[0].get("value") == "MRN-1"
+    )
     assert sum(s["subject"]["reference"] == mrn1["fullUrl"] for s in statements) == 2
 
     one = run_export(auditor, kind="fhir_bundle", patient=patient.pk)
     data, _ = fhir_bundle(one)
     assert [e["resource"]["resourceType"] for e in data["entry"]] == [
-        "Patient", "MedicationStatement", "MedicationStatement", "Procedure"]  # the ECT course
+        "Patient",
+        "MedicationStatement",
+        "MedicationStatement",
+        "Procedure",
+    ]  # the ECT course
 
 
-def test_de_identified_exports_hide_identifiers_and_keep_years(run_export, auditor, patient,
-                                                               history):
+def test_de_identified_exports_hide_identifiers_and_keep_years(
+    run_export, auditor, patient, history
+):
     job = run_export(auditor, kind="trials_csv", deidentify=True)
 
     raw = content(job).decode()
@@ -159,24 +171,31 @@ def test_de_identified_exports_hide_identifiers_and_keep_years(run_export, audit
 
     again = run_export(auditor, kind="trials_csv", deidentify=True)
     assert {r["patient_identifier"] for r in csv_rows(again)}.isdisjoint(
-        {r["patient_identifier"] for r in rows})  # another export, other pseudonyms
+        {r["patient_identifier"] for r in rows}
+    )  # another export, other pseudonyms
 
     bundle = run_export(auditor, kind="fhir_bundle", deidentify=True)
     raw = content(bundle).decode()
     assert "MRN-1" not in raw and "1980-05-17" not in raw
     data, _ = fhir_bundle(bundle)
-    assert {e["resource"]["birthDate"] for e in data["entry"]
-            if e["resource"]["resourceType"] == "Patient"} == {"1980", "1990"}
+    assert {
+        e["resource"]["birthDate"]
+        for e in data["entry"]
+        if e["resource"]["resourceType"] == "Patient"
+    } == {"1980", "1990"}
 
     sheet = run_export(auditor, kind="patient_pdf", patient=patient.pk, deidentify=True)
     assert "MRN-1" not in pdf_text(content(sheet))
 
 
-def test_progress_is_stored_after_every_chunk(run_export, auditor, practice, patient,
-                                              monkeypatch):
+def test_progress_is_stored_after_every_chunk(run_export, auditor, practice, patient, monkeypatch):
     for offset in range(5):
-        TrialFactory(patient=patient, drug=drug("sertraline"), start_date=day(offset * 80),
-                     end_date=day(offset * 80 + 60))
+        TrialFactory(
+            patient=patient,
+            drug=drug("sertraline"),
+            start_date=day(offset * 80),
+            end_date=day(offset * 80 + 60),
+        )
     monkeypatch.setattr(exporters, "CHUNK_SIZE", 2)
     seen = []
     original = services._set_progress
@@ -197,8 +216,9 @@ def test_a_patient_removed_before_the_run_fails_the_job_without_a_file(
     api, clinician, patient, history, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = api(clinician).post(API_EXPORTS, {"kind": "patient_pdf",
-                                                     "patient": patient.pk}, format="json")
+        response = api(clinician).post(
+            API_EXPORTS, {"kind": "patient_pdf", "patient": patient.pk}, format="json"
+        )
     patient.deleted_at = timezone.now()
     patient.save()
     for callback in callbacks:
@@ -213,8 +233,9 @@ def test_a_patient_removed_before_the_run_fails_the_job_without_a_file(
     assert "no longer exists" in detail["error"]
 
 
-def test_an_unexpected_error_is_stored_and_no_file_is_kept(run_export, auditor, history,
-                                                           monkeypatch):
+def test_an_unexpected_error_is_stored_and_no_file_is_kept(
+    run_export, auditor, history, monkeypatch
+):
     def explode(job, path, progress):
         with open(path, "w") as out:
             out.write("half a file")
@@ -228,8 +249,9 @@ def test_an_unexpected_error_is_stored_and_no_file_is_kept(run_export, auditor, 
     assert not job.file
 
 
-def test_a_redelivered_task_restarts_a_running_job_from_scratch(run_export, auditor, history,
-                                                                settings):
+def test_a_redelivered_task_restarts_a_running_job_from_scratch(
+    run_export, auditor, history, settings
+):
     job = run_export(auditor, kind="trials_csv")
     # As if the worker died after storing the file but before marking the job done.
     with open(job.file.path, "w") as stale:
@@ -255,8 +277,9 @@ def test_finished_jobs_are_not_run_again(run_export, auditor, history):
     assert job.finished_at == finished
 
 
-def test_expired_files_are_deleted_and_downloads_answer_410(run_export, api, auditor, login,
-                                                            history):
+def test_expired_files_are_deleted_and_downloads_answer_410(
+    run_export, api, auditor, login, history
+):
     job = run_export(auditor, kind="trials_csv")
     fresh = run_export(auditor, kind="trd_register_csv")
     name = job.file.name
@@ -291,7 +314,14 @@ def test_requests_and_downloads_are_audited(run_export, api, auditor, history):
 
     events = AuditEvent.objects.filter(action=Action.EXPORT, object_id=str(job.pk))
     assert sorted(e.details["event"] for e in events) == [
-        "contents", "downloaded", "finished", "requested"]
+        "contents",
+        "downloaded",
+        "finished",
+        "requested",
+    ]
     downloaded = events.get(details__event="downloaded")
     assert (downloaded.actor, downloaded.details["kind"], downloaded.details["id"]) == (
-        "auditor", "trials_csv", job.pk)
+        "auditor",
+        "trials_csv",
+        job.pk,
+    )

@@ -24,34 +24,65 @@ LOINC = "http://loinc.org"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SNOMED = "http://snomed.info/sct"
 SCALES = "urn:trdtracker:scales"
-PHQ9_ITEMS = ["44250-9", "44255-8", "44259-0", "44254-1", "44251-7", "44258-2", "44252-5",
-              "44253-3", "44260-8"]  # as shared/reference/codes.md lists them, items 1 to 9
+PHQ9_ITEMS = [
+    "44250-9",
+    "44255-8",
+    "44259-0",
+    "44254-1",
+    "44251-7",
+    "44258-2",
+    "44252-5",
+    "44253-3",
+    "44260-8",
+]  # as shared/reference/codes.md lists them, items 1 to 9
 
 
 @pytest.fixture
 def demo_like(practice):
     """A recurrent-MDD patient with three trials (dose changes, one drug without an RxNorm code
     in the reference), a PHQ-9 with items, a HAM-D-17, a MADRS, an ECT and a TMS course."""
-    patient = PatientFactory(practice=practice, identifier="MRN-DEMO",
-                             date_of_birth=date(1975, 2, 3), diagnosis="mdd_recurrent")
-    sertraline = TrialFactory(patient=patient, drug=drug("sertraline"), start_date=day(0),
-                              end_date=day(70), dose_mg=50)
+    patient = PatientFactory(
+        practice=practice,
+        identifier="MRN-DEMO",
+        date_of_birth=date(1975, 2, 3),
+        diagnosis="mdd_recurrent",
+    )
+    sertraline = TrialFactory(
+        patient=patient, drug=drug("sertraline"), start_date=day(0), end_date=day(70), dose_mg=50
+    )
     DoseChangeFactory(trial=sertraline, date=day(14), dose_mg=100)
     DoseChangeFactory(trial=sertraline, date=day(28), dose_mg=150)
-    TrialFactory(patient=patient, drug=drug("trazodone"), start_date=day(80), end_date=day(150),
-                 dose_mg=150)
-    TrialFactory(patient=patient, drug=drug("venlafaxine"), start_date=day(300), end_date=None,
-                 dose_mg=75, outcome="ongoing")
-    ScaleScoreFactory(patient=patient, scale="phq9", date=day(1),
-                      items=[2, 3, 1, 2, 0, 3, 1, 2, 1])
-    ScaleScoreFactory(patient=patient, scale="hamd17", date=day(2),
-                      items=[3, 2, 1, 2, 1, 1, 3, 2, 1, 2, 2, 1, 1, 1, 1, 0, 0])
+    TrialFactory(
+        patient=patient, drug=drug("trazodone"), start_date=day(80), end_date=day(150), dose_mg=150
+    )
+    TrialFactory(
+        patient=patient,
+        drug=drug("venlafaxine"),
+        start_date=day(300),
+        end_date=None,
+        dose_mg=75,
+        outcome="ongoing",
+    )
+    ScaleScoreFactory(patient=patient, scale="phq9", date=day(1), items=[2, 3, 1, 2, 0, 3, 1, 2, 1])
+    ScaleScoreFactory(
+        patient=patient,
+        scale="hamd17",
+        date=day(2),
+        items=[3, 2, 1, 2, 1, 1, 3, 2, 1, 2, 2, 1, 1, 1, 1, 0, 0],
+    )
     ScaleScoreFactory(patient=patient, scale="madrs", date=day(3), total=31)
-    TherapyFactory(patient=patient, kind="ect", start_date=day(160), end_date=day(190),
-                   outcome="partial_response", ect_placement="right_unilateral",
-                   ect_sessions=9)
-    TherapyFactory(patient=patient, kind="tms", start_date=day(200), end_date=None,
-                   outcome="ongoing")
+    TherapyFactory(
+        patient=patient,
+        kind="ect",
+        start_date=day(160),
+        end_date=day(190),
+        outcome="partial_response",
+        ect_placement="right_unilateral",
+        ect_sessions=9,
+    )
+    TherapyFactory(
+        patient=patient, kind="tms", start_date=day(200), end_date=None, outcome="ongoing"
+    )
     return patient
 
 
@@ -80,11 +111,15 @@ def test_the_bundle_validates_and_carries_every_record(run_export, clinician, de
     assert not any("meta" in e["resource"] for e in data["entry"])  # no profile claimed
 
 
-def test_the_phq9_is_the_loinc_panel_with_its_total_and_nine_items(run_export, clinician,
-                                                                  demo_like):
+def test_the_phq9_is_the_loinc_panel_with_its_total_and_nine_items(
+    run_export, clinician, demo_like
+):
     data, _ = fhir_bundle(run_export(clinician, kind="fhir_bundle", patient=demo_like.pk))
-    observations = {e["fullUrl"]: e["resource"] for e in data["entry"]
-                    if e["resource"]["resourceType"] == "Observation"}
+    observations = {
+        e["fullUrl"]: e["resource"]
+        for e in data["entry"]
+        if e["resource"]["resourceType"] == "Observation"
+    }
 
     (panel,) = [o for o in observations.values() if codings(o["code"], LOINC) == ["44249-1"]]
     assert panel["category"][0]["coding"][0]["code"] == "survey"
@@ -96,15 +131,26 @@ def test_the_phq9_is_the_loinc_panel_with_its_total_and_nine_items(run_export, c
     assert [codings(item["code"], LOINC)[0] for item in items] == PHQ9_ITEMS
     answers = [item["valueCodeableConcept"]["coding"][0] for item in items]
     assert [a["code"] for a in answers] == [
-        "LA6570-1", "LA6571-9", "LA6569-3", "LA6570-1", "LA6568-5", "LA6571-9", "LA6569-3",
-        "LA6570-1", "LA6569-3"]
+        "LA6570-1",
+        "LA6571-9",
+        "LA6569-3",
+        "LA6570-1",
+        "LA6568-5",
+        "LA6571-9",
+        "LA6569-3",
+        "LA6570-1",
+        "LA6569-3",
+    ]
     assert [a["extension"][0]["valueDecimal"] for a in answers] == [2, 3, 1, 2, 0, 3, 1, 2, 1]
 
 
 def test_hamd17_and_madrs_use_the_local_code_system(run_export, clinician, demo_like):
     data, _ = fhir_bundle(run_export(clinician, kind="fhir_bundle", patient=demo_like.pk))
-    local = {codings(o["code"], SCALES)[0]: o for o in resources(data, "Observation")
-             if codings(o["code"], SCALES)}
+    local = {
+        codings(o["code"], SCALES)[0]: o
+        for o in resources(data, "Observation")
+        if codings(o["code"], SCALES)
+    }
 
     assert set(local) == {"hamd17", "madrs"}
     hamd = local["hamd17"]
@@ -116,19 +162,21 @@ def test_hamd17_and_madrs_use_the_local_code_system(run_export, clinician, demo_
     assert not any(codings(o["code"], LOINC) for o in local.values())
 
 
-def test_each_drug_carries_its_rxnorm_code_and_dosage_history(run_export, clinician,
-                                                              demo_like):
+def test_each_drug_carries_its_rxnorm_code_and_dosage_history(run_export, clinician, demo_like):
     data, _ = fhir_bundle(run_export(clinician, kind="fhir_bundle", patient=demo_like.pk))
-    statements = {s["medicationCodeableConcept"]["text"]: s
-                  for s in resources(data, "MedicationStatement")}
+    statements = {
+        s["medicationCodeableConcept"]["text"]: s for s in resources(data, "MedicationStatement")
+    }
 
     sertraline = statements["sertraline"]
     assert codings(sertraline["medicationCodeableConcept"], RXNORM) == ["36437"]
     assert codings(statements["venlafaxine"]["medicationCodeableConcept"], RXNORM) == ["39786"]
     assert "coding" not in statements["trazodone"]["medicationCodeableConcept"]  # no source
     assert (sertraline["status"], statements["venlafaxine"]["status"]) == ("completed", "active")
-    doses = [(d["doseAndRate"][0]["doseQuantity"]["value"],
-              d["timing"]["repeat"]["boundsPeriod"]) for d in sertraline["dosage"]]
+    doses = [
+        (d["doseAndRate"][0]["doseQuantity"]["value"], d["timing"]["repeat"]["boundsPeriod"])
+        for d in sertraline["dosage"]
+    ]
     assert doses == [
         (50, {"start": day(0).isoformat(), "end": day(13).isoformat()}),
         (100, {"start": day(14).isoformat(), "end": day(27).isoformat()}),
@@ -136,7 +184,8 @@ def test_each_drug_carries_its_rxnorm_code_and_dosage_history(run_export, clinic
     ]
     assert sertraline["dosage"][0]["doseAndRate"][0]["doseQuantity"]["code"] == "mg"
     assert statements["venlafaxine"]["dosage"][0]["timing"]["repeat"]["boundsPeriod"] == {
-        "start": day(300).isoformat()}
+        "start": day(300).isoformat()
+    }
 
 
 def test_the_diagnosis_is_a_coded_condition(run_export, clinician, demo_like):
@@ -147,9 +196,13 @@ def test_the_diagnosis_is_a_coded_condition(run_export, clinician, demo_like):
     assert codings(condition["code"], "http://hl7.org/fhir/sid/icd-10-cm") == ["F33"]
 
 
-@pytest.mark.parametrize(("diagnosis", "conditions"), [
-    ("unknown", []), ("bipolar_depression", [{"text": "Bipolar depression"}]),
-])
+@pytest.mark.parametrize(
+    ("diagnosis", "conditions"),
+    [
+        ("unknown", []),
+        ("bipolar_depression", [{"text": "Bipolar depression"}]),
+    ],
+)
 def test_an_unrecorded_diagnosis_writes_no_condition_and_an_uncoded_one_only_text(
     run_export, clinician, practice, diagnosis, conditions
 ):
@@ -167,10 +220,13 @@ def test_ect_and_tms_are_procedures(run_export, clinician, demo_like):
         ("ECT (electroconvulsive therapy)", "completed"),
         ("TMS (transcranial magnetic stimulation)", "in-progress"),
     ]
-    assert procedures[0]["performedPeriod"] == {"start": day(160).isoformat(),
-                                                "end": day(190).isoformat()}
-    assert procedures[0]["note"][0]["text"] == ("Electrode placement: Right unilateral; "
-                                                "sessions: 9")
+    assert procedures[0]["performedPeriod"] == {
+        "start": day(160).isoformat(),
+        "end": day(190).isoformat(),
+    }
+    assert procedures[0]["note"][0]["text"] == (
+        "Electrode placement: Right unilateral; sessions: 9"
+    )
     assert procedures[0]["outcome"]["text"] == "Partial response"
 
 
@@ -197,8 +253,7 @@ def test_every_code_in_the_data_file_names_a_known_source():
         assert entry["source"] in data["sources"], entry
         assert data["sources"][entry["source"]].strip(), entry
     assert [item["code"] for item in data["phq9"]["items"]] == PHQ9_ITEMS
-    assert (data["phq9"]["panel"]["code"], data["phq9"]["total"]["code"]) == (
-        "44249-1", "44261-6")
+    assert (data["phq9"]["panel"]["code"], data["phq9"]["total"]["code"]) == ("44249-1", "44261-6")
 
 
 def test_every_rxnorm_code_names_a_drug_of_the_catalog(db):

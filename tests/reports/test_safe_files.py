@@ -28,12 +28,25 @@ def test_plain_text_numbers_and_dates_are_left_as_they_are():
     assert neutralised("DEMO-001") == "DEMO-001"
     assert csv_cell(Decimal("37.50")) == "37.5" and xlsx_cell(Decimal("37.5")) == Decimal("37.5")
     assert csv_cell(date(2024, 2, 29)) == "2024-02-29" and xlsx_cell(date(2024, 2, 29)) == date(
-        2024, 2, 29)
+        2024, 2, 29
+    )
     assert csv_cell(None) == "" and csv_cell(42) == "42"
 
 
-AWKWARD = ["plain", "a,b", 'say "hi"', '"', ",", "two\nlines", "cr\rhere", "", " spaced ",
-           "semi; colon", "'quoted'", "ünïcode"]
+AWKWARD = [
+    "plain",
+    "a,b",
+    'say "hi"',
+    '"',
+    ",",
+    "two\nlines",
+    "cr\rhere",
+    "",
+    " spaced ",
+    "semi; colon",
+    "'quoted'",
+    "ünïcode",
+]
 
 
 @pytest.mark.parametrize("text", AWKWARD)
@@ -47,8 +60,13 @@ def test_csv_field_writes_a_field_as_csv_writer_does(text):
 def hostile_patients(practice):
     for n, identifier in enumerate(HOSTILE[:4]):
         patient = PatientFactory(practice=practice, identifier=identifier)
-        TrialFactory(patient=patient, drug=drug("sertraline"),
-                     start_date=date(2024, 1, 1 + n), end_date=date(2024, 3, 1), dose_mg=100)
+        TrialFactory(
+            patient=patient,
+            drug=drug("sertraline"),
+            start_date=date(2024, 1, 1 + n),
+            end_date=date(2024, 3, 1),
+            dose_mg=100,
+        )
     from patients.models import Patient
     from treatments.services import refresh_trd_summaries
 
@@ -56,16 +74,18 @@ def hostile_patients(practice):
 
 
 @pytest.mark.parametrize("kind", ["trials_csv", "trd_register_csv"])
-def test_csv_exports_neutralise_formula_leading_record_numbers(run_export, auditor,
-                                                               hostile_patients, kind):
+def test_csv_exports_neutralise_formula_leading_record_numbers(
+    run_export, auditor, hostile_patients, kind
+):
     job = run_export(auditor, kind=kind)
 
     written = sorted(row["patient_identifier"] for row in csv_rows(job))
     assert written == sorted("'" + text for text in HOSTILE[:4])
 
 
-def test_the_xlsx_export_has_text_not_formulas_and_typed_cells(run_export, auditor,
-                                                               hostile_patients):
+def test_the_xlsx_export_has_text_not_formulas_and_typed_cells(
+    run_export, auditor, hostile_patients
+):
     job = run_export(auditor, kind="trials_xlsx")
 
     sheet = load_workbook(io.BytesIO(content(job))).worksheets[0]

@@ -27,9 +27,11 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("classes", "ect", "stage"), CASES,
-                         ids=lambda value: "+".join(value) or "none"
-                         if isinstance(value, list) else None)
+@pytest.mark.parametrize(
+    ("classes", "ect", "stage"),
+    CASES,
+    ids=lambda value: "+".join(value) or "none" if isinstance(value, list) else None,
+)
 def test_it_stages_failed_classes(classes, ect, stage):
     assert thase_rush_stage(classes, failed_bilateral_ect=ect) == stage
 

@@ -58,8 +58,14 @@ def frozen_today(monkeypatch):
 
 
 def trial(patient, name, start, end, dose, changes=(), **fields):
-    made = TrialFactory(patient=patient, drug=drug(name), start_date=start, end_date=end,
-                        dose_mg=Decimal(dose), **fields)
+    made = TrialFactory(
+        patient=patient,
+        drug=drug(name),
+        start_date=start,
+        end_date=end,
+        dose_mg=Decimal(dose),
+        **fields,
+    )
     for day, changed in changes:
         DoseChangeFactory(trial=made, date=day, dose_mg=Decimal(changed))
     return made
@@ -67,16 +73,22 @@ def trial(patient, name, start, end, dose, changes=(), **fields):
 
 def build_practice(practice, other_practice) -> list:
     """About thirty patients whose trials cover what the export and the rule distinguish."""
+
     def patient(identifier, born, episode_start=None):
-        return PatientFactory(practice=practice, identifier=identifier, date_of_birth=born,
-                              episode_start=episode_start)
+        return PatientFactory(
+            practice=practice,
+            identifier=identifier,
+            date_of_birth=born,
+            episode_start=episode_start,
+        )
 
     people = []
     # Meets TRD: two failed adequate trials of different drugs, the second after a titration.
     p = patient("P-01", date(1971, 2, 3), episode_start=ago(900))
     trial(p, "sertraline", ago(800), ago(700), "100")
-    trial(p, "venlafaxine", ago(650), ago(540), "75", [(ago(636), "225")],
-          outcome="partial_response")
+    trial(
+        p, "venlafaxine", ago(650), ago(540), "75", [(ago(636), "225")], outcome="partial_response"
+    )
     people.append(p)
     # A change before the start (ignored) and one on the start date (replaces the dose).
     p = patient("P-02", date(1985, 12, 31))
@@ -85,10 +97,15 @@ def build_practice(practice, other_practice) -> list:
     people.append(p)
     # Several changes: down, up, below then above the adequate dose; the highest reported.
     p = patient("P-03", date(1960, 7, 1), episode_start=ago(2000))
-    trial(p, "imipramine", ago(500), ago(300), "50",
-          [(ago(490), "100"), (ago(470), "150"), (ago(420), "75"), (ago(400), "200")])
-    trial(p, "nortriptyline", ago(290), ago(200), "75", [(ago(280), "25")],
-          outcome="intolerance")
+    trial(
+        p,
+        "imipramine",
+        ago(500),
+        ago(300),
+        "50",
+        [(ago(490), "100"), (ago(470), "150"), (ago(420), "75"), (ago(400), "200")],
+    )
+    trial(p, "nortriptyline", ago(290), ago(200), "75", [(ago(280), "25")], outcome="intolerance")
     people.append(p)
     # Ongoing: no end date, an end after the as-of date, and one ended the day before.
     p = patient("P-04", date(1990, 1, 15))
@@ -102,8 +119,9 @@ def build_practice(practice, other_practice) -> list:
     trial(p, "selegiline", ago(1000), ago(900), "10", formulation="oral")
     trial(p, "selegiline", ago(880), ago(800), "6", formulation="transdermal")
     trial(p, "fluoxetine", ago(780), ago(700), "90", formulation="weekly")
-    trial(p, "fluoxetine", ago(690), ago(600), "60", formulation="weekly",
-          outcome="partial_response")
+    trial(
+        p, "fluoxetine", ago(690), ago(600), "60", formulation="weekly", outcome="partial_response"
+    )
     people.append(p)
     p = patient("P-06", date(1977, 8, 19))
     trial(p, "paroxetine", ago(300), ago(200), "25", formulation="cr")
@@ -150,29 +168,58 @@ def build_practice(practice, other_practice) -> list:
     people.append(p)
     # Outcomes of every kind on adequate trials.
     p = patient("P-14", date(1964, 10, 10), episode_start=ago(1500))
-    for index, outcome in enumerate(["response", "remission", "intolerance", "unknown",
-                                     "no_response", "partial_response"]):
-        trial(p, ["citalopram", "sertraline", "duloxetine", "mirtazapine", "bupropion",
-                  "vortioxetine"][index], ago(1400 - 200 * index), ago(1300 - 200 * index),
-              ["20", "100", "60", "30", "300", "15"][index], outcome=outcome)
+    for index, outcome in enumerate(
+        ["response", "remission", "intolerance", "unknown", "no_response", "partial_response"]
+    ):
+        trial(
+            p,
+            ["citalopram", "sertraline", "duloxetine", "mirtazapine", "bupropion", "vortioxetine"][
+                index
+            ],
+            ago(1400 - 200 * index),
+            ago(1300 - 200 * index),
+            ["20", "100", "60", "30", "300", "15"][index],
+            outcome=outcome,
+        )
     people.append(p)
     # A patient of another practice is never exported.
-    stranger = PatientFactory(practice=other_practice, identifier="P-15",
-                              date_of_birth=date(1970, 1, 1))
+    stranger = PatientFactory(
+        practice=other_practice, identifier="P-15", date_of_birth=date(1970, 1, 1)
+    )
     trial(stranger, "sertraline", ago(300), ago(200), "100")
 
     # The rest: a seeded mix.
     rng = random.Random(2025)
-    names = ["citalopram", "sertraline", "venlafaxine", "duloxetine", "mirtazapine",
-             "bupropion", "amitriptyline", "phenelzine", "aripiprazole", "lithium",
-             "vortioxetine", "trazodone"]
-    outcomes = ["no_response", "no_response", "partial_response", "response", "remission",
-                "intolerance", "unknown"]
+    names = [
+        "citalopram",
+        "sertraline",
+        "venlafaxine",
+        "duloxetine",
+        "mirtazapine",
+        "bupropion",
+        "amitriptyline",
+        "phenelzine",
+        "aripiprazole",
+        "lithium",
+        "vortioxetine",
+        "trazodone",
+    ]
+    outcomes = [
+        "no_response",
+        "no_response",
+        "partial_response",
+        "response",
+        "remission",
+        "intolerance",
+        "unknown",
+    ]
     adherence = ["good", "good", "good", "partial", "poor", "unknown"]
     for number in range(16, 33):
-        p = patient(f"P-{number:02d}", date(1940 + rng.randrange(60), rng.randrange(1, 13),
-                                           rng.randrange(1, 29)),
-                    episode_start=ago(rng.randrange(100, 1500)) if rng.random() < 0.5 else None)
+        p = patient(
+            f"P-{number:02d}",
+            date(1940 + rng.randrange(60), rng.randrange(1, 13), rng.randrange(1, 29)),
+            episode_start=ago(rng.randrange(100, 1500)) if rng.random() < 0.5 else None,
+        )
         start = ago(rng.randrange(900, 1600))
         for _ in range(rng.randrange(1, 6)):
             name = rng.choice(names)
@@ -187,9 +234,16 @@ def build_practice(practice, other_practice) -> list:
                 day += timedelta(days=rng.randrange(0, 30))
                 if all(day != seen for seen, _ in changes):
                     changes.append((day, str(minimum * Decimal(rng.choice(["0.5", "1", "2"])))))
-            trial(p, name, start, end, str(dose), changes,
-                  adherence=rng.choice(adherence),
-                  outcome="ongoing" if ongoing else rng.choice(outcomes))
+            trial(
+                p,
+                name,
+                start,
+                end,
+                str(dose),
+                changes,
+                adherence=rng.choice(adherence),
+                outcome="ongoing" if ongoing else rng.choice(outcomes),
+            )
             start = (end or FIXED_TODAY) + timedelta(days=rng.randrange(-20, 40))
             if start >= FIXED_TODAY:
                 break
@@ -218,8 +272,7 @@ def with_stable_pseudonyms(data: bytes, job, practice) -> bytes:
     from patients.models import Patient
 
     identity = exporters.Identity(job)
-    for pk, identifier in Patient.objects.filter(practice=practice).values_list(
-            "pk", "identifier"):
+    for pk, identifier in Patient.objects.filter(practice=practice).values_list("pk", "identifier"):
         data = data.replace(identity.pseudonym(pk).encode(), f"pseudonym<{identifier}>".encode())
     return data
 
@@ -248,11 +301,14 @@ def xlsx_as_csv_rows(path) -> list[list[str]]:
     book = load_workbook(path, read_only=True)
     rows = []
     for row in book.worksheets[0].iter_rows(values_only=True):
-        rows.append([
-            value.date().isoformat() if isinstance(value, datetime)
-            else csv_cell(Decimal(str(value)) if isinstance(value, float) else value)
-            for value in row
-        ])
+        rows.append(
+            [
+                value.date().isoformat()
+                if isinstance(value, datetime)
+                else csv_cell(Decimal(str(value)) if isinstance(value, float) else value)
+                for value in row
+            ]
+        )
     return rows
 
 
@@ -264,19 +320,24 @@ def test_the_trials_xlsx_holds_the_golden_rows(practice_history, tmp_path, case)
     assert xlsx_as_csv_rows(path) == list(csv.reader(io.StringIO(golden)))
 
 
-def test_progress_is_reported_every_chunk_and_at_the_end(practice_history, tmp_path,
-                                                         monkeypatch):
+def test_progress_is_reported_every_chunk_and_at_the_end(practice_history, tmp_path, monkeypatch):
     monkeypatch.setattr(exporters, "CHUNK_SIZE", 10)
     calls = []
-    export(practice_history, ExportKind.TRIALS_CSV, {}, tmp_path / "trials.csv",
-           lambda done, total: calls.append((done, total)))
+    export(
+        practice_history,
+        ExportKind.TRIALS_CSV,
+        {},
+        tmp_path / "trials.csv",
+        lambda done, total: calls.append((done, total)),
+    )
     total = len((GOLDEN / "trials_all.csv").read_text(encoding="utf-8").splitlines()) - 1
     assert total > 50
     assert calls == [(done, total) for done in range(10, total + 1, 10)] + [(total, total)]
 
 
-def test_dose_changes_come_in_the_one_streamed_query_whatever_the_chunks(practice_history,
-                                                                          tmp_path, monkeypatch):
+def test_dose_changes_come_in_the_one_streamed_query_whatever_the_chunks(
+    practice_history, tmp_path, monkeypatch
+):
     counts = []
     for size in (10, 5000):
         monkeypatch.setattr(exporters, "CHUNK_SIZE", size)

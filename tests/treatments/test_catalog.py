@@ -9,20 +9,67 @@ from treatments.catalog import DRUGS_FILE, read_catalog, resolve_drug
 from treatments.models import Drug
 
 REFERENCE_DRUGS = {
-    "citalopram", "escitalopram", "fluoxetine", "paroxetine", "sertraline", "fluvoxamine",
-    "venlafaxine", "desvenlafaxine", "duloxetine", "levomilnacipran", "milnacipran",
-    "amitriptyline", "nortriptyline", "imipramine", "desipramine", "clomipramine", "doxepin",
-    "trimipramine", "protriptyline", "amoxapine", "maprotiline", "phenelzine",
-    "tranylcypromine", "isocarboxazid", "selegiline", "moclobemide", "bupropion",
-    "mirtazapine", "trazodone", "nefazodone", "vortioxetine", "vilazodone", "agomelatine",
-    "mianserin", "reboxetine",
+    "citalopram",
+    "escitalopram",
+    "fluoxetine",
+    "paroxetine",
+    "sertraline",
+    "fluvoxamine",
+    "venlafaxine",
+    "desvenlafaxine",
+    "duloxetine",
+    "levomilnacipran",
+    "milnacipran",
+    "amitriptyline",
+    "nortriptyline",
+    "imipramine",
+    "desipramine",
+    "clomipramine",
+    "doxepin",
+    "trimipramine",
+    "protriptyline",
+    "amoxapine",
+    "maprotiline",
+    "phenelzine",
+    "tranylcypromine",
+    "isocarboxazid",
+    "selegiline",
+    "moclobemide",
+    "bupropion",
+    "mirtazapine",
+    "trazodone",
+    "nefazodone",
+    "vortioxetine",
+    "vilazodone",
+    "agomelatine",
+    "mianserin",
+    "reboxetine",
 }
 NOT_ANTIDEPRESSANTS = {
-    "lithium", "aripiprazole", "brexpiprazole", "quetiapine", "olanzapine", "cariprazine",
-    "liothyronine", "lamotrigine", "methylphenidate", "modafinil", "valproate",
-    "carbamazepine", "phenytoin", "phenobarbital", "rifampin", "folic acid",
-    "estrogen-containing contraceptive", "buspirone", "pramipexole", "levothyroxine",
-    "primidone", "dextromethorphan", "perphenazine", "chlordiazepoxide",
+    "lithium",
+    "aripiprazole",
+    "brexpiprazole",
+    "quetiapine",
+    "olanzapine",
+    "cariprazine",
+    "liothyronine",
+    "lamotrigine",
+    "methylphenidate",
+    "modafinil",
+    "valproate",
+    "carbamazepine",
+    "phenytoin",
+    "phenobarbital",
+    "rifampin",
+    "folic acid",
+    "estrogen-containing contraceptive",
+    "buspirone",
+    "pramipexole",
+    "levothyroxine",
+    "primidone",
+    "dextromethorphan",
+    "perphenazine",
+    "chlordiazepoxide",
 }
 
 
@@ -56,7 +103,9 @@ def test_augmentation_and_interaction_agents_are_not_antidepressants():
 def test_figures_match_the_reference():
     sertraline = Drug.objects.get(name="sertraline")
     assert (sertraline.drug_class, sertraline.min_adequate_dose_mg, sertraline.max_dose_mg) == (
-        "SSRI", 50, 200
+        "SSRI",
+        50,
+        200,
     )
     assert Drug.objects.get(name="liothyronine").min_adequate_dose_mg == Decimal("0.025")
 
@@ -64,9 +113,15 @@ def test_figures_match_the_reference():
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "typed,generic",
-    [("Zoloft", "sertraline"), ("zoloft", "sertraline"), ("SERTRALINE", "sertraline"),
-     ("  Effexor ", "venlafaxine"), ("Lamictal", "lamotrigine"), ("Emsam", "selegiline"),
-     ("folic  acid", "folic acid")],
+    [
+        ("Zoloft", "sertraline"),
+        ("zoloft", "sertraline"),
+        ("SERTRALINE", "sertraline"),
+        ("  Effexor ", "venlafaxine"),
+        ("Lamictal", "lamotrigine"),
+        ("Emsam", "selegiline"),
+        ("folic  acid", "folic acid"),
+    ],
 )
 def test_brand_and_generic_names_resolve_case_insensitively(typed, generic):
     assert resolve_drug(typed).name == generic

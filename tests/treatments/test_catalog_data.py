@@ -99,8 +99,17 @@ def test_the_data_files_exist_where_the_loader_reads_them():
 
 
 @pytest.mark.parametrize(
-    "name", ["lamotrigine", "methylphenidate", "modafinil", "buspirone", "pramipexole",
-             "levothyroxine", "liothyronine", "lithium"],
+    "name",
+    [
+        "lamotrigine",
+        "methylphenidate",
+        "modafinil",
+        "buspirone",
+        "pramipexole",
+        "levothyroxine",
+        "liothyronine",
+        "lithium",
+    ],
 )
 def test_the_add_ons_of_the_source_documents_are_augmentation_agents(name):
     row = CATALOG[name]
@@ -114,7 +123,9 @@ def test_primidone_is_recorded_as_an_interaction_partner_without_figures():
 
 
 def test_the_references_corrections_are_applied():
-    assert (CATALOG["reboxetine"]["min_adequate_dose_mg"],
-            CATALOG["vilazodone"]["min_adequate_dose_mg"],
-            CATALOG["clomipramine"]["max_dose_mg"],
-            CATALOG["mirtazapine"]["max_dose_mg"]) == (8, 20, 250, 45)
+    assert (
+        CATALOG["reboxetine"]["min_adequate_dose_mg"],
+        CATALOG["vilazodone"]["min_adequate_dose_mg"],
+        CATALOG["clomipramine"]["max_dose_mg"],
+        CATALOG["mirtazapine"]["max_dose_mg"],
+    ) == (8, 20, 250, 45)

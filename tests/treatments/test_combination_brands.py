@@ -22,9 +22,13 @@ CATALOG = [SimpleNamespace(**row) for row in read_catalog()]
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "typed,components",
-    [("Symbyax", ["olanzapine", "fluoxetine"]), ("auvelity", ["dextromethorphan", "bupropion"]),
-     ("Triavil", ["perphenazine", "amitriptyline"]), ("ETRAFON", ["perphenazine", "amitriptyline"]),
-     (" Limbitrol ", ["chlordiazepoxide", "amitriptyline"])],
+    [
+        ("Symbyax", ["olanzapine", "fluoxetine"]),
+        ("auvelity", ["dextromethorphan", "bupropion"]),
+        ("Triavil", ["perphenazine", "amitriptyline"]),
+        ("ETRAFON", ["perphenazine", "amitriptyline"]),
+        (" Limbitrol ", ["chlordiazepoxide", "amitriptyline"]),
+    ],
 )
 def test_a_combination_brand_resolves_to_all_its_components(typed, components):
     assert [d.name for d in resolve_components(typed)] == components
@@ -49,22 +53,26 @@ def test_olanzapines_own_brand_still_resolves():
 
 def test_typing_a_combination_brand_lists_each_component_with_its_partner():
     matches = search_drugs("Symbyax", CATALOG)
-    assert [(m.drug.name, m.rank) for m in matches] == [("fluoxetine", EXACT), ("olanzapine", EXACT)]
+    assert [(m.drug.name, m.rank) for m in matches] == [
+        ("fluoxetine", EXACT),
+        ("olanzapine", EXACT),
+    ]
     assert [m.label for m in matches] == [
-        "Symbyax → fluoxetine (with olanzapine)", "Symbyax → olanzapine (with fluoxetine)"
+        "Symbyax → fluoxetine (with olanzapine)",
+        "Symbyax → olanzapine (with fluoxetine)",
     ]
     assert all(m.by_combination for m in matches)
 
 
 def test_a_drugs_own_names_win_over_a_combination_brand():
-    (match,) = [m for m in search_drugs("amitriptyline", CATALOG)
-                if m.drug.name == "amitriptyline"]
+    (match,) = [m for m in search_drugs("amitriptyline", CATALOG) if m.drug.name == "amitriptyline"]
     assert (match.matched, match.by_combination) == ("amitriptyline", False)
 
 
 def test_a_prefix_of_a_combination_brand_finds_its_components():
     assert {m.drug.name for m in search_drugs("limbi", CATALOG)} == {
-        "chlordiazepoxide", "amitriptyline"
+        "chlordiazepoxide",
+        "amitriptyline",
     }
 
 

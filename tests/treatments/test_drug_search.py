@@ -33,8 +33,14 @@ def fake(name, brands=(), antidepressant=True):
 
 @pytest.mark.parametrize(
     "typed,generic",
-    [("Lexapro", "escitalopram"), ("Effexor", "venlafaxine"), ("Zoloft", "sertraline"),
-     ("Cipralex", "escitalopram"), ("Wellbutrin", "bupropion"), ("sertraline", "sertraline")],
+    [
+        ("Lexapro", "escitalopram"),
+        ("Effexor", "venlafaxine"),
+        ("Zoloft", "sertraline"),
+        ("Cipralex", "escitalopram"),
+        ("Wellbutrin", "bupropion"),
+        ("sertraline", "sertraline"),
+    ],
 )
 def test_a_brand_or_generic_name_puts_its_drug_first_as_an_exact_match(typed, generic):
     first = search_drugs(typed, CATALOG)[0]
@@ -59,8 +65,12 @@ def test_ven_offers_venlafaxine_before_drugs_that_only_contain_ven():
 
 
 def test_within_a_rank_common_antidepressants_come_before_rare_ones_then_the_alphabet():
-    drugs = [fake("venrare"), fake("venagent", antidepressant=False), fake("venlafaxine"),
-             fake("venabc")]
+    drugs = [
+        fake("venrare"),
+        fake("venagent", antidepressant=False),
+        fake("venlafaxine"),
+        fake("venabc"),
+    ]
     assert names("ven", drugs) == ["venlafaxine", "venabc", "venrare", "venagent"]
 
 
@@ -73,7 +83,8 @@ def test_a_drug_is_ranked_by_its_best_matching_name():
     # "Lustral" starts with "lu"; that the generic name does not is no reason to rank it lower.
     drugs = [fake("sertraline", brands=["Lustral"]), fake("alunbrig")]
     assert [(m.drug.name, m.rank) for m in search_drugs("lu", drugs)] == [
-        ("sertraline", PREFIX), ("alunbrig", SUBSTRING)
+        ("sertraline", PREFIX),
+        ("alunbrig", SUBSTRING),
     ]
 
 
@@ -113,8 +124,21 @@ def test_a_plain_list_label_starts_with_the_generic_name_then_brands_and_class()
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("typed", ["Lexapro", "Effexor", " zoloft ", "Fetzima", "lamictal",
-                                   "folic  acid", "ven", "lex", "xyz", ""])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Lexapro",
+        "Effexor",
+        " zoloft ",
+        "Fetzima",
+        "lamictal",
+        "folic  acid",
+        "ven",
+        "lex",
+        "xyz",
+        "",
+    ],
+)
 def test_resolve_drug_agrees_with_the_top_exact_match_of_the_search(typed):
     matches = search_drugs(typed, CATALOG)
     expected = matches[0].drug.name if matches and matches[0].rank == EXACT else None

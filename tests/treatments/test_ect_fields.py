@@ -32,11 +32,14 @@ def test_an_ect_course_without_a_placement_is_recorded_as_not_known(patient):
     assert course.ect_placement == EctPlacement.UNKNOWN and course.ect_sessions is None
 
 
-@pytest.mark.parametrize("fields,bad", [
-    ({"ect_placement": "bitemporal"}, ["ect_placement"]),
-    ({"ect_sessions": 8}, ["ect_sessions"]),
-    ({"ect_placement": "unknown", "ect_sessions": 8}, ["ect_placement", "ect_sessions"]),
-])
+@pytest.mark.parametrize(
+    "fields,bad",
+    [
+        ({"ect_placement": "bitemporal"}, ["ect_placement"]),
+        ({"ect_sessions": 8}, ["ect_sessions"]),
+        ({"ect_placement": "unknown", "ect_sessions": 8}, ["ect_placement", "ect_sessions"]),
+    ],
+)
 def test_another_therapy_with_ect_fields_is_refused(patient, fields, bad):
     with pytest.raises(ValidationError) as error:
         therapy(patient, kind="tms", **fields).full_clean()
@@ -63,9 +66,16 @@ def test_an_unknown_placement_is_refused(patient):
 
 
 def form_data(**overrides):
-    data = {"kind": "ect", "detail": "", "start_date": (today() - timedelta(days=20)).isoformat(),
-            "end_date": "", "outcome": "unknown", "ect_placement": "bifrontal",
-            "ect_sessions": "9", "notes": ""}
+    data = {
+        "kind": "ect",
+        "detail": "",
+        "start_date": (today() - timedelta(days=20)).isoformat(),
+        "end_date": "",
+        "outcome": "unknown",
+        "ect_placement": "bifrontal",
+        "ect_sessions": "9",
+        "notes": "",
+    }
     data.update(overrides)
     return data
 

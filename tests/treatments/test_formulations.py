@@ -22,9 +22,15 @@ START = date(2024, 1, 1)
 
 def trial(name, dose, formulation="", days=56, **extra) -> Trial:
     return Trial(
-        patient=PatientFactory(), drug=drug(name), formulation=formulation, start_date=START,
-        end_date=START + timedelta(days=days), dose_mg=Decimal(dose), adherence="good",
-        outcome="no_response", **extra,
+        patient=PatientFactory(),
+        drug=drug(name),
+        formulation=formulation,
+        start_date=START,
+        end_date=START + timedelta(days=days),
+        dose_mg=Decimal(dose),
+        adherence="good",
+        outcome="no_response",
+        **extra,
     )
 
 
@@ -33,8 +39,12 @@ def evaluated(t: Trial) -> trd.TrialEvaluation:
 
 
 def test_a_formulation_of_the_drug_is_accepted():
-    for name, key in [("fluoxetine", "weekly"), ("paroxetine", "cr"),
-                      ("selegiline", "transdermal"), ("selegiline", "oral")]:
+    for name, key in [
+        ("fluoxetine", "weekly"),
+        ("paroxetine", "cr"),
+        ("selegiline", "transdermal"),
+        ("selegiline", "oral"),
+    ]:
         trial(name, 90 if key == "weekly" else 25 if key == "cr" else 6, key).full_clean()
 
 
@@ -121,10 +131,15 @@ def test_the_formulations_data_names_its_drugs():
 def trial_form_data(**overrides):
     start = today() - timedelta(days=100)
     data = {
-        "drug": drug("fluoxetine").pk, "formulation": "weekly",
-        "start_date": start.isoformat(), "end_date": (start + timedelta(days=84)).isoformat(),
-        "dose_mg": "90", "adherence": "good", "outcome": "no_response",
-        "reason_stopped": "", "notes": "",
+        "drug": drug("fluoxetine").pk,
+        "formulation": "weekly",
+        "start_date": start.isoformat(),
+        "end_date": (start + timedelta(days=84)).isoformat(),
+        "dose_mg": "90",
+        "adherence": "good",
+        "outcome": "no_response",
+        "reason_stopped": "",
+        "notes": "",
     }
     data.update(overrides)
     return data
@@ -137,8 +152,9 @@ def test_the_trial_form_saves_a_formulation(patient):
 
 
 def test_the_trial_form_refuses_a_formulation_of_another_drug(patient):
-    form = TrialForm(trial_form_data(drug=drug("sertraline").pk, dose_mg="100"),
-                     instance=Trial(patient=patient))
+    form = TrialForm(
+        trial_form_data(drug=drug("sertraline").pk, dose_mg="100"), instance=Trial(patient=patient)
+    )
     assert not form.is_valid()
     assert list(form.errors) == ["formulation"]
 
@@ -161,8 +177,14 @@ def test_the_trial_page_shows_the_formulation_select_and_its_data(clinician, pat
 
 
 def test_adding_a_weekly_trial_through_the_page_stores_the_formulation(clinician, patient, login):
-    data = trial_form_data(**{"doses-TOTAL_FORMS": "0", "doses-INITIAL_FORMS": "0",
-                              "doses-MIN_NUM_FORMS": "0", "doses-MAX_NUM_FORMS": "60"})
+    data = trial_form_data(
+        **{
+            "doses-TOTAL_FORMS": "0",
+            "doses-INITIAL_FORMS": "0",
+            "doses-MIN_NUM_FORMS": "0",
+            "doses-MAX_NUM_FORMS": "60",
+        }
+    )
     response = login(clinician).post(reverse("treatments:trial-add", args=[patient.pk]), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Trial.objects.get(patient=patient).formulation == "weekly"

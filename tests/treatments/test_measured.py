@@ -80,7 +80,9 @@ def test_the_baseline_is_within_14_days_before_the_start(baseline_day, expected)
 def test_the_last_score_before_the_start_is_the_baseline():
     result = measured_outcome(
         [score("hamd17", -10, 30), score("hamd17", -2, 20), score("hamd17", 50, 10)],
-        start=START, end=END, as_of=AS_OF,
+        start=START,
+        end=END,
+        as_of=AS_OF,
     )
     assert result.baseline.total == 20 and result.outcome == "response"
 
@@ -94,10 +96,15 @@ def test_a_score_after_the_end_is_ignored(end_day, expected):
 
 
 def test_the_last_score_up_to_the_end_is_the_end_score():
-    assert outcome_of(
-        score("hamd17", 0, 20), score("hamd17", 20, 10), score("hamd17", 60, 14),
-        score("hamd17", 70, 2),
-    ) == "partial_response"
+    assert (
+        outcome_of(
+            score("hamd17", 0, 20),
+            score("hamd17", 20, 10),
+            score("hamd17", 60, 14),
+            score("hamd17", 70, 2),
+        )
+        == "partial_response"
+    )
 
 
 def test_an_ongoing_trial_is_measured_up_to_the_as_of_date():
@@ -129,8 +136,9 @@ def test_no_measured_outcome_until_the_end_score_is_28_days_after_the_start(
     end_day, status, expected
 ):
     final = 10 if expected else 21
-    result = measure([score("hamd17", 0, 20), score("hamd17", end_day, final)],
-                     start=START, end=END, as_of=AS_OF)
+    result = measure(
+        [score("hamd17", 0, 20), score("hamd17", end_day, final)], start=START, end=END, as_of=AS_OF
+    )
     assert MIN_MEASURED_DAYS == 28
     assert result.status == status
     assert (result.outcome.outcome if result.outcome else None) == expected
@@ -138,8 +146,12 @@ def test_no_measured_outcome_until_the_end_score_is_28_days_after_the_start(
 
 
 def test_too_early_says_which_day_of_the_28_the_end_score_is():
-    result = measure([score("hamd17", -3, 20), score("hamd17", 3, 21)],
-                     start=START, end=None, as_of=START + timedelta(days=5))
+    result = measure(
+        [score("hamd17", -3, 20), score("hamd17", 3, 21)],
+        start=START,
+        end=None,
+        as_of=START + timedelta(days=5),
+    )
     assert result.status == TOO_EARLY and result.too_early
     assert result.day == 3
     assert result.explanation == "too early (day 3 of 28)"
@@ -176,7 +188,9 @@ def test_on_the_same_end_day_it_prefers_hamd_then_madrs_then_phq9():
     hamd = [score("hamd17", 0, 20), score("hamd17", 50, 18)]  # no response
     madrs = [score("madrs", 0, 30), score("madrs", 50, 14)]  # response
     phq9 = [score("phq9", 0, 20), score("phq9", 50, 3)]  # remission
-    assert measured_outcome(hamd + madrs + phq9, start=START, end=END, as_of=AS_OF).scale == "hamd17"
+    assert (
+        measured_outcome(hamd + madrs + phq9, start=START, end=END, as_of=AS_OF).scale == "hamd17"
+    )
     assert outcome_of(*madrs, *phq9) == "response"
     assert outcome_of(*phq9) == "remission"
 
@@ -185,20 +199,32 @@ LATEST_CASES = [
     # (id, scores, expected scale)
     (
         "a_later_phq9_beats_an_earlier_hamd17",
-        [score("hamd17", 0, 20), score("hamd17", 30, 18), score("phq9", 0, 20),
-         score("phq9", 56, 9)],
+        [
+            score("hamd17", 0, 20),
+            score("hamd17", 30, 18),
+            score("phq9", 0, 20),
+            score("phq9", 56, 9),
+        ],
         "phq9",
     ),
     (
         "a_later_madrs_beats_an_earlier_hamd17",
-        [score("hamd17", 0, 20), score("hamd17", 40, 18), score("madrs", 0, 30),
-         score("madrs", 41, 14)],
+        [
+            score("hamd17", 0, 20),
+            score("hamd17", 40, 18),
+            score("madrs", 0, 30),
+            score("madrs", 41, 14),
+        ],
         "madrs",
     ),
     (
         "a_later_hamd17_beats_an_earlier_phq9",
-        [score("phq9", 0, 20), score("phq9", 40, 3), score("hamd17", 0, 20),
-         score("hamd17", 41, 18)],
+        [
+            score("phq9", 0, 20),
+            score("phq9", 40, 3),
+            score("hamd17", 0, 20),
+            score("hamd17", 41, 18),
+        ],
         "hamd17",
     ),
     (
@@ -219,8 +245,12 @@ def test_the_scale_with_the_latest_end_score_is_used(scores, expected_scale):
 
 
 def test_a_hamd17_end_score_on_day_7_does_not_beat_a_phq9_on_day_56():
-    scores = [score("hamd17", 0, 20), score("hamd17", 7, 21), score("phq9", 0, 20),
-              score("phq9", 56, 9)]
+    scores = [
+        score("hamd17", 0, 20),
+        score("hamd17", 7, 21),
+        score("phq9", 0, 20),
+        score("phq9", 56, 9),
+    ]
     result = measure(scores, start=START, end=END, as_of=AS_OF)
     assert (result.outcome.scale, result.outcome.outcome) == ("phq9", "response")
 
@@ -255,10 +285,19 @@ def test_disagreement_is_only_between_response_categories(recorded, measured, ex
     result = None
     if measured:
         result = measured_outcome(
-            [score("hamd17", 0, 20), score("hamd17", 50, {"response": 10, "remission": 5,
-                                                           "partial_response": 14,
-                                                           "no_response": 19}[measured])],
-            start=START, end=END, as_of=AS_OF,
+            [
+                score("hamd17", 0, 20),
+                score(
+                    "hamd17",
+                    50,
+                    {"response": 10, "remission": 5, "partial_response": 14, "no_response": 19}[
+                        measured
+                    ],
+                ),
+            ],
+            start=START,
+            end=END,
+            as_of=AS_OF,
         )
         assert result.outcome == measured
     assert disagrees(recorded, result) is expected

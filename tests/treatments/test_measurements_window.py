@@ -17,8 +17,11 @@ def random_patient(rng: random.Random):
     """Trials and scores crowded into a year: many windows overlap, scores share days, and
     the scores come in no particular order."""
     scores = [
-        SimpleNamespace(scale=scale, date=DAY0 + timedelta(days=rng.randrange(-30, 400)),
-                        total=rng.randrange(0, TOTALS[scale] + 1))
+        SimpleNamespace(
+            scale=scale,
+            date=DAY0 + timedelta(days=rng.randrange(-30, 400)),
+            total=rng.randrange(0, TOTALS[scale] + 1),
+        )
         for scale in rng.choices(list(TOTALS), k=rng.randrange(0, 60))
     ]
     trials = []
@@ -35,8 +38,9 @@ def test_each_trial_is_measured_as_from_all_the_scores():
     for _ in range(400):
         trials, scores = random_patient(rng)
         expected = {
-            trial.pk: measured.measure(scores, start=trial.start_date, end=trial.end_date,
-                                       as_of=AS_OF)
+            trial.pk: measured.measure(
+                scores, start=trial.start_date, end=trial.end_date, as_of=AS_OF
+            )
             for trial in trials
         }
         assert measurements(trials, scores, AS_OF) == expected

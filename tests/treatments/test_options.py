@@ -135,7 +135,8 @@ def test_lithium_and_ketamine_esketamine_are_linked_to_suicide_risk_each_with_it
     assert lithium[0].sources == ("What Causes Treatment Resistant Depression",)
     ketamine = [c for c in flagged["ketamine_esketamine"].caution_notes if c.suicide_risk]
     assert {s for c in ketamine for s in c.sources} == {
-        "Causes and Treatment Options for TRD", "What Causes Treatment Resistant Depression",
+        "Causes and Treatment Options for TRD",
+        "What Causes Treatment Resistant Depression",
     }
     assert all(c.render().startswith("Suicide risk: ") for c in lithium + ketamine)
 
@@ -148,8 +149,22 @@ def test_every_caution_reports_a_source_among_the_options_own():
             assert f"({'; '.join(caution.sources)})" in line, line
 
 
-ORDERS = ("advise", "avoid", "use ", "test ", "review ", "do ", "don't", "stop ", "check ",
-          "tell ", "consider ", "take ", "patients should", "you should")
+ORDERS = (
+    "advise",
+    "avoid",
+    "use ",
+    "test ",
+    "review ",
+    "do ",
+    "don't",
+    "stop ",
+    "check ",
+    "tell ",
+    "consider ",
+    "take ",
+    "patients should",
+    "you should",
+)
 
 
 def test_cautions_report_what_a_source_says_rather_than_give_orders():
@@ -274,8 +289,9 @@ def test_options_for_patient_accepts_generators():
 def test_in_discussion_order_puts_untried_options_first_each_group_in_file_order():
     tried = {"augmentation", "ect", "ketamine_esketamine"}
     result = in_discussion_order(
-        options_for_patient(therapy_kinds=["ect", "ketamine"], drug_names=["lithium"],
-                            drug_classes=[])
+        options_for_patient(
+            therapy_kinds=["ect", "ketamine"], drug_names=["lithium"], drug_classes=[]
+        )
     )
 
     keys = [item.option.key for item in result]
@@ -357,9 +373,16 @@ def _ketamine_index(entries):
         (lambda e: e.update(suicide_risk_related=False), "suicide risk"),
         (lambda e: e["cautions"][1]["out_of_date"].pop("reference"), "reference"),
     ],
-    ids=["plain-string", "no-source", "unknown-source", "source-not-the-options",
-         "unknown-field", "flag-without-a-reason", "reason-without-the-flag",
-         "out-of-date-without-reference"],
+    ids=[
+        "plain-string",
+        "no-source",
+        "unknown-source",
+        "source-not-the-options",
+        "unknown-field",
+        "flag-without-a-reason",
+        "reason-without-the-flag",
+        "out-of-date-without-reference",
+    ],
 )
 def test_a_malformed_caution_raises_value_error(tmp_path, change, message):
     entries = _raw_entries()

@@ -20,8 +20,14 @@ def add_url(patient):
 
 
 def data(medicine, **overrides):
-    values = {"drug": medicine.pk, "start_date": (today() - timedelta(days=30)).isoformat(),
-              "end_date": "", "dose_mg": "600", "outcome": "response", "notes": "levels fine"}
+    values = {
+        "drug": medicine.pk,
+        "start_date": (today() - timedelta(days=30)).isoformat(),
+        "end_date": "",
+        "dose_mg": "600",
+        "outcome": "response",
+        "notes": "levels fine",
+    }
     values.update(overrides)
     return values
 
@@ -49,7 +55,11 @@ def test_an_augmentation_agent_keeps_its_outcome(login, clinician, patient):
     assert response.status_code == 302
     lithium = Trial.objects.get(patient=patient)
     assert (lithium.drug.name, lithium.outcome, lithium.adherence, lithium.notes) == (
-        "lithium", "response", "unknown", "levels fine")
+        "lithium",
+        "response",
+        "unknown",
+        "levels fine",
+    )
     assert AuditEvent.objects.filter(action="create", object_type="trial").exists()
 
 
@@ -67,12 +77,15 @@ def test_an_antidepressant_cannot_be_added_as_another_medicine(login, clinician,
     assert not Trial.objects.exists()
 
 
-def test_medicines_have_their_own_table_and_never_explain_the_trd_status(
-    login, clinician, patient
-):
+def test_medicines_have_their_own_table_and_never_explain_the_trd_status(login, clinician, patient):
     TrialFactory(patient=patient, drug=drug("lithium"), dose_mg=600)
-    TrialFactory(patient=patient, drug=drug("sertraline"),
-                 start_date=today() - timedelta(days=20), end_date=None, outcome="ongoing")
+    TrialFactory(
+        patient=patient,
+        drug=drug("sertraline"),
+        start_date=today() - timedelta(days=20),
+        end_date=None,
+        outcome="ongoing",
+    )
 
     html = login(clinician).get(patient.get_absolute_url()).content.decode()
     why = html.split("Why trials do not count")[1].split("</ul>")[0]
@@ -84,14 +97,14 @@ def test_medicines_have_their_own_table_and_never_explain_the_trd_status(
     assert "lithium" in medicines and "augmentation agent" in medicines
 
 
-def test_editing_a_medicine_through_the_trial_url_goes_to_its_own_form(
-    login, clinician, patient
-):
+def test_editing_a_medicine_through_the_trial_url_goes_to_its_own_form(login, clinician, patient):
     lithium = TrialFactory(patient=patient, drug=drug("lithium"), dose_mg=600)
 
     response = login(clinician).get(reverse("treatments:trial-edit", args=[patient.pk, lithium.pk]))
 
-    assert response["Location"] == reverse("treatments:medicine-edit", args=[patient.pk, lithium.pk])
+    assert response["Location"] == reverse(
+        "treatments:medicine-edit", args=[patient.pk, lithium.pk]
+    )
 
 
 def test_a_medicine_is_edited_with_its_version(login, clinician, patient):
@@ -100,8 +113,12 @@ def test_a_medicine_is_edited_with_its_version(login, clinician, patient):
     url = reverse("treatments:medicine-edit", args=[patient.pk, lithium.pk])
 
     assert '<input type="hidden" name="version" value="1"' in client.get(url).content.decode()
-    response = client.post(url, data(drug("lithium"), dose_mg="900", version="1",
-                                      start_date=lithium.start_date.isoformat()))
+    response = client.post(
+        url,
+        data(
+            drug("lithium"), dose_mg="900", version="1", start_date=lithium.start_date.isoformat()
+        ),
+    )
 
     assert response.status_code == 302
     lithium.refresh_from_db()
@@ -112,8 +129,9 @@ def test_a_medicine_is_edited_with_its_version(login, clinician, patient):
 def test_the_trial_and_therapy_forms_carry_their_version(login, clinician, patient, name):
     from tests.factories import TherapyFactory
 
-    record = TrialFactory(patient=patient) if name == "trial-edit" else TherapyFactory(
-        patient=patient)
+    record = (
+        TrialFactory(patient=patient) if name == "trial-edit" else TherapyFactory(patient=patient)
+    )
     page = login(clinician).get(reverse(f"treatments:{name}", args=[patient.pk, record.pk]))
 
     assert '<input type="hidden" name="version" value="1"' in page.content.decode()

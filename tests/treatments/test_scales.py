@@ -50,16 +50,34 @@ def test_it_validates_scores(scale, total, items, fields):
 @pytest.mark.parametrize(
     ("scale", "total", "band"),
     [
-        ("phq9", 0, "minimal"), ("phq9", 4, "minimal"), ("phq9", 5, "mild"), ("phq9", 9, "mild"),
-        ("phq9", 10, "moderate"), ("phq9", 14, "moderate"), ("phq9", 15, "moderately severe"),
-        ("phq9", 19, "moderately severe"), ("phq9", 20, "severe"), ("phq9", 27, "severe"),
-        ("hamd17", 0, "normal"), ("hamd17", 7, "normal"), ("hamd17", 8, "mild"),
-        ("hamd17", 13, "mild"), ("hamd17", 14, "moderate"), ("hamd17", 18, "moderate"),
-        ("hamd17", 19, "severe"), ("hamd17", 22, "severe"), ("hamd17", 23, "very severe"),
+        ("phq9", 0, "minimal"),
+        ("phq9", 4, "minimal"),
+        ("phq9", 5, "mild"),
+        ("phq9", 9, "mild"),
+        ("phq9", 10, "moderate"),
+        ("phq9", 14, "moderate"),
+        ("phq9", 15, "moderately severe"),
+        ("phq9", 19, "moderately severe"),
+        ("phq9", 20, "severe"),
+        ("phq9", 27, "severe"),
+        ("hamd17", 0, "normal"),
+        ("hamd17", 7, "normal"),
+        ("hamd17", 8, "mild"),
+        ("hamd17", 13, "mild"),
+        ("hamd17", 14, "moderate"),
+        ("hamd17", 18, "moderate"),
+        ("hamd17", 19, "severe"),
+        ("hamd17", 22, "severe"),
+        ("hamd17", 23, "very severe"),
         ("hamd17", 52, "very severe"),
-        ("madrs", 0, "normal"), ("madrs", 6, "normal"), ("madrs", 7, "mild"),
-        ("madrs", 19, "mild"), ("madrs", 20, "moderate"), ("madrs", 34, "moderate"),
-        ("madrs", 35, "severe"), ("madrs", 60, "severe"),
+        ("madrs", 0, "normal"),
+        ("madrs", 6, "normal"),
+        ("madrs", 7, "mild"),
+        ("madrs", 19, "mild"),
+        ("madrs", 20, "moderate"),
+        ("madrs", 34, "moderate"),
+        ("madrs", 35, "severe"),
+        ("madrs", 60, "severe"),
     ],
 )
 def test_each_band_edge(scale, total, band):
@@ -74,8 +92,14 @@ def test_a_total_outside_the_range_has_no_band(scale, total):
 
 @pytest.mark.parametrize(
     ("scale", "total", "remission"),
-    [("phq9", 4, True), ("phq9", 5, False), ("hamd17", 7, True), ("hamd17", 8, False),
-     ("madrs", 10, True), ("madrs", 11, False)],
+    [
+        ("phq9", 4, True),
+        ("phq9", 5, False),
+        ("hamd17", 7, True),
+        ("hamd17", 8, False),
+        ("madrs", 10, True),
+        ("madrs", 11, False),
+    ],
 )
 def test_remission_thresholds(scale, total, remission):
     assert scales.in_remission(scale, total) is remission
@@ -91,20 +115,33 @@ def test_the_bands_cover_each_range_without_gaps():
 # HAM-D-17 items as the instrument defines them (Hamilton 1960, standard 17-item form).
 HAMD17_ITEM_MAXIMA = [
     # (item number, what it rates, highest score)
-    (1, "depressed mood", 4), (2, "guilt", 4), (3, "suicide", 4), (4, "early insomnia", 2),
-    (5, "middle insomnia", 2), (6, "late insomnia", 2), (7, "work and activities", 4),
-    (8, "retardation", 4), (9, "agitation", 4), (10, "psychic anxiety", 4),
-    (11, "somatic anxiety", 4), (12, "gastrointestinal symptoms", 2),
-    (13, "general somatic symptoms", 2), (14, "genital symptoms", 2), (15, "hypochondriasis", 4),
-    (16, "loss of weight", 2), (17, "insight", 2),
+    (1, "depressed mood", 4),
+    (2, "guilt", 4),
+    (3, "suicide", 4),
+    (4, "early insomnia", 2),
+    (5, "middle insomnia", 2),
+    (6, "late insomnia", 2),
+    (7, "work and activities", 4),
+    (8, "retardation", 4),
+    (9, "agitation", 4),
+    (10, "psychic anxiety", 4),
+    (11, "somatic anxiety", 4),
+    (12, "gastrointestinal symptoms", 2),
+    (13, "general somatic symptoms", 2),
+    (14, "genital symptoms", 2),
+    (15, "hypochondriasis", 4),
+    (16, "loss of weight", 2),
+    (17, "insight", 2),
 ]
 
 
 @pytest.mark.parametrize(
     ("number", "highest"),
     [(number, highest) for number, _, highest in HAMD17_ITEM_MAXIMA],
-    ids=[f"item_{number}_{name.replace(' ', '_')}_0_to_{highest}"
-         for number, name, highest in HAMD17_ITEM_MAXIMA],
+    ids=[
+        f"item_{number}_{name.replace(' ', '_')}_0_to_{highest}"
+        for number, name, highest in HAMD17_ITEM_MAXIMA
+    ],
 )
 def test_each_hamd17_item_is_scored_up_to_its_own_maximum(number, highest):
     at_max = [0] * 17

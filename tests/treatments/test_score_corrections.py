@@ -16,8 +16,9 @@ CORRECTED = [2, 2, 1, 2, 1, 1, 1, 1, 0]
 
 
 def phq9(patient, items=RISKY):
-    return ScaleScoreFactory(patient=patient, scale="phq9", items=items, total=sum(items),
-                             date=today())
+    return ScaleScoreFactory(
+        patient=patient, scale="phq9", items=items, total=sum(items), date=today()
+    )
 
 
 def edit_url(patient, score):
@@ -33,8 +34,12 @@ def api_url(patient, score):
 
 
 def form_data(score, items, **overrides):
-    data = {"scale": "phq9", "date": score.date.isoformat(), "total": "",
-            "version": str(score.version)}
+    data = {
+        "scale": "phq9",
+        "date": score.date.isoformat(),
+        "total": "",
+        "version": str(score.version),
+    }
     data.update({f"item_{n}": str(value) for n, value in enumerate(items, start=1)})
     data.update(overrides)
     return data
@@ -132,13 +137,15 @@ def test_the_api_reads_corrects_and_removes_a_score(api, clinician, patient):
     read = client.get(api_url(patient, score))
     assert (read.status_code, read["ETag"], read.json()["items"]) == (200, '"1"', RISKY)
 
-    corrected = client.patch(api_url(patient, score), {"items": CORRECTED}, format="json",
-                             HTTP_IF_MATCH='"1"')
+    corrected = client.patch(
+        api_url(patient, score), {"items": CORRECTED}, format="json", HTTP_IF_MATCH='"1"'
+    )
     assert corrected.status_code == 200, corrected.json()
     assert (corrected.json()["total"], corrected["ETag"]) == (sum(CORRECTED), '"2"')
 
-    stale = client.delete(api_url(patient, score), {"reason": "duplicate"}, format="json",
-                          HTTP_IF_MATCH='"1"')
+    stale = client.delete(
+        api_url(patient, score), {"reason": "duplicate"}, format="json", HTTP_IF_MATCH='"1"'
+    )
     assert stale.status_code == 412
 
     no_reason = client.delete(api_url(patient, score))

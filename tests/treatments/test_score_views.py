@@ -31,9 +31,7 @@ def phq9_data(items=PHQ9_ITEMS, **overrides):
     return data
 
 
-def test_a_phq9_is_saved_with_its_items_and_computed_total_and_audited(
-    clinician, patient, login
-):
+def test_a_phq9_is_saved_with_its_items_and_computed_total_and_audited(clinician, patient, login):
     response = login(clinician).post(add_url(patient), phq9_data())
 
     assert response.status_code == 302
@@ -45,9 +43,7 @@ def test_a_phq9_is_saved_with_its_items_and_computed_total_and_audited(
     assert event.details["changes"]["total"] == [None, 12]
 
 
-def test_a_madrs_is_saved_by_its_total_and_phq9_item_answers_are_ignored(
-    clinician, patient, login
-):
+def test_a_madrs_is_saved_by_its_total_and_phq9_item_answers_are_ignored(clinician, patient, login):
     data = phq9_data(scale="madrs", total="31")
     response = login(clinician).post(add_url(patient), data)
 
@@ -105,13 +101,9 @@ def test_an_auditor_may_not_record_scores_and_an_outsider_gets_404(
     assert not ScaleScore.objects.exists()
 
 
-def test_the_patient_page_lists_scores_and_draws_them_on_the_timeline(
-    clinician, patient, login
-):
-    ScaleScoreFactory(patient=patient, scale="madrs", total=36,
-                      date=today() - timedelta(days=40))
-    ScaleScoreFactory(patient=patient, scale="madrs", total=18,
-                      date=today() - timedelta(days=10))
+def test_the_patient_page_lists_scores_and_draws_them_on_the_timeline(clinician, patient, login):
+    ScaleScoreFactory(patient=patient, scale="madrs", total=36, date=today() - timedelta(days=40))
+    ScaleScoreFactory(patient=patient, scale="madrs", total=18, date=today() - timedelta(days=10))
     html = login(clinician).get(patient.get_absolute_url()).content.decode()
 
     table = html.split('id="score-table"')[1].split("</table>")[0]
@@ -137,8 +129,9 @@ def trial(patient):
 
 def scores_showing_response(patient, trial):
     ScaleScoreFactory(patient=patient, scale="hamd17", total=24, date=trial.start_date)
-    ScaleScoreFactory(patient=patient, scale="hamd17", total=10,
-                      date=trial.end_date - timedelta(days=3))
+    ScaleScoreFactory(
+        patient=patient, scale="hamd17", total=10, date=trial.end_date - timedelta(days=3)
+    )
 
 
 def test_the_trial_table_shows_a_disagreeing_measured_outcome(clinician, patient, trial, login):
@@ -158,14 +151,16 @@ def test_without_scores_the_measured_outcome_is_a_dash(clinician, patient, trial
     assert "—" in cell and "Use measured outcome" not in cell
 
 
-@pytest.mark.parametrize(("end_day", "too_early"), [(27, True), (28, False)],
-                         ids=["day_27_too_early", "day_28_measured"])
+@pytest.mark.parametrize(
+    ("end_day", "too_early"), [(27, True), (28, False)], ids=["day_27_too_early", "day_28_measured"]
+)
 def test_an_end_score_under_28_days_in_says_too_early_not_a_dash(
     clinician, patient, trial, login, end_day, too_early
 ):
     ScaleScoreFactory(patient=patient, scale="hamd17", total=20, date=trial.start_date)
-    ScaleScoreFactory(patient=patient, scale="hamd17", total=21,
-                      date=trial.start_date + timedelta(days=end_day))
+    ScaleScoreFactory(
+        patient=patient, scale="hamd17", total=21, date=trial.start_date + timedelta(days=end_day)
+    )
     html = login(clinician).get(patient.get_absolute_url()).content.decode()
     cell = html.split('class="measured-outcome"')[1].split("</td>")[0]
 

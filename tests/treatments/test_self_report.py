@@ -41,9 +41,11 @@ def token_of(url: str) -> str:
 
 # --- Making a link ----------------------------------------------------------------------
 
+
 def test_the_api_makes_a_link_and_stores_only_the_tokens_hash(api, clinician, patient):
-    response = api(clinician).post(f"/api/v1/patients/{patient.pk}/self-report-links/",
-                                   {"scale": "phq9"}, format="json")
+    response = api(clinician).post(
+        f"/api/v1/patients/{patient.pk}/self-report-links/", {"scale": "phq9"}, format="json"
+    )
 
     assert response.status_code == 201, response.content
     body = response.json()
@@ -61,8 +63,11 @@ def test_the_api_makes_a_link_and_stores_only_the_tokens_hash(api, clinician, pa
 
 @override_settings(SELF_REPORT_LINK_DAYS=3)
 def test_a_link_expires_after_the_configured_days(api, clinician, patient):
-    body = api(clinician).post(f"/api/v1/patients/{patient.pk}/self-report-links/",
-                               {"scale": "phq9"}, format="json").json()
+    body = (
+        api(clinician)
+        .post(f"/api/v1/patients/{patient.pk}/self-report-links/", {"scale": "phq9"}, format="json")
+        .json()
+    )
 
     link = SelfReportLink.objects.get(pk=body["id"])
     assert abs(link.expires_at - (timezone.now() + timedelta(days=3))) < timedelta(minutes=1)
@@ -80,8 +85,9 @@ def test_the_link_list_never_shows_a_token(api, clinician, patient):
 
 
 def test_an_unknown_scale_is_a_400(api, clinician, patient):
-    response = api(clinician).post(f"/api/v1/patients/{patient.pk}/self-report-links/",
-                                   {"scale": "madrs"}, format="json")
+    response = api(clinician).post(
+        f"/api/v1/patients/{patient.pk}/self-report-links/", {"scale": "madrs"}, format="json"
+    )
 
     assert response.status_code == 400
     assert "scale" in response.json()
@@ -92,8 +98,9 @@ def test_an_unknown_scale_is_a_400(api, clinician, patient):
 def test_only_clinicians_make_links(who, request, api, patient):
     user = request.getfixturevalue(who)
 
-    response = api(user).post(f"/api/v1/patients/{patient.pk}/self-report-links/",
-                              {"scale": "phq9"}, format="json")
+    response = api(user).post(
+        f"/api/v1/patients/{patient.pk}/self-report-links/", {"scale": "phq9"}, format="json"
+    )
 
     assert response.status_code == 403
     assert not SelfReportLink.objects.exists()
@@ -106,16 +113,23 @@ def test_an_auditor_cannot_make_a_link_on_the_web_either(login, auditor, patient
     assert not SelfReportLink.objects.exists()
 
 
-def test_it_hides_patient_from_other_practice(api, login, outsider, outsiders_patient,
-                                              clinician, patient):
+def test_it_hides_patient_from_other_practice(
+    api, login, outsider, outsiders_patient, clinician, patient
+):
     make_link(patient, clinician)
 
-    assert api(clinician).post(f"/api/v1/patients/{outsiders_patient.pk}/self-report-links/",
-                               {"scale": "phq9"}, format="json").status_code == 404
-    assert api(outsider).get(f"/api/v1/patients/{patient.pk}/self-report-links/"
-                             ).status_code == 404
-    assert login(outsider).post(f"/patients/{patient.pk}/self-report-links/new/"
-                                ).status_code == 404
+    assert (
+        api(clinician)
+        .post(
+            f"/api/v1/patients/{outsiders_patient.pk}/self-report-links/",
+            {"scale": "phq9"},
+            format="json",
+        )
+        .status_code
+        == 404
+    )
+    assert api(outsider).get(f"/api/v1/patients/{patient.pk}/self-report-links/").status_code == 404
+    assert login(outsider).post(f"/patients/{patient.pk}/self-report-links/new/").status_code == 404
     assert SelfReportLink.objects.count() == 1
 
 
@@ -137,6 +151,7 @@ def test_the_web_shows_the_link_once_with_a_qr_code(login, clinician, patient):
 
 
 # --- Answering it -------------------------------------------------------------------------
+
 
 def test_the_public_page_shows_no_patient_data(client, practice, patient):
     clinician = member(practice, Role.CLINICIAN, username="dr-hollis")
@@ -165,15 +180,21 @@ def test_an_answer_is_stored_as_a_self_reported_phq9(client, clinician, patient)
 
     assert response.status_code == 200
     score = ScaleScore.objects.get()
-    assert (score.patient, score.scale, score.total, score.items, score.difficulty,
-            score.source, score.date) == (patient, "phq9", 12, ITEMS, 1, "self_report", today())
+    assert (
+        score.patient,
+        score.scale,
+        score.total,
+        score.items,
+        score.difficulty,
+        score.source,
+        score.date,
+    ) == (patient, "phq9", 12, ITEMS, 1, "self_report", today())
     link.refresh_from_db()
     assert link.used_at is not None and link.score == score
     assert patient.identifier not in response.content.decode()
 
 
-def test_the_thank_you_page_shows_the_practices_crisis_text(client, clinician, patient,
-                                                            practice):
+def test_the_thank_you_page_shows_the_practices_crisis_text(client, clinician, patient, practice):
     _, token = make_link(patient, clinician)
     default = client.post(f"/r/{token}/", answers()).content.decode()
     assert DEFAULT_CRISIS_TEXT in default
@@ -200,7 +221,11 @@ def test_an_answer_is_audited_with_the_link_and_the_address(client, clinician, p
     score = ScaleScore.objects.get()
     created = AuditEvent.objects.get(action="create", object_type="scalescore")
     assert (created.actor, created.ip, created.patient_id, created.object_id) == (
-        f"self-report link #{link.pk}", "203.0.113.7", patient.pk, str(score.pk))
+        f"self-report link #{link.pk}",
+        "203.0.113.7",
+        patient.pk,
+        str(score.pk),
+    )
     used = AuditEvent.objects.get(action="update", object_type="selfreportlink")
     assert used.details["link"] == link.pk and used.details["score"] == score.pk
     assert used.ip == "203.0.113.7"
@@ -242,15 +267,19 @@ def test_a_submit_on_a_used_link_raises_gone_in_the_service(clinician, patient):
         self_report.submit(token=token, items=ITEMS, difficulty=0, ip=None)
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    ({**answers(), "item_9": "4"}, "item_9"),
-    ({**answers(), "item_3": "-1"}, "item_3"),
-    ({k: v for k, v in answers().items() if k != "item_5"}, "item_5"),
-    (answers(difficulty=None), "difficulty"),
-    ({**answers(), "difficulty": "7"}, "difficulty"),
-])
-def test_answers_out_of_range_are_a_400_with_the_field_marked(client, clinician, patient,
-                                                              data, field):
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({**answers(), "item_9": "4"}, "item_9"),
+        ({**answers(), "item_3": "-1"}, "item_3"),
+        ({k: v for k, v in answers().items() if k != "item_5"}, "item_5"),
+        (answers(difficulty=None), "difficulty"),
+        ({**answers(), "difficulty": "7"}, "difficulty"),
+    ],
+)
+def test_answers_out_of_range_are_a_400_with_the_field_marked(
+    client, clinician, patient, data, field
+):
     link, token = make_link(patient, clinician)
 
     response = client.post(f"/r/{token}/", data)
@@ -276,8 +305,10 @@ def test_submissions_are_rate_limited_per_address(client, clinician, patient):
     _, token = make_link(patient, clinician)
     bad = {**answers(), "item_1": "9"}
 
-    codes = [client.post(f"/r/{token}/", bad, REMOTE_ADDR="198.51.100.1").status_code
-             for _ in range(SUBMIT_LIMIT + 1)]
+    codes = [
+        client.post(f"/r/{token}/", bad, REMOTE_ADDR="198.51.100.1").status_code
+        for _ in range(SUBMIT_LIMIT + 1)
+    ]
 
     assert codes == [400] * SUBMIT_LIMIT + [429]
     assert client.post(f"/r/{token}/", answers(), REMOTE_ADDR="198.51.100.1").status_code == 429
@@ -298,9 +329,11 @@ def test_the_public_page_needs_the_csrf_token(clinician, patient):
 
 # --- What follows from a self-report ----------------------------------------------------
 
+
 def test_scores_in_the_api_say_their_source(api, clinician, patient):
-    ScaleScoreFactory(patient=patient, scale="phq9", items=[1] * 9, total=9,
-                      date=today() - timedelta(days=7))
+    ScaleScoreFactory(
+        patient=patient, scale="phq9", items=[1] * 9, total=9, date=today() - timedelta(days=7)
+    )
     _, token = make_link(patient, clinician)
     self_report.submit(token=token, items=ITEMS, difficulty=2, ip=None)
 
@@ -310,9 +343,11 @@ def test_scores_in_the_api_say_their_source(api, clinician, patient):
 
 
 def test_the_source_cannot_be_set_through_the_api(api, clinician, patient):
-    response = api(clinician).post(f"/api/v1/patients/{patient.pk}/scores/", {
-        "scale": "phq9", "date": today().isoformat(), "items": [0] * 9,
-        "source": "self_report"}, format="json")
+    response = api(clinician).post(
+        f"/api/v1/patients/{patient.pk}/scores/",
+        {"scale": "phq9", "date": today().isoformat(), "items": [0] * 9, "source": "self_report"},
+        format="json",
+    )
 
     assert response.status_code == 201
     assert response.json()["source"] == "clinician"
@@ -321,8 +356,9 @@ def test_the_source_cannot_be_set_through_the_api(api, clinician, patient):
 def test_an_item_9_above_0_raises_the_banner_and_the_worklist_at_once(
     client, login, clinician, patient
 ):
-    ScaleScoreFactory(patient=patient, scale="phq9", items=[0] * 9, total=0,
-                      date=today() - timedelta(days=7))
+    ScaleScoreFactory(
+        patient=patient, scale="phq9", items=[0] * 9, total=0, date=today() - timedelta(days=7)
+    )
     _, token = make_link(patient, clinician)
 
     client.post(f"/r/{token}/", answers())
@@ -336,6 +372,7 @@ def test_an_item_9_above_0_raises_the_banner_and_the_worklist_at_once(
 
 
 # --- E-mail -------------------------------------------------------------------------------
+
 
 def test_the_email_holds_the_link_and_the_practice_name_only(
     login, clinician, patient, practice, django_capture_on_commit_callbacks
@@ -354,17 +391,28 @@ def test_the_email_holds_the_link_and_the_practice_name_only(
     text = message.subject + message.body
     assert f"http://testserver/r/{token}/" in text
     assert practice.name in text
-    for private in (patient.identifier, patient.date_of_birth.isoformat(), clinician.username,
-                    "PHQ-9", "depress"):
+    for private in (
+        patient.identifier,
+        patient.date_of_birth.isoformat(),
+        clinician.username,
+        "PHQ-9",
+        "depress",
+    ):
         assert private not in text
-    event = AuditEvent.objects.get(object_type="selfreportlink", details__event="self_report_link_emailed")
+    event = AuditEvent.objects.get(
+        object_type="selfreportlink", details__event="self_report_link_emailed"
+    )
     assert (event.patient_id, event.actor, event.details["link"]) == (
-        patient.pk, "clinician", link.pk)
+        patient.pk,
+        "clinician",
+        link.pk,
+    )
     assert "someone@example.org" not in str(event.details)
 
 
-def test_only_a_links_own_token_can_be_emailed(login, clinician, patient,
-                                               django_capture_on_commit_callbacks):
+def test_only_a_links_own_token_can_be_emailed(
+    login, clinician, patient, django_capture_on_commit_callbacks
+):
     link, _ = make_link(patient, clinician)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -378,14 +426,19 @@ def test_only_a_links_own_token_can_be_emailed(login, clinician, patient,
 
 # --- The practice setting -----------------------------------------------------------------
 
+
 def test_a_practice_admin_sets_the_crisis_text(login, practice_admin, practice):
-    response = login(practice_admin).post("/accounts/settings/", {
-        "session_idle_minutes": "30",
-        "self_report_crisis_text": "Call the Oakfield duty team on 0100 000 000.",
-    })
+    response = login(practice_admin).post(
+        "/accounts/settings/",
+        {
+            "session_idle_minutes": "30",
+            "self_report_crisis_text": "Call the Oakfield duty team on 0100 000 000.",
+        },
+    )
 
     assert response.status_code == 302, response.content
     practice.refresh_from_db()
     assert practice.crisis_text == "Call the Oakfield duty team on 0100 000 000."
-    assert AuditEvent.objects.filter(details__event="settings_changed",
-                                     details__changes__has_key="self_report_crisis_text").exists()
+    assert AuditEvent.objects.filter(
+        details__event="settings_changed", details__changes__has_key="self_report_crisis_text"
+    ).exists()

@@ -14,8 +14,12 @@ AS_OF = date(2025, 6, 15)
 
 def msm(**overrides):
     values = dict(
-        as_of=AS_OF, episode_start=date(2025, 1, 1), baseline_severity="mild",
-        failed_antidepressants=2, augmentation_used=False, ect_used=False,
+        as_of=AS_OF,
+        episode_start=date(2025, 1, 1),
+        baseline_severity="mild",
+        failed_antidepressants=2,
+        augmentation_used=False,
+        ect_used=False,
     )
     values.update(overrides)
     return staging.maudsley(**values)
@@ -62,8 +66,14 @@ def test_duration_scores_1_up_to_12_calendar_months_2_up_to_24_and_3_beyond(mont
 @pytest.mark.parametrize(
     ("months", "extra_days", "points"),
     [(12, 0, 1), (12, 1, 2), (24, 0, 2), (24, 1, 3), (24, 30, 3), (11, 30, 1)],
-    ids=["12m-exactly", "12m-and-1-day", "24m-exactly", "24m-and-1-day", "24m-and-30-days",
-         "11m-and-30-days"],
+    ids=[
+        "12m-exactly",
+        "12m-and-1-day",
+        "24m-exactly",
+        "24m-and-1-day",
+        "24m-and-30-days",
+        "11m-and-30-days",
+    ],
 )
 def test_duration_day_edges_count_calendar_months_not_completed_ones(months, extra_days, points):
     start = months_before(AS_OF, months) - timedelta(days=extra_days)
@@ -100,8 +110,11 @@ SCORE_SEVERITY_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("scores", "category", "points"), SCORE_SEVERITY_CASES,
-                         ids=lambda value: repr(value) if isinstance(value, list) else None)
+@pytest.mark.parametrize(
+    ("scores", "category", "points"),
+    SCORE_SEVERITY_CASES,
+    ids=lambda value: repr(value) if isinstance(value, list) else None,
+)
 def test_without_an_entry_severity_comes_from_the_episodes_first_four_weeks(
     scores, category, points
 ):
@@ -119,8 +132,11 @@ FIRST_SCORE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("scores", "category", "day"), FIRST_SCORE_CASES,
-                         ids=["hamd17-24-in-week-6", "first-not-worst", "before-onset-ignored"])
+@pytest.mark.parametrize(
+    ("scores", "category", "day"),
+    FIRST_SCORE_CASES,
+    ids=["hamd17-24-in-week-6", "first-not-worst", "before-onset-ignored"],
+)
 def test_without_early_scores_severity_comes_from_the_first_score_in_the_episode(
     scores, category, day
 ):
@@ -133,8 +149,9 @@ def test_without_early_scores_severity_comes_from_the_first_score_in_the_episode
 
 def test_a_score_after_the_as_of_date_is_not_used_for_severity():
     facts = [ScoreFacts("phq9", START + timedelta(days=3), 25)]
-    item = msm(baseline_severity="", episode_start=START, scores=facts,
-               as_of=START + timedelta(days=2)).inputs["severity"]
+    item = msm(
+        baseline_severity="", episode_start=START, scores=facts, as_of=START + timedelta(days=2)
+    ).inputs["severity"]
     assert item.assumed
 
 
@@ -152,8 +169,9 @@ def test_a_score_after_the_as_of_date_is_not_used_for_severity():
 def test_psychotic_features_give_the_severe_with_psychosis_category(
     entry, scores, psychotic, expected
 ):
-    item = msm(baseline_severity=entry, episode_start=START, scores=scores,
-               psychotic_features=psychotic).inputs["severity"]
+    item = msm(
+        baseline_severity=entry, episode_start=START, scores=scores, psychotic_features=psychotic
+    ).inputs["severity"]
     assert (item.value, item.points) == expected
     assert not item.assumed
     assert ("psychotic features" in item.note) is psychotic
@@ -225,16 +243,19 @@ BAND_CASES = [
 def test_the_total_and_its_band(given, expected):
     months, severity, failures, augmentation, ect = given
     result = msm(
-        episode_start=months_before(AS_OF, months), baseline_severity=severity,
-        failed_antidepressants=failures, augmentation_used=augmentation, ect_used=ect,
+        episode_start=months_before(AS_OF, months),
+        baseline_severity=severity,
+        failed_antidepressants=failures,
+        augmentation_used=augmentation,
+        ect_used=ect,
     )
     assert (result.score, result.band) == expected
     assert not result.lower_bound
 
 
 @pytest.mark.parametrize(
-    ("score", "band"), [(3, "mild"), (6, "mild"), (7, "moderate"), (10, "moderate"),
-                        (11, "severe"), (15, "severe")],
+    ("score", "band"),
+    [(3, "mild"), (6, "mild"), (7, "moderate"), (10, "moderate"), (11, "severe"), (15, "severe")],
 )
 def test_band_edges(score, band):
     assert staging.msm_band(score) == band
@@ -253,10 +274,21 @@ def test_a_score_outside_3_to_15_is_an_error(score):
 
 @pytest.mark.parametrize(
     ("catalog_class", "thase_rush"),
-    [("SSRI", "SSRI"), ("SNRI", "SNRI"), ("TCA", "TCA"), ("Tetracyclic", "TCA"),
-     ("MAOI", "MAOI"), ("RIMA", "RIMA"), ("NaSSA", "NaSSA"), ("NDRI", "NDRI"),
-     ("SARI", "SARI"), ("Serotonin modulator", "Serotonin modulator"),
-     ("Melatonergic", "Melatonergic"), ("NRI", "NRI"), (" SSRI ", "SSRI")],
+    [
+        ("SSRI", "SSRI"),
+        ("SNRI", "SNRI"),
+        ("TCA", "TCA"),
+        ("Tetracyclic", "TCA"),
+        ("MAOI", "MAOI"),
+        ("RIMA", "RIMA"),
+        ("NaSSA", "NaSSA"),
+        ("NDRI", "NDRI"),
+        ("SARI", "SARI"),
+        ("Serotonin modulator", "Serotonin modulator"),
+        ("Melatonergic", "Melatonergic"),
+        ("NRI", "NRI"),
+        (" SSRI ", "SSRI"),
+    ],
     ids=lambda value: value.strip(),
 )
 def test_tetracyclics_join_the_tcas_and_every_other_mechanism_is_its_own_class(
@@ -286,8 +318,7 @@ STAGE_CASES = {
 }
 
 
-@pytest.mark.parametrize(("classes", "ect", "stage"), STAGE_CASES.values(),
-                         ids=STAGE_CASES.keys())
+@pytest.mark.parametrize(("classes", "ect", "stage"), STAGE_CASES.values(), ids=STAGE_CASES.keys())
 def test_thase_rush_stages(classes, ect, stage):
     assert staging.thase_rush_stage_number(classes, failed_bilateral_ect=ect) == stage
     assert staging.thase_rush_stage(classes, failed_bilateral_ect=ect) == staging.STAGE_NAMES[stage]
@@ -305,8 +336,16 @@ def test_thase_rush_stages(classes, ect, stage):
         ("ect", "bifrontal", "response", False),
         ("tms", "bifrontal", "no_response", False),
     ],
-    ids=["bifrontal", "bitemporal", "right-unilateral", "unknown", "blank", "free-text",
-         "responded", "not-ect"],
+    ids=[
+        "bifrontal",
+        "bitemporal",
+        "right-unilateral",
+        "unknown",
+        "blank",
+        "free-text",
+        "responded",
+        "not-ect",
+    ],
 )
 def test_a_failed_bilateral_ect_course_is_read_from_the_electrode_placement(
     kind, placement, outcome, failed
@@ -320,10 +359,14 @@ def test_a_failed_bilateral_ect_course_is_read_from_the_electrode_placement(
 
 DRUG_CLASSES = {
     # name: (class, is_antidepressant, is_augmentation_agent)
-    "sertraline": ("SSRI", True, False), "citalopram": ("SSRI", True, False),
-    "venlafaxine": ("SNRI", True, False), "amitriptyline": ("TCA", True, False),
-    "phenelzine": ("MAOI", True, False), "bupropion": ("NDRI", True, False),
-    "mirtazapine": ("NaSSA", True, False), "lithium": ("Mood stabiliser", False, True),
+    "sertraline": ("SSRI", True, False),
+    "citalopram": ("SSRI", True, False),
+    "venlafaxine": ("SNRI", True, False),
+    "amitriptyline": ("TCA", True, False),
+    "phenelzine": ("MAOI", True, False),
+    "bupropion": ("NDRI", True, False),
+    "mirtazapine": ("NaSSA", True, False),
+    "lithium": ("Mood stabiliser", False, True),
     "lamotrigine": ("Anticonvulsant / mood stabiliser", False, True),
     "quetiapine": ("Antipsychotic (SGA)", False, True),
 }
@@ -334,9 +377,13 @@ def failed_trial(index, name, outcome="no_response", start=None, days=60):
     drug_class, antidepressant, augmentation = DRUG_CLASSES[name]
     begin = start if start is not None else date(2024, 1, 1) + timedelta(days=70 * index)
     return trd.TrialFacts(
-        id=index, drug=trd.DrugFacts(name, drug_class, antidepressant, Decimal("1"), augmentation),
-        start_date=begin, end_date=begin + timedelta(days=days), dose_mg=Decimal("10"),
-        adherence="good", outcome=outcome,
+        id=index,
+        drug=trd.DrugFacts(name, drug_class, antidepressant, Decimal("1"), augmentation),
+        start_date=begin,
+        end_date=begin + timedelta(days=days),
+        dose_mg=Decimal("10"),
+        adherence="good",
+        outcome=outcome,
     )
 
 
@@ -350,19 +397,29 @@ def ect(start, placement="bifrontal", outcome="no_response"):
 
 
 def test_stage_reads_failures_augmentation_and_ect_from_the_record():
-    trials = [failed_trial(i, n) for i, n in enumerate(
-        ["sertraline", "venlafaxine", "amitriptyline", "phenelzine", "lithium"])]
+    trials = [
+        failed_trial(i, n)
+        for i, n in enumerate(
+            ["sertraline", "venlafaxine", "amitriptyline", "phenelzine", "lithium"]
+        )
+    ]
 
-    result = staged(trials, baseline_severity="severe",
-                    therapies=[ect(date(2025, 3, 1), "bitemporal")])
+    result = staged(
+        trials, baseline_severity="severe", therapies=[ect(date(2025, 3, 1), "bitemporal")]
+    )
 
     assert result.thase_rush_stage == 5 and result.stage_name == "V"
     assert result.failed_classes == ("SSRI", "SNRI", "TCA", "MAOI")
     inputs = result.maudsley.inputs
     assert inputs["duration"].value == 18
     assert inputs["failed_antidepressants"].value == 4
-    assert inputs["failed_antidepressants"].note == "amitriptyline, phenelzine, sertraline, venlafaxine"
-    assert inputs["augmentation"].value is True and inputs["augmentation"].note == "lithium (60 days)"
+    assert (
+        inputs["failed_antidepressants"].note
+        == "amitriptyline, phenelzine, sertraline, venlafaxine"
+    )
+    assert (
+        inputs["augmentation"].value is True and inputs["augmentation"].note == "lithium (60 days)"
+    )
     assert inputs["ect"].value is True
     assert result.maudsley.score == 2 + 4 + 2 + 1 + 1
 
@@ -403,9 +460,17 @@ def test_one_counting_trial_is_staged():
         ("lithium", AS_OF - timedelta(days=13), 60, False),  # 13 days up to the as-of date
         ("lithium", AS_OF - timedelta(days=14), 60, True),
     ],
-    ids=["13-days", "14-days", "lamotrigine-14-days", "quetiapine-1-day", "before-episode",
-         "13-days-inside-episode", "14-days-inside-episode", "13-days-to-as-of",
-         "14-days-to-as-of"],
+    ids=[
+        "13-days",
+        "14-days",
+        "lamotrigine-14-days",
+        "quetiapine-1-day",
+        "before-episode",
+        "13-days-inside-episode",
+        "14-days-inside-episode",
+        "13-days-to-as-of",
+        "14-days-to-as-of",
+    ],
 )
 def test_augmentation_needs_14_days_of_an_augmentation_agent_inside_the_episode(
     agent, start, days, used
@@ -416,8 +481,10 @@ def test_augmentation_needs_14_days_of_an_augmentation_agent_inside_the_episode(
 
 
 def test_an_augmentation_agent_short_of_14_days_is_named_in_the_note():
-    trials = [failed_trial(0, "sertraline"),
-              failed_trial(1, "lithium", start=date(2025, 1, 1), days=13)]
+    trials = [
+        failed_trial(0, "sertraline"),
+        failed_trial(1, "lithium", start=date(2025, 1, 1), days=13),
+    ]
     note = staged(trials).maudsley.inputs["augmentation"].note
     assert note == "lithium (13 days) in the episode: under the 14 days needed"
 
@@ -438,8 +505,10 @@ def test_ect_counts_only_inside_the_current_episode(start, used):
 
 
 def test_without_an_onset_every_recorded_ect_and_augmentation_counts():
-    trials = [failed_trial(0, "sertraline"),
-              failed_trial(1, "lithium", start=date(2020, 1, 1), days=14)]
+    trials = [
+        failed_trial(0, "sertraline"),
+        failed_trial(1, "lithium", start=date(2020, 1, 1), days=14),
+    ]
     result = staged(trials, episode_start=None, therapies=[ect(date(2019, 1, 1))])
     inputs = result.maudsley.inputs
     assert inputs["augmentation"].value is True and inputs["ect"].value is True
@@ -462,12 +531,21 @@ FOUR_CLASSES = ["sertraline", "venlafaxine", "amitriptyline", "phenelzine"]
         (FOUR_CLASSES, [ect(date(2025, 3, 1), "unknown")], "IV"),
         (FOUR_CLASSES, [ect(date(2025, 3, 1), "bifrontal", outcome="response")], "IV"),
         (FOUR_CLASSES, [ect(EPISODE - timedelta(days=1), "bifrontal")], "IV"),
-        (FOUR_CLASSES, [TherapyFacts("ect", date(2025, 3, 1), "bilateral", "no_response")],
-         "IV"),
+        (FOUR_CLASSES, [TherapyFacts("ect", date(2025, 3, 1), "bilateral", "no_response")], "IV"),
     ],
-    ids=["ndri-then-nassa", "ssri-then-ssri", "tca-after-two-classes", "maoi",
-         "bifrontal-ect", "bitemporal-ect", "right-unilateral-ect", "unknown-placement",
-         "ect-responded", "ect-before-the-episode", "bilateral-in-free-text-only"],
+    ids=[
+        "ndri-then-nassa",
+        "ssri-then-ssri",
+        "tca-after-two-classes",
+        "maoi",
+        "bifrontal-ect",
+        "bitemporal-ect",
+        "right-unilateral-ect",
+        "unknown-placement",
+        "ect-responded",
+        "ect-before-the-episode",
+        "bilateral-in-free-text-only",
+    ],
 )
 def test_thase_rush_stage_from_the_record(names, therapies, stage_name):
     trials = [failed_trial(i, n) for i, n in enumerate(names)]
@@ -483,8 +561,10 @@ def test_ndri_then_nassa_failures_are_two_classes_while_trd_is_met():
 
 
 def test_therapies_after_the_as_of_date_do_not_count():
-    result = staged([failed_trial(i, n) for i, n in enumerate(FOUR_CLASSES)],
-                    therapies=[ect(AS_OF + timedelta(days=1))])
+    result = staged(
+        [failed_trial(i, n) for i, n in enumerate(FOUR_CLASSES)],
+        therapies=[ect(AS_OF + timedelta(days=1))],
+    )
     assert result.maudsley.inputs["ect"].value is False
     assert result.thase_rush_stage == 4
 
@@ -496,7 +576,8 @@ def test_the_page_says_not_staged_when_no_trial_counts_toward_trd():
 
 
 def test_the_page_shows_the_msm_inputs_once_a_trial_counts():
-    html = render_to_string("treatments/_staging.html",
-                            {"staging": staged([failed_trial(0, "sertraline")])})
+    html = render_to_string(
+        "treatments/_staging.html", {"staging": staged([failed_trial(0, "sertraline")])}
+    )
     assert 'id="msm-inputs"' in html and "Not staged" not in html
     assert "Fekadu et al. 2009" in html

@@ -15,8 +15,13 @@ from treatments.services import refresh_trd_summary, repair_trd_summaries
 def meets(practice):
     patient = PatientFactory(practice=practice, identifier="MEETS")
     TrialFactory(patient=patient, drug=drug("sertraline"))
-    TrialFactory(patient=patient, drug=drug("venlafaxine"), dose_mg=150,
-                 start_date=today() - timedelta(days=300), end_date=today() - timedelta(days=200))
+    TrialFactory(
+        patient=patient,
+        drug=drug("venlafaxine"),
+        dose_mg=150,
+        start_date=today() - timedelta(days=300),
+        end_date=today() - timedelta(days=200),
+    )
     refresh_trd_summary(patient)
     return patient
 
@@ -25,8 +30,11 @@ def test_agreeing_summaries_are_left_alone(meets):
     Patient.objects.filter(pk=meets.pk).update(trd_evaluated_on=today() - timedelta(days=30))
     before = Patient.objects.filter(pk=meets.pk).values().get()
 
-    assert repair_trd_summaries(meets.practice_id) == {"checked": 1, "repaired": 0,
-                                                       "meeting_trd": 1}
+    assert repair_trd_summaries(meets.practice_id) == {
+        "checked": 1,
+        "repaired": 0,
+        "meeting_trd": 1,
+    }
     assert Patient.objects.filter(pk=meets.pk).values().get() == before
     assert not AuditEvent.objects.filter(details__event="trd_summary_repaired").exists()
 

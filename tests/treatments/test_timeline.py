@@ -16,7 +16,10 @@ AS_OF = date(2025, 6, 1)
 
 def therapy(kind="ect", start=date(2025, 3, 1), end=None, detail=""):
     return SimpleNamespace(
-        kind=kind, start_date=start, end_date=end, detail=detail,
+        kind=kind,
+        start_date=start,
+        end_date=end,
+        detail=detail,
         get_kind_display=lambda: "ECT (electroconvulsive therapy)",
     )
 
@@ -32,8 +35,15 @@ def test_an_empty_history_has_no_rows():
 
 def test_each_trial_and_therapy_gets_a_row_in_order():
     ev = evaluation(
-        TrialFacts(1, SERTRALINE, date(2024, 1, 1), date(2024, 3, 1), Decimal("100"),
-                   outcome="no_response", adherence="good"),
+        TrialFacts(
+            1,
+            SERTRALINE,
+            date(2024, 1, 1),
+            date(2024, 3, 1),
+            Decimal("100"),
+            outcome="no_response",
+            adherence="good",
+        ),
         TrialFacts(2, VENLAFAXINE, date(2024, 4, 1), None, Decimal("75"), outcome="ongoing"),
     )
     timeline = build_timeline(ev, [therapy()])
@@ -44,9 +54,16 @@ def test_each_trial_and_therapy_gets_a_row_in_order():
 
 def test_dose_steps_are_visible_and_scaled_to_the_dose():
     ev = evaluation(
-        TrialFacts(1, VENLAFAXINE, date(2024, 1, 1), date(2024, 5, 1), Decimal("75"),
-                   dose_changes=(DoseChange(date(2024, 2, 1), Decimal("150")),),
-                   outcome="no_response", adherence="good"),
+        TrialFacts(
+            1,
+            VENLAFAXINE,
+            date(2024, 1, 1),
+            date(2024, 5, 1),
+            Decimal("75"),
+            dose_changes=(DoseChange(date(2024, 2, 1), Decimal("150")),),
+            outcome="no_response",
+            adherence="good",
+        ),
     )
     row = build_timeline(ev, []).rows[0]
     low, high = row.steps
@@ -59,10 +76,24 @@ def test_dose_steps_are_visible_and_scaled_to_the_dose():
 
 def test_counting_trials_are_distinguishable():
     ev = evaluation(
-        TrialFacts(1, SERTRALINE, date(2024, 1, 1), date(2024, 3, 1), Decimal("100"),
-                   outcome="no_response", adherence="good"),
-        TrialFacts(2, SERTRALINE, date(2024, 4, 1), date(2024, 4, 20), Decimal("100"),
-                   outcome="no_response", adherence="good"),
+        TrialFacts(
+            1,
+            SERTRALINE,
+            date(2024, 1, 1),
+            date(2024, 3, 1),
+            Decimal("100"),
+            outcome="no_response",
+            adherence="good",
+        ),
+        TrialFacts(
+            2,
+            SERTRALINE,
+            date(2024, 4, 1),
+            date(2024, 4, 20),
+            Decimal("100"),
+            outcome="no_response",
+            adherence="good",
+        ),
     )
     first, second = build_timeline(ev, []).rows
     assert first.counts and "counts" in first.outline.css
@@ -102,12 +133,20 @@ def test_long_histories_thin_the_ticks_to_years():
 # Score lanes: one per scale, under the trial bars, on the same time axis
 # --------------------------------------------------------------------------------------
 
+
 def score(scale, day, total):
     return SimpleNamespace(scale=scale, date=day, total=total)
 
 
-SERTRALINE_TRIAL = TrialFacts(1, SERTRALINE, date(2024, 1, 1), date(2024, 3, 1), Decimal("100"),
-                              outcome="no_response", adherence="good")
+SERTRALINE_TRIAL = TrialFacts(
+    1,
+    SERTRALINE,
+    date(2024, 1, 1),
+    date(2024, 3, 1),
+    Decimal("100"),
+    outcome="no_response",
+    adherence="good",
+)
 
 
 def test_without_scores_there_are_no_lanes():
@@ -116,8 +155,12 @@ def test_without_scores_there_are_no_lanes():
 
 
 def test_each_scale_gets_a_lane_under_the_bars_in_a_fixed_order():
-    scores = [score("madrs", date(2024, 1, 1), 30), score("phq9", date(2024, 1, 2), 20),
-              score("hamd17", date(2024, 1, 3), 22), score("madrs", date(2024, 2, 1), 20)]
+    scores = [
+        score("madrs", date(2024, 1, 1), 30),
+        score("phq9", date(2024, 1, 2), 20),
+        score("hamd17", date(2024, 1, 3), 22),
+        score("madrs", date(2024, 2, 1), 20),
+    ]
     timeline = build_timeline(evaluation(SERTRALINE_TRIAL), [therapy()], scores)
     assert [lane.label for lane in timeline.lanes] == ["PHQ-9", "HAM-D-17", "MADRS"]
     last_row = timeline.rows[-1]
@@ -168,8 +211,11 @@ def test_the_severity_bands_are_shaded_and_fill_the_lane(scale, labels):
 
 
 def test_the_line_joins_the_scores_in_date_order():
-    scores = [score("phq9", date(2024, 3, 1), 5), score("phq9", date(2024, 1, 1), 20),
-              score("phq9", date(2024, 2, 1), 12)]
+    scores = [
+        score("phq9", date(2024, 3, 1), 5),
+        score("phq9", date(2024, 1, 1), 20),
+        score("phq9", date(2024, 2, 1), 12),
+    ]
     (lane,) = build_timeline(evaluation(), [], scores).lanes
     assert [p.label for p in lane.points] == ["20", "12", "5"]
     assert lane.polyline == " ".join(f"{p.x},{p.y}" for p in lane.points)

@@ -11,14 +11,16 @@ from .test_trd_rule import SERTRALINE, VENLAFAXINE, day, trial
 HISTORIES = {
     "closed trials only": [trial(SERTRALINE, id=1), trial(VENLAFAXINE, id=2, start=60, dose="150")],
     "one open trial crossing six weeks": [
-        trial(VENLAFAXINE, id=1, start=0, dose="150"), trial(SERTRALINE, id=2, start=60, days=None),
+        trial(VENLAFAXINE, id=1, start=0, dose="150"),
+        trial(SERTRALINE, id=2, start=60, days=None),
     ],
     "an open trial reaching an adequate dose later": [
         trial(VENLAFAXINE, id=1, dose="150"),
         trial(SERTRALINE, id=2, start=50, days=None, dose="25", changes=((80, "100"),)),
     ],
     "a trial dated to start later": [
-        trial(SERTRALINE, id=1), trial(VENLAFAXINE, id=2, start=150, days=60, dose="150"),
+        trial(SERTRALINE, id=1),
+        trial(VENLAFAXINE, id=2, start=150, days=60, dose="150"),
     ],
     "two open trials": [
         trial(SERTRALINE, id=1, start=10, days=None),
@@ -53,8 +55,9 @@ def test_the_day_an_open_trial_counts_is_a_step_of_its_own():
     assert [count for _, count in steps] == [1, 2]
     crossing = steps[1][0]
     assert evaluate(HISTORIES["one open trial crossing six weeks"], as_of=crossing).meets_trd
-    assert not evaluate(HISTORIES["one open trial crossing six weeks"],
-                        as_of=crossing - timedelta(days=1)).meets_trd
+    assert not evaluate(
+        HISTORIES["one open trial crossing six weeks"], as_of=crossing - timedelta(days=1)
+    ).meets_trd
     assert first_day_with(steps, 1) == day(70) and first_day_with(steps, 2) == crossing
 
 

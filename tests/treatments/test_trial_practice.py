@@ -16,8 +16,13 @@ from treatments.services import trial_create
 
 
 def new_trial(patient, **fields) -> Trial:
-    return Trial(patient=patient, drug=drug("sertraline"), dose_mg=Decimal("50"),
-                 start_date=today() - timedelta(days=30), **fields)
+    return Trial(
+        patient=patient,
+        drug=drug("sertraline"),
+        dose_mg=Decimal("50"),
+        start_date=today() - timedelta(days=30),
+        **fields,
+    )
 
 
 def trials_not_in_their_patients_practice():
@@ -30,14 +35,21 @@ def test_every_way_of_creating_a_trial_gives_it_its_patients_practice(
 ):
     ours = PatientFactory(practice=practice)
     theirs = PatientFactory(practice=other_practice)
-    trial_create(scope=PatientScope.trusted(clinician, ours),
-                 trial=Trial(drug=drug("sertraline"), start_date=today() - timedelta(days=10),
-                             dose_mg=Decimal("50")),
-                 dose_changes=[])
+    trial_create(
+        scope=PatientScope.trusted(clinician, ours),
+        trial=Trial(
+            drug=drug("sertraline"), start_date=today() - timedelta(days=10), dose_mg=Decimal("50")
+        ),
+        dose_changes=[],
+    )
     TrialFactory(patient=theirs)
     new_trial(ours).save()
-    Trial.objects.create(patient=theirs, drug=drug("sertraline"), dose_mg=Decimal("50"),
-                         start_date=today() - timedelta(days=20))
+    Trial.objects.create(
+        patient=theirs,
+        drug=drug("sertraline"),
+        dose_mg=Decimal("50"),
+        start_date=today() - timedelta(days=20),
+    )
     Trial.objects.bulk_create([new_trial(ours), new_trial(theirs)])
 
     assert Trial.objects.filter(practice=practice).count() == 3
@@ -54,9 +66,7 @@ def test_an_update_keeps_the_practice(practice):
 
 
 @pytest.mark.django_db
-def test_the_migration_sets_each_existing_trial_to_its_patients_practice(
-    practice, other_practice
-):
+def test_the_migration_sets_each_existing_trial_to_its_patients_practice(practice, other_practice):
     for owner in (practice, other_practice):
         TrialFactory.create_batch(2, patient=PatientFactory(practice=owner))
     Trial.objects.update(practice=other_practice)  # as if filled wrongly

@@ -82,9 +82,22 @@ def test_the_trial_form_shows_the_adequate_dose_of_each_drug(clinician, patient,
         ({"doses-0-dose_mg": ""}, "doses-0-dose_mg", "required"),
         ({"doses-0-dose_mg": "0"}, "doses-0-dose_mg", "greater than 0"),
     ],
-    ids=["end-before-start", "zero-dose", "negative-dose", "dose-over-10x-max", "dose-not-number",
-         "unknown-drug", "impossible-date", "future-start", "unknown-adherence", "unknown-outcome",
-         "change-before-start", "change-after-end", "change-without-dose", "change-zero-dose"],
+    ids=[
+        "end-before-start",
+        "zero-dose",
+        "negative-dose",
+        "dose-over-10x-max",
+        "dose-not-number",
+        "unknown-drug",
+        "impossible-date",
+        "future-start",
+        "unknown-adherence",
+        "unknown-outcome",
+        "change-before-start",
+        "change-after-end",
+        "change-without-dose",
+        "change-zero-dose",
+    ],
 )
 def test_a_bad_trial_form_shows_the_field_error_and_saves_nothing(
     clinician, patient, login, overrides, where, message
@@ -108,9 +121,12 @@ def test_a_bad_trial_form_shows_the_field_error_and_saves_nothing(
 def test_editing_a_trial_records_old_and_new_values(clinician, patient, login):
     trial = TrialFactory(patient=patient, outcome="ongoing", end_date=None)
     data = trial_data(
-        drug=trial.drug.pk, start_date=trial.start_date.isoformat(),
-        end_date=(trial.start_date + timedelta(days=60)).isoformat(), dose_mg="100",
-        outcome="no_response", **{"doses-0-date": "", "doses-0-dose_mg": ""},
+        drug=trial.drug.pk,
+        start_date=trial.start_date.isoformat(),
+        end_date=(trial.start_date + timedelta(days=60)).isoformat(),
+        dose_mg="100",
+        outcome="no_response",
+        **{"doses-0-date": "", "doses-0-dose_mg": ""},
     )
     response = login(clinician).post(
         reverse("treatments:trial-edit", args=[patient.pk, trial.pk]), data
@@ -120,7 +136,8 @@ def test_editing_a_trial_records_old_and_new_values(clinician, patient, login):
     assert event.actor == "clinician"
     assert event.details["changes"]["outcome"] == ["ongoing", "no_response"]
     assert event.details["changes"]["end_date"] == [
-        None, (trial.start_date + timedelta(days=60)).isoformat()
+        None,
+        (trial.start_date + timedelta(days=60)).isoformat(),
     ]
 
 
@@ -133,10 +150,16 @@ def test_the_edit_form_lists_existing_dose_changes_and_can_remove_one(clinician,
     formset = client.get(url).context["formset"]
     assert formset.forms[0].initial["dose_mg"] == 150
     data = trial_data(
-        drug=trial.drug.pk, start_date=trial.start_date.isoformat(),
-        end_date=trial.end_date.isoformat(), dose_mg="100", outcome="no_response",
-        **{"doses-0-date": (trial.start_date + timedelta(days=10)).isoformat(),
-           "doses-0-dose_mg": "150", "doses-0-DELETE": "on"},
+        drug=trial.drug.pk,
+        start_date=trial.start_date.isoformat(),
+        end_date=trial.end_date.isoformat(),
+        dose_mg="100",
+        outcome="no_response",
+        **{
+            "doses-0-date": (trial.start_date + timedelta(days=10)).isoformat(),
+            "doses-0-dose_mg": "150",
+            "doses-0-DELETE": "on",
+        },
     )
     assert client.post(url, data).status_code == 302
     assert trial.dose_changes.count() == 0
@@ -161,15 +184,27 @@ def test_adding_and_editing_a_therapy(clinician, patient, login):
     start = today() - timedelta(days=30)
     response = client.post(
         reverse("treatments:therapy-add", args=[patient.pk]),
-        {"kind": "psychotherapy", "detail": "CBT", "start_date": start.isoformat(),
-         "end_date": "", "outcome": "ongoing", "notes": ""},
+        {
+            "kind": "psychotherapy",
+            "detail": "CBT",
+            "start_date": start.isoformat(),
+            "end_date": "",
+            "outcome": "ongoing",
+            "notes": "",
+        },
     )
     assert response.status_code == 302
     therapy = Therapy.objects.get(patient=patient)
     client.post(
         reverse("treatments:therapy-edit", args=[patient.pk, therapy.pk]),
-        {"kind": "psychotherapy", "detail": "DBT", "start_date": start.isoformat(),
-         "end_date": "", "outcome": "ongoing", "notes": ""},
+        {
+            "kind": "psychotherapy",
+            "detail": "DBT",
+            "start_date": start.isoformat(),
+            "end_date": "",
+            "outcome": "ongoing",
+            "notes": "",
+        },
     )
     event = AuditEvent.objects.get(action="update", object_type="therapy")
     assert event.details["changes"] == {"detail": ["CBT", "DBT"]}
@@ -180,13 +215,22 @@ def test_adding_and_editing_a_therapy(clinician, patient, login):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "overrides,field",
-    [({"kind": "astrology"}, "kind"), ({"end_date": "2000-01-01"}, "end_date"),
-     ({"start_date": "2999-01-01"}, "start_date")],
+    [
+        ({"kind": "astrology"}, "kind"),
+        ({"end_date": "2000-01-01"}, "end_date"),
+        ({"start_date": "2999-01-01"}, "start_date"),
+    ],
     ids=["unknown-kind", "end-before-start", "future-start"],
 )
 def test_a_bad_therapy_form_saves_nothing(clinician, patient, login, overrides, field):
-    data = {"kind": "ect", "detail": "", "start_date": (today() - timedelta(days=5)).isoformat(),
-            "end_date": "", "outcome": "ongoing", "notes": ""}
+    data = {
+        "kind": "ect",
+        "detail": "",
+        "start_date": (today() - timedelta(days=5)).isoformat(),
+        "end_date": "",
+        "outcome": "ongoing",
+        "notes": "",
+    }
     data.update(overrides)
     response = login(clinician).post(reverse("treatments:therapy-add", args=[patient.pk]), data)
     assert response.status_code == 200
@@ -197,8 +241,12 @@ def test_a_bad_therapy_form_saves_nothing(clinician, patient, login, overrides, 
 @pytest.mark.django_db
 def test_a_trial_changes_the_stored_trd_summary_at_once(clinician, patient, login):
     start = today() - timedelta(days=300)
-    TrialFactory(patient=patient, drug=drug("sertraline"), start_date=start,
-                 end_date=start + timedelta(days=60))
+    TrialFactory(
+        patient=patient,
+        drug=drug("sertraline"),
+        start_date=start,
+        end_date=start + timedelta(days=60),
+    )
     client = login(clinician)
     client.post(reverse("treatments:trial-add", args=[patient.pk]), trial_data())
     patient.refresh_from_db()
@@ -209,8 +257,13 @@ def test_a_trial_changes_the_stored_trd_summary_at_once(clinician, patient, logi
 def test_a_stale_trial_edit_overwrites_nothing(clinician, colleague, patient, login, client):
     trial = TrialFactory(patient=patient, outcome="ongoing", end_date=None)
     url = reverse("treatments:trial-edit", args=[patient.pk, trial.pk])
-    data = trial_data(drug=trial.drug.pk, start_date=trial.start_date.isoformat(),
-                      dose_mg="100", version="1", **{"doses-0-date": "", "doses-0-dose_mg": ""})
+    data = trial_data(
+        drug=trial.drug.pk,
+        start_date=trial.start_date.isoformat(),
+        dose_mg="100",
+        version="1",
+        **{"doses-0-date": "", "doses-0-dose_mg": ""},
+    )
     assert login(colleague).post(url, {**data, "notes": "colleague"}).status_code == 302
     client.logout()
 

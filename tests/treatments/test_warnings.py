@@ -89,8 +89,9 @@ MAOI_OVERLAP_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("partner", "code", "risk"), MAOI_OVERLAP_CASES,
-                         ids=[case[0] for case in MAOI_OVERLAP_CASES])
+@pytest.mark.parametrize(
+    ("partner", "code", "risk"), MAOI_OVERLAP_CASES, ids=[case[0] for case in MAOI_OVERLAP_CASES]
+)
 def test_an_maoi_overlapping_a_contraindicated_drug_is_high_with_the_reason(partner, code, risk):
     trials = [trial(1, partner, 0, 60), trial(2, "phenelzine", 30, 90)]
     result = warnings.history_warnings(trials, as_of=AS_OF)
@@ -116,8 +117,10 @@ def test_an_maoi_with_a_noradrenergic_drug_stimulant_or_other_maoi_names_hyperte
     partner, sources
 ):
     [warning] = warnings.history_warnings(
-        [trial(1, "tranylcypromine" if partner != "tranylcypromine" else "phenelzine", 0, 60),
-         trial(2, partner, 30, 90)],
+        [
+            trial(1, "tranylcypromine" if partner != "tranylcypromine" else "phenelzine", 0, 60),
+            trial(2, partner, 30, 90),
+        ],
         as_of=AS_OF,
     )
     assert warning.code == HYPERTENSIVE
@@ -185,10 +188,14 @@ WASHOUT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("before", "after", "washout"), WASHOUT_CASES,
-                         ids=[f"{a}-to-{b}" for a, b, _ in WASHOUT_CASES])
-@pytest.mark.parametrize(("shortfall", "warned"), [(0, False), (1, True), (-1, False)],
-                         ids=["exactly", "one-day-short", "one-day-more"])
+@pytest.mark.parametrize(
+    ("before", "after", "washout"), WASHOUT_CASES, ids=[f"{a}-to-{b}" for a, b, _ in WASHOUT_CASES]
+)
+@pytest.mark.parametrize(
+    ("shortfall", "warned"),
+    [(0, False), (1, True), (-1, False)],
+    ids=["exactly", "one-day-short", "one-day-more"],
+)
 def test_a_switch_needs_the_reference_washout(before, after, washout, shortfall, warned):
     """Gap exactly at the washout: no warning; one day short: warning."""
     end = 40
@@ -221,8 +228,7 @@ def test_the_washout_is_checked_against_every_earlier_trial_not_only_the_last():
     assert found(trials) == [(WASHOUT, "high", (1, 3))]
 
 
-@pytest.mark.parametrize(("gap", "warned"), [(20, True), (21, False)],
-                         ids=["20-days", "21-days"])
+@pytest.mark.parametrize(("gap", "warned"), [(20, True), (21, False)], ids=["20-days", "21-days"])
 def test_vortioxetine_to_an_maoi_needs_21_days_citing_its_label(gap, warned):
     result = warnings.history_warnings(
         [trial(1, "vortioxetine", 0, 40), trial(2, "phenelzine", 40 + gap, 100)], as_of=AS_OF
@@ -245,8 +251,7 @@ def test_the_washout_message_gives_the_gap_and_the_period():
 
 LAMOTRIGINE_CASES = [
     ("valproate", "high", (warnings.LAMICTAL_LABEL, warnings.SEED_001)),
-    ("estrogen-containing contraceptive", "moderate",
-     (warnings.LAMICTAL_LABEL, warnings.SEED_001)),
+    ("estrogen-containing contraceptive", "moderate", (warnings.LAMICTAL_LABEL, warnings.SEED_001)),
     ("carbamazepine", "moderate", (warnings.LAMICTAL_LABEL,)),
     ("phenytoin", "moderate", (warnings.LAMICTAL_LABEL,)),
     ("phenobarbital", "moderate", (warnings.LAMICTAL_LABEL, warnings.SEED_001)),
@@ -256,8 +261,11 @@ LAMOTRIGINE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("partner", "severity", "sources"), LAMOTRIGINE_CASES,
-                         ids=[case[0] for case in LAMOTRIGINE_CASES])
+@pytest.mark.parametrize(
+    ("partner", "severity", "sources"),
+    LAMOTRIGINE_CASES,
+    ids=[case[0] for case in LAMOTRIGINE_CASES],
+)
 def test_lamotrigine_with_an_interacting_drug_is_flagged(partner, severity, sources):
     [warning] = warnings.history_warnings(
         [trial(1, "lamotrigine", 0, 100), trial(2, partner, 100, None)], as_of=AS_OF
@@ -286,9 +294,11 @@ DOSE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("dose", "changes", "warned"), DOSE_CASES,
-                         ids=["at-maximum", "start-above", "change-at-maximum",
-                              "change-above", "change-just-above"])
+@pytest.mark.parametrize(
+    ("dose", "changes", "warned"),
+    DOSE_CASES,
+    ids=["at-maximum", "start-above", "change-at-maximum", "change-above", "change-just-above"],
+)
 def test_a_dose_above_the_catalog_maximum_is_flagged(dose, changes, warned):
     trials = [trial(1, "sertraline", 0, 60, dose=dose, changes=changes)]
     expected = [(DOSE, "moderate", (1,))] if warned else []
@@ -308,7 +318,9 @@ def test_a_dose_change_above_the_maximum_after_the_as_of_date_is_ignored(as_of_d
 
 def test_the_dose_warning_cites_the_catalogs_source_for_the_maximum():
     [warning] = warnings.history_warnings(
-        [trial(1, "sertraline", 0, 60, dose="300")], as_of=AS_OF, max_dose_mg=MAX_DOSES,
+        [trial(1, "sertraline", 0, 60, dose="300")],
+        as_of=AS_OF,
+        max_dose_mg=MAX_DOSES,
         max_dose_sources={"sertraline": "CANMAT-2023"},
     )
     assert warning.sources == ("Drug catalog (usual maximum daily dose): CANMAT-2023",)
@@ -325,7 +337,8 @@ def test_an_overlap_after_the_as_of_date_is_not_known_yet():
 def test_the_dose_warning_names_the_highest_dose_and_its_date():
     [warning] = warnings.history_warnings(
         [trial(7, "sertraline", 0, 60, dose="250", changes=((14, "300"), (28, "100")))],
-        as_of=AS_OF, max_dose_mg=MAX_DOSES,
+        as_of=AS_OF,
+        max_dose_mg=MAX_DOSES,
     )
     assert "300 mg/day from 2024-01-15" in warning.message
     assert "maximum of 200 mg/day" in warning.message

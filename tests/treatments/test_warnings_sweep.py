@@ -26,8 +26,13 @@ NAMES = sorted(DRUGS)
 def every_pair_checked(trials, *, as_of, max_dose_mg):
     """The warnings as found by comparing every pair of trials (the rule as first written)."""
     spans = sorted(
-        (_Span(t, min(t.end_date or as_of, as_of), ongoing=t.end_date is None or t.end_date > as_of)
-         for t in trials if t.start_date <= as_of),
+        (
+            _Span(
+                t, min(t.end_date or as_of, as_of), ongoing=t.end_date is None or t.end_date > as_of
+            )
+            for t in trials
+            if t.start_date <= as_of
+        ),
         key=lambda s: (s.trial.start_date, s.trial.id is None, s.trial.id or 0),
     )
     found = [_dose_above_maximum(s, max_dose_mg.get(s.name), "", as_of) for s in spans]
@@ -38,8 +43,10 @@ def every_pair_checked(trials, *, as_of, max_dose_mg):
             found += [_maoi_overlap(a, b, days), _lamotrigine(a, b, days), _same_class(a, b, days)]
         else:
             found.append(_washout_warning(a, b))
-    return sorted((w for w in found if w is not None),
-                  key=lambda w: (SEVERITY_ORDER[w.severity], CODE_ORDER[w.code]))
+    return sorted(
+        (w for w in found if w is not None),
+        key=lambda w: (SEVERITY_ORDER[w.severity], CODE_ORDER[w.code]),
+    )
 
 
 def random_history(rng: random.Random, size: int):
@@ -50,9 +57,16 @@ def random_history(rng: random.Random, size: int):
         start = rng.randrange(-30, 380)
         end = None if rng.random() < 0.2 else start + rng.choice([0, 1, 5, 13, 14, 20, 34, 35, 60])
         changes = [(start + 3, str(rng.choice([100, 250, 400])))] if rng.random() < 0.3 else []
-        trials.append(trial(rng.choice([index + 1, None]) if rng.random() < 0.1 else index + 1,
-                            rng.choice(NAMES), start, end, dose=rng.choice(["50", "300"]),
-                            changes=changes))
+        trials.append(
+            trial(
+                rng.choice([index + 1, None]) if rng.random() < 0.1 else index + 1,
+                rng.choice(NAMES),
+                start,
+                end,
+                dose=rng.choice(["50", "300"]),
+                changes=changes,
+            )
+        )
     return trials
 
 
@@ -72,8 +86,9 @@ def test_the_random_histories_cover_every_kind_of_warning():
     codes = set()
     for _ in range(300):
         trials = random_history(rng, rng.randrange(0, 40))
-        codes |= {w.code for w in warnings.history_warnings(trials, as_of=AS_OF,
-                                                            max_dose_mg=MAX_DOSES)}
+        codes |= {
+            w.code for w in warnings.history_warnings(trials, as_of=AS_OF, max_dose_mg=MAX_DOSES)
+        }
     assert codes == set(CODE_ORDER)
 
 

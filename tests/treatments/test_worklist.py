@@ -33,12 +33,23 @@ SERTRALINE = DrugFacts("sertraline", "SSRI", True, Decimal("50"))
 AGOMELATINE = DrugFacts("agomelatine", "Melatonergic", True, None)
 
 
-def trial(start: date, dose: str = "100", *, changes=(), end: date | None = None,
-          drug: DrugFacts = SERTRALINE) -> TrialFacts:
+def trial(
+    start: date,
+    dose: str = "100",
+    *,
+    changes=(),
+    end: date | None = None,
+    drug: DrugFacts = SERTRALINE,
+) -> TrialFacts:
     return TrialFacts(
-        id=1, drug=drug, start_date=start, end_date=end, dose_mg=Decimal(dose),
+        id=1,
+        drug=drug,
+        start_date=start,
+        end_date=end,
+        dose_mg=Decimal(dose),
         dose_changes=tuple(DoseChange(when, Decimal(mg)) for when, mg in changes),
-        adherence="good", outcome="ongoing",
+        adherence="good",
+        outcome="ongoing",
     )
 
 
@@ -106,9 +117,15 @@ def test_days_below_the_adequate_dose_in_between_do_not_count():
 
 def test_the_mark_is_the_day_the_trd_rule_first_counts_those_days():
     start = date(2024, 1, 1)
-    chosen = trial(start, "25", changes=[(start + timedelta(days=5), "50"),
-                                         (start + timedelta(days=20), "30"),
-                                         (start + timedelta(days=30), "150")])
+    chosen = trial(
+        start,
+        "25",
+        changes=[
+            (start + timedelta(days=5), "50"),
+            (start + timedelta(days=20), "30"),
+            (start + timedelta(days=30), "150"),
+        ],
+    )
     segments = trd.evaluate_trial(chosen, as_of=date(2024, 6, 1)).segments
 
     on = day_reaching(segments, 42)
@@ -146,8 +163,12 @@ def test_a_trial_between_marks_is_not_due():
 
 @pytest.mark.parametrize(
     ("last", "overdue"),
-    [(None, True), (WEDNESDAY, False), (WEDNESDAY - timedelta(days=28), False),
-     (WEDNESDAY - timedelta(days=29), True)],
+    [
+        (None, True),
+        (WEDNESDAY, False),
+        (WEDNESDAY - timedelta(days=28), False),
+        (WEDNESDAY - timedelta(days=29), True),
+    ],
 )
 def test_a_score_older_than_28_days_is_overdue(last, overdue):
     assert score_overdue(last, today=WEDNESDAY) is overdue
@@ -155,15 +176,21 @@ def test_a_score_older_than_28_days_is_overdue(last, overdue):
 
 def test_the_no_score_reason_says_how_long_it_has_been():
     assert no_score_reason(None, today=WEDNESDAY) == "no score recorded"
-    assert (no_score_reason(date(2024, 2, 1), today=WEDNESDAY)
-            == "no score for 41 days (last on 2024-02-01)")
+    assert (
+        no_score_reason(date(2024, 2, 1), today=WEDNESDAY)
+        == "no score for 41 days (last on 2024-02-01)"
+    )
 
 
 def test_the_risk_reason_names_the_phq9_item_and_the_clinicians_flag():
-    assert (risk_reason(flagged_by_clinician=True, phq9_item9=2, phq9_date=MONDAY)
-            == "PHQ-9 item 9 scored 2 on 2024-03-11; flagged by a clinician")
-    assert (risk_reason(flagged_by_clinician=True, phq9_item9=0, phq9_date=MONDAY)
-            == "flagged by a clinician")
+    assert (
+        risk_reason(flagged_by_clinician=True, phq9_item9=2, phq9_date=MONDAY)
+        == "PHQ-9 item 9 scored 2 on 2024-03-11; flagged by a clinician"
+    )
+    assert (
+        risk_reason(flagged_by_clinician=True, phq9_item9=0, phq9_date=MONDAY)
+        == "flagged by a clinician"
+    )
 
 
 def test_the_risk_date_is_the_newest_thing_that_raised_it():
@@ -173,8 +200,10 @@ def test_the_risk_date_is_the_newest_thing_that_raised_it():
     assert risk_date(**both, phq9_date=later, record_changed=earlier) == later
     assert risk_date(**both, phq9_date=earlier, record_changed=later) == later
     # A PHQ-9 with item 9 at 0 did not raise it: the flag's date alone counts.
-    assert risk_date(flagged_by_clinician=True, phq9_item9=0, phq9_date=later,
-                     record_changed=earlier) == earlier
+    assert (
+        risk_date(flagged_by_clinician=True, phq9_item9=0, phq9_date=later, record_changed=earlier)
+        == earlier
+    )
 
 
 @dataclass(frozen=True)
@@ -184,8 +213,12 @@ class P:
 
 
 def test_rows_sort_newest_or_oldest_first_then_by_record_number():
-    rows = [Row(P(1, "B"), "", date(2024, 1, 1)), Row(P(2, "A"), "", None),
-            Row(P(3, "C"), "", date(2024, 2, 1)), Row(P(4, "A2"), "", date(2024, 1, 1))]
+    rows = [
+        Row(P(1, "B"), "", date(2024, 1, 1)),
+        Row(P(2, "A"), "", None),
+        Row(P(3, "C"), "", date(2024, 2, 1)),
+        Row(P(4, "A2"), "", date(2024, 1, 1)),
+    ]
 
     assert [r.patient.identifier for r in newest_first(rows)] == ["C", "A2", "B", "A"]
     assert [r.patient.identifier for r in oldest_first(rows)] == ["A", "A2", "B", "C"]
@@ -194,8 +227,11 @@ def test_rows_sort_newest_or_oldest_first_then_by_record_number():
 def test_the_worklist_names_each_patient_it_shows_once():
     one, two = P(1, "ONE"), P(2, "TWO")
     worklist = Worklist(
-        as_of=WEDNESDAY, suicide_risk=[Row(one, "")], reviews_due=[Row(two, "")],
-        disagreements=[Row(one, "")], no_recent_score=[],
+        as_of=WEDNESDAY,
+        suicide_risk=[Row(one, "")],
+        reviews_due=[Row(two, "")],
+        disagreements=[Row(one, "")],
+        no_recent_score=[],
     )
 
     assert worklist.patients == [one, two]

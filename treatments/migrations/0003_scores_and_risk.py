@@ -7,28 +7,49 @@ import trdtracker.validators
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0002_scores_and_risk'),
-        ('treatments', '0002_load_drug_catalog'),
+        ("patients", "0002_scores_and_risk"),
+        ("treatments", "0002_load_drug_catalog"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ScaleScore',
+            name="ScaleScore",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scale', models.CharField(choices=[('phq9', 'PHQ-9'), ('hamd17', 'HAM-D-17'), ('madrs', 'MADRS')], max_length=10)),
-                ('date', models.DateField(validators=[trdtracker.validators.validate_not_future])),
-                ('total', models.PositiveSmallIntegerField()),
-                ('items', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='scores', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scale",
+                    models.CharField(
+                        choices=[("phq9", "PHQ-9"), ("hamd17", "HAM-D-17"), ("madrs", "MADRS")],
+                        max_length=10,
+                    ),
+                ),
+                ("date", models.DateField(validators=[trdtracker.validators.validate_not_future])),
+                ("total", models.PositiveSmallIntegerField()),
+                ("items", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="scores",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['date', 'id'],
-                'indexes': [models.Index(fields=['patient', 'scale', 'date'], name='score_patient_scale_date')],
+                "ordering": ["date", "id"],
+                "indexes": [
+                    models.Index(
+                        fields=["patient", "scale", "date"], name="score_patient_scale_date"
+                    )
+                ],
             },
         ),
     ]

@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('treatments', '0003_scores_and_risk'),
+        ("treatments", "0003_scores_and_risk"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='scalescore',
-            name='version',
+            model_name="scalescore",
+            name="version",
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
         migrations.AddField(
-            model_name='therapy',
-            name='version',
+            model_name="therapy",
+            name="version",
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
         migrations.AddField(
-            model_name='trial',
-            name='version',
+            model_name="trial",
+            name="version",
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
     ]

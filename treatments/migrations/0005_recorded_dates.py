@@ -6,30 +6,31 @@ import trdtracker.validators
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('treatments', '0004_record_version'),
+        ("treatments", "0004_record_version"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='scalescore',
-            name='date',
+            model_name="scalescore",
+            name="date",
             field=models.DateField(validators=[trdtracker.validators.validate_recorded_date]),
         ),
         migrations.AlterField(
-            model_name='therapy',
-            name='end_date',
-            field=models.DateField(blank=True, null=True, validators=[trdtracker.validators.validate_recorded_date]),
+            model_name="therapy",
+            name="end_date",
+            field=models.DateField(
+                blank=True, null=True, validators=[trdtracker.validators.validate_recorded_date]
+            ),
         ),
         migrations.AlterField(
-            model_name='therapy',
-            name='start_date',
+            model_name="therapy",
+            name="start_date",
             field=models.DateField(validators=[trdtracker.validators.validate_recorded_date]),
         ),
         migrations.AlterField(
-            model_name='trial',
-            name='start_date',
+            model_name="trial",
+            name="start_date",
             field=models.DateField(validators=[trdtracker.validators.validate_recorded_date]),
         ),
     ]

@@ -22,26 +22,49 @@ def reload_catalog(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('treatments', '0005_recorded_dates'),
+        ("treatments", "0005_recorded_dates"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='therapy',
-            name='ect_placement',
-            field=models.CharField(blank=True, choices=[('right_unilateral', 'Right unilateral'), ('bitemporal', 'Bitemporal (bilateral)'), ('bifrontal', 'Bifrontal (bilateral)'), ('unknown', 'Not known')], default='', max_length=20, verbose_name='ECT electrode placement'),
+            model_name="therapy",
+            name="ect_placement",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("right_unilateral", "Right unilateral"),
+                    ("bitemporal", "Bitemporal (bilateral)"),
+                    ("bifrontal", "Bifrontal (bilateral)"),
+                    ("unknown", "Not known"),
+                ],
+                default="",
+                max_length=20,
+                verbose_name="ECT electrode placement",
+            ),
         ),
         migrations.AddField(
-            model_name='therapy',
-            name='ect_sessions',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(500)], verbose_name='ECT sessions'),
+            model_name="therapy",
+            name="ect_sessions",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                null=True,
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(500),
+                ],
+                verbose_name="ECT sessions",
+            ),
         ),
         migrations.AddField(
-            model_name='trial',
-            name='formulation',
-            field=models.CharField(blank=True, default='', help_text='Only for drugs whose forms have their own figures; standard otherwise.', max_length=20),
+            model_name="trial",
+            name="formulation",
+            field=models.CharField(
+                blank=True,
+                default="",
+                help_text="Only for drugs whose forms have their own figures; standard otherwise.",
+                max_length=20,
+            ),
         ),
         migrations.RunPython(reload_catalog, migrations.RunPython.noop),
     ]

@@ -9,32 +9,83 @@ import trdtracker.validators
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0006_diagnosis_and_episodes'),
-        ('treatments', '0006_catalog_formulations_ect'),
+        ("patients", "0006_diagnosis_and_episodes"),
+        ("treatments", "0006_catalog_formulations_ect"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Discussion',
+            name="Discussion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('option_key', models.CharField(help_text='A key of treatments/data/options.yaml, e.g. "ect" or "augmentation".', max_length=50, verbose_name='option')),
-                ('date', models.DateField(validators=[trdtracker.validators.validate_recorded_date])),
-                ('decision', models.CharField(choices=[('considering', 'Considering'), ('chosen', 'Chosen'), ('declined', 'Declined'), ('not_suitable', 'Not suitable')], max_length=20)),
-                ('note', models.TextField(blank=True, max_length=2000, validators=[django.core.validators.MaxLengthValidator(2000)])),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='discussions', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "option_key",
+                    models.CharField(
+                        help_text='A key of treatments/data/options.yaml, e.g. "ect" or "augmentation".',
+                        max_length=50,
+                        verbose_name="option",
+                    ),
+                ),
+                (
+                    "date",
+                    models.DateField(validators=[trdtracker.validators.validate_recorded_date]),
+                ),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("considering", "Considering"),
+                            ("chosen", "Chosen"),
+                            ("declined", "Declined"),
+                            ("not_suitable", "Not suitable"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "note",
+                    models.TextField(
+                        blank=True,
+                        max_length=2000,
+                        validators=[django.core.validators.MaxLengthValidator(2000)],
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("deleted_at", models.DateTimeField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="discussions",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['date', 'id'],
-                'indexes': [models.Index(fields=['patient', 'date'], name='discussion_patient_date')],
+                "ordering": ["date", "id"],
+                "indexes": [
+                    models.Index(fields=["patient", "date"], name="discussion_patient_date")
+                ],
             },
         ),
     ]

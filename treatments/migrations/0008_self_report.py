@@ -7,39 +7,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0007_trd_status_history'),
-        ('treatments', '0007_discussions'),
+        ("patients", "0007_trd_status_history"),
+        ("treatments", "0007_discussions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='scalescore',
-            name='difficulty',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(3)]),
+            model_name="scalescore",
+            name="difficulty",
+            field=models.PositiveSmallIntegerField(
+                blank=True, null=True, validators=[django.core.validators.MaxValueValidator(3)]
+            ),
         ),
         migrations.AddField(
-            model_name='scalescore',
-            name='source',
-            field=models.CharField(choices=[('clinician', 'Clinician'), ('self_report', 'Self-reported')], default='clinician', editable=False, max_length=20),
+            model_name="scalescore",
+            name="source",
+            field=models.CharField(
+                choices=[("clinician", "Clinician"), ("self_report", "Self-reported")],
+                default="clinician",
+                editable=False,
+                max_length=20,
+            ),
         ),
         migrations.CreateModel(
-            name='SelfReportLink',
+            name="SelfReportLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scale', models.CharField(choices=[('phq9', 'PHQ-9')], default='phq9', max_length=10)),
-                ('token_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField()),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='self_report_links', to='patients.patient')),
-                ('score', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='self_report_link', to='treatments.scalescore')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scale",
+                    models.CharField(choices=[("phq9", "PHQ-9")], default="phq9", max_length=10),
+                ),
+                ("token_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("expires_at", models.DateTimeField()),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="self_report_links",
+                        to="patients.patient",
+                    ),
+                ),
+                (
+                    "score",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="self_report_link",
+                        to="treatments.scalescore",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

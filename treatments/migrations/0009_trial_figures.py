@@ -4,35 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0008_self_report_schedule'),
-        ('treatments', '0008_self_report'),
+        ("patients", "0008_self_report_schedule"),
+        ("treatments", "0008_self_report"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='trial',
-            name='adequate_days_base',
+            model_name="trial",
+            name="adequate_days_base",
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
         migrations.AddField(
-            model_name='trial',
-            name='adequate_days_since',
+            model_name="trial",
+            name="adequate_days_since",
             field=models.DateField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='trial',
-            name='adequate_on',
+            model_name="trial",
+            name="adequate_on",
             field=models.DateField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='trial',
-            name='counts_as_antidepressant',
+            model_name="trial",
+            name="counts_as_antidepressant",
             field=models.BooleanField(default=False, editable=False),
         ),
         migrations.AddIndex(
-            model_name='trial',
-            index=models.Index(fields=['start_date'], name='trial_start_date'),
+            model_name="trial",
+            index=models.Index(fields=["start_date"], name="trial_start_date"),
         ),
     ]

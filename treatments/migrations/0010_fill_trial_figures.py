@@ -15,7 +15,9 @@ def fill(apps, schema_editor):
     db = schema_editor.connection.alias
     drugs = {
         drug.pk: trd.DrugFacts(
-            name=drug.name, drug_class=drug.drug_class, is_antidepressant=drug.is_antidepressant,
+            name=drug.name,
+            drug_class=drug.drug_class,
+            is_antidepressant=drug.is_antidepressant,
             min_adequate_dose_mg=drug.min_adequate_dose_mg,
             is_augmentation_agent=drug.is_augmentation_agent,
         )
@@ -24,26 +26,36 @@ def fill(apps, schema_editor):
     last_id = 0
     while True:
         rows = list(
-            Trial.objects.using(db).filter(pk__gt=last_id).order_by("pk").values_list(
-                "pk", "drug_id", "formulation", "start_date", "end_date", "dose_mg"
-            )[:CHUNK]
+            Trial.objects.using(db)
+            .filter(pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", "drug_id", "formulation", "start_date", "end_date", "dose_mg")[
+                :CHUNK
+            ]
         )
         if not rows:
             return
         last_id = rows[-1][0]
         changes = {}
         for trial_id, day, dose in (
-            DoseChange.objects.using(db).filter(trial_id__gte=rows[0][0], trial_id__lte=last_id)
-            .order_by("trial_id", "date").values_list("trial_id", "date", "dose_mg")
+            DoseChange.objects.using(db)
+            .filter(trial_id__gte=rows[0][0], trial_id__lte=last_id)
+            .order_by("trial_id", "date")
+            .values_list("trial_id", "date", "dose_mg")
         ):
             changes.setdefault(trial_id, []).append(trd.DoseChange(date=day, dose_mg=dose))
         updated = []
         for pk, drug_id, formulation, start, end, dose in rows:
-            stored = trial_figures.figures(trd.TrialFacts(
-                id=pk, drug=catalog.with_formulation(drugs[drug_id], formulation),
-                start_date=start, end_date=end, dose_mg=dose,
-                dose_changes=tuple(changes.get(pk, ())),
-            ))
+            stored = trial_figures.figures(
+                trd.TrialFacts(
+                    id=pk,
+                    drug=catalog.with_formulation(drugs[drug_id], formulation),
+                    start_date=start,
+                    end_date=end,
+                    dose_mg=dose,
+                    dose_changes=tuple(changes.get(pk, ())),
+                )
+            )
             updated.append((pk, *stored))
         _store(Trial, updated, schema_editor.connection)
 
@@ -51,9 +63,12 @@ def fill(apps, schema_editor):
 def _store(Trial, rows, connection):
     if connection.vendor != "postgresql":
         Trial.objects.using(connection.alias).bulk_update(
-            [Trial(pk=pk, **dict(zip(trial_figures_fields(), values, strict=True)))
-             for pk, *values in rows],
-            trial_figures_fields(), batch_size=500,
+            [
+                Trial(pk=pk, **dict(zip(trial_figures_fields(), values, strict=True)))
+                for pk, *values in rows
+            ],
+            trial_figures_fields(),
+            batch_size=500,
         )
         return
     # UPDATE ... FROM (VALUES ...): bulk_update's CASE per row is slow in Python and in SQL.

@@ -12,7 +12,6 @@ UPDATE treatments_trial SET practice_id = (
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("accounts", "0003_crisis_text"),
         ("patients", "0009_patient_list_order"),
@@ -24,8 +23,11 @@ class Migration(migrations.Migration):
             model_name="trial",
             name="practice",
             field=models.ForeignKey(
-                db_index=False, editable=False, null=True,
-                on_delete=django.db.models.deletion.PROTECT, related_name="+",
+                db_index=False,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
                 to="accounts.practice",
             ),
         ),
@@ -34,8 +36,10 @@ class Migration(migrations.Migration):
             model_name="trial",
             name="practice",
             field=models.ForeignKey(
-                db_index=False, editable=False,
-                on_delete=django.db.models.deletion.PROTECT, related_name="+",
+                db_index=False,
+                editable=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
                 to="accounts.practice",
             ),
         ),
@@ -43,26 +47,36 @@ class Migration(migrations.Migration):
             model_name="trial",
             index=models.Index(
                 condition=models.Q(("deleted_at__isnull", True)),
-                fields=["practice", "drug", "outcome"], name="trial_practice_outcomes",
+                fields=["practice", "drug", "outcome"],
+                name="trial_practice_outcomes",
             ),
         ),
         migrations.AddIndex(
             model_name="trial",
             index=models.Index(
-                condition=models.Q(("counts_as_antidepressant", True),
-                                   ("deleted_at__isnull", True)),
+                condition=models.Q(
+                    ("counts_as_antidepressant", True), ("deleted_at__isnull", True)
+                ),
                 fields=["practice", "drug"],
-                include=["start_date", "end_date", "adequate_days_base", "adequate_days_since",
-                         "adequate_on", "adherence"],
+                include=[
+                    "start_date",
+                    "end_date",
+                    "adequate_days_base",
+                    "adequate_days_since",
+                    "adequate_on",
+                    "adherence",
+                ],
                 name="trial_practice_adequate_days",
             ),
         ),
         migrations.AddIndex(
             model_name="trial",
             index=models.Index(
-                condition=models.Q(("counts_as_antidepressant", True),
-                                   ("deleted_at__isnull", True)),
-                fields=["patient", "outcome"], name="trial_patient_antidepressant",
+                condition=models.Q(
+                    ("counts_as_antidepressant", True), ("deleted_at__isnull", True)
+                ),
+                fields=["patient", "outcome"],
+                name="trial_patient_antidepressant",
             ),
         ),
     ]

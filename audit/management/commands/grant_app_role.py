@@ -23,8 +23,10 @@ def grant_statements(role: str, database: str) -> list[sql.Composed]:
         # Start from nothing, so a privilege granted by hand (or by an older version) goes.
         sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {}").format(who),
         sql.SQL(f"GRANT {TABLE_PRIVILEGES} ON ALL TABLES IN SCHEMA public TO {{}}").format(who),
-        *(sql.SQL("REVOKE UPDATE, DELETE ON {} FROM {}").format(sql.Identifier(table), who)
-          for table in AUDIT_TABLES),
+        *(
+            sql.SQL("REVOKE UPDATE, DELETE ON {} FROM {}").format(sql.Identifier(table), who)
+            for table in AUDIT_TABLES
+        ),
         sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(who),
         sql.SQL(
             f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {TABLE_PRIVILEGES} ON TABLES TO {{}}"
@@ -40,11 +42,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "role", nargs="?",
+            "role",
+            nargs="?",
             help="the application's role (default: the user of DATABASE_URL)",
         )
         parser.add_argument(
-            "--database", default="owner",
+            "--database",
+            default="owner",
             help="the connection to grant through: the tables' owner (default: owner)",
         )
 

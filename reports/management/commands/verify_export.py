@@ -20,8 +20,11 @@ class Command(BaseCommand):
                 digest = file_sha256(handle)
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror or error}.") from error
-        jobs = (ExportJob.objects.filter(sha256=digest)
-                .select_related("practice", "created_by").order_by("created_at", "id"))
+        jobs = (
+            ExportJob.objects.filter(sha256=digest)
+            .select_related("practice", "created_by")
+            .order_by("created_at", "id")
+        )
         if not jobs:
             raise CommandError(f"{file} (SHA-256 {digest}) matches none of the exports.")
         self.stdout.write(f"{file} (SHA-256 {digest}) matches:")

@@ -34,24 +34,33 @@ class Command(BaseCommand):
             patient__in=patients
         )
         counts = {
-            "patients": patients.count(), "trials": trials.count(),
+            "patients": patients.count(),
+            "trials": trials.count(),
             "therapies": therapies.count(),
         }
         if dry_run:
             self.stdout.write(f"Would erase: {counts}")
             return
         with transaction.atomic():
-            for record in [*trials.select_related("patient"), *therapies.select_related("patient"),
-                           *patients]:
+            for record in [
+                *trials.select_related("patient"),
+                *therapies.select_related("patient"),
+                *patients,
+            ]:
                 patient = record if isinstance(record, Patient) else record.patient
                 record_event(
-                    actor=ACTOR, practice_id=patient.practice_id, action=Action.DELETE,
-                    obj=record, patient_id=patient.pk,
-                    details={"hard_delete": True,
-                             "deleted_at": record.deleted_at.isoformat()
-                             if record.deleted_at else None},
+                    actor=ACTOR,
+                    practice_id=patient.practice_id,
+                    action=Action.DELETE,
+                    obj=record,
+                    patient_id=patient.pk,
+                    details={
+                        "hard_delete": True,
+                        "deleted_at": record.deleted_at.isoformat() if record.deleted_at else None,
+                    },
                 )
             for queryset in (trials, therapies, patients):
-                queryset.model.objects.filter(pk__in=list(queryset.values_list("pk", flat=True))
-                                              ).delete()
+                queryset.model.objects.filter(
+                    pk__in=list(queryset.values_list("pk", flat=True))
+                ).delete()
         self.stdout.write(f"Erased: {counts}")
