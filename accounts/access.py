@@ -266,11 +266,10 @@ class PatientScope:
         patient,
         *,
         ip: str | None = None,
-        capability: str = "",
         reading: bool = False,
         details: dict | None = None,
     ):
-        self.user, self.patient, self.capability, self.ip = user, patient, capability, ip
+        self.user, self.patient, self.ip = user, patient, ip
         self.reading = reading
         self.details = details or {}
         self.shown = None  # the trial or therapy a detail read showed
@@ -383,7 +382,6 @@ def open_patient_scope(request, patient_id, capability: str, details: dict) -> P
         request.user,
         patient,
         ip=client_ip(request),
-        capability=capability,
         reading=request.method in READ_METHODS,
         details=details,
     )

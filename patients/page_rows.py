@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.safestring import mark_safe
 
+from treatments import definitions
 from treatments.models import ScaleScore, Trial
 
 
@@ -195,7 +196,7 @@ def score_rows(history) -> list[ScoreRow]:
 
 TABLES_TEMPLATE = "patients/_record_tables.html"
 CACHE_SECONDS = 60 * 60
-CACHE_PREFIX = "patient-tables:1"  # raise when the rows or the template change
+CACHE_PREFIX = "patient-tables:2"  # raise when the rows or the template change
 
 
 def rendered_tables(history, *, can_edit: bool) -> str:
@@ -212,6 +213,7 @@ def rendered_tables(history, *, can_edit: bool) -> str:
                 "medicine_rows": medicine_rows(history),
                 "score_rows": score_rows(history),
                 "can_edit": can_edit,
+                "rule_text": definitions.page_text(),
             },
         )
         cache.set(key, html, CACHE_SECONDS)

@@ -7,6 +7,7 @@ from accounts import access, form_recovery
 from audit.models import Action, AuditEvent
 from reports import dashboard
 from trdtracker.validators import today
+from treatments import definitions
 from treatments.selectors import (
     patient_history,
     patient_warnings_and_staging,
@@ -96,6 +97,7 @@ def patient_detail(request, scope):
             "warnings": warnings,
             "staging": staging,
             "can_edit": can_edit,
+            "rule_text": definitions.page_text(),
         },
     )
 

@@ -50,8 +50,6 @@ REFRESH_MINUTES = 5  # the beat's recompute of every practice (trdtracker/celery
 DEBOUNCE_SECONDS = 60  # after a write: at most one recompute per practice in this time
 CACHE_VERSION = 2
 MONTHS_SHOWN = 12
-# No longer used (the medians come from one aggregate query); kept for callers that set it.
-CHUNK_SIZE = 2000
 
 
 def cache_key(practice_id: int) -> str:

@@ -23,11 +23,10 @@ from trdtracker.validators import today
 from treatments import catalog, trd
 from treatments.models import DoseChange, Drug, Therapy, Trial
 from treatments.selectors import evaluate_patient_trials
-from treatments.staging import is_failed_bilateral_ect
+from treatments.staging import is_failed_bilateral_ect, thase_rush_stage
 
 from .cells import csv_cell, csv_field, neutralised, xlsx_cell
 from .models import ExportKind
-from .staging import thase_rush_stage
 
 CHUNK_SIZE = 2000
 

@@ -41,6 +41,8 @@ from . import scales
 
 BASELINE_WINDOW_DAYS = 14
 MIN_MEASURED_DAYS = 28  # from the trial's start to the end score
+RESPONSE_DROP_PERCENT = 50  # a reduction of at least this much is a response
+PARTIAL_DROP_PERCENT = 25  # at least this much (and under a response) is a partial response
 SCALE_PREFERENCE = (scales.HAMD17, scales.MADRS, scales.PHQ9)
 
 RESPONSE = "response"
@@ -109,10 +111,10 @@ def classify(scale: str, baseline: int, end: int) -> str | None:
         return REMISSION
     if baseline <= 0:
         return None
-    drop = baseline - end
-    if 2 * drop >= baseline:
+    drop = baseline - end  # in integers: no rounding at the band edges
+    if 100 * drop >= RESPONSE_DROP_PERCENT * baseline:
         return RESPONSE
-    if 4 * drop >= baseline:
+    if 100 * drop >= PARTIAL_DROP_PERCENT * baseline:
         return PARTIAL_RESPONSE
     return NO_RESPONSE
 

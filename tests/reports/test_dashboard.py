@@ -283,10 +283,3 @@ def test_each_practice_has_its_own_cache_entry(crafted_practice, clinician, outs
     login(clinician).get(URL)
     assert cache.get(dashboard.cache_key(crafted_practice.pk))["patients"]["total"] == 10
     assert cache.get(theirs) is None
-
-
-@pytest.mark.django_db
-def test_the_streaming_pass_gives_the_same_medians_in_small_chunks(crafted_practice, monkeypatch):
-    whole = figures_for(crafted_practice)["adequate_days_by_class"]
-    monkeypatch.setattr(dashboard, "CHUNK_SIZE", 1)  # the lithium trial alone, too
-    assert figures_for(crafted_practice)["adequate_days_by_class"] == whole

@@ -2,7 +2,7 @@
 
 import pytest
 
-from reports.staging import thase_rush_stage
+from treatments.staging import thase_rush_stage
 
 CASES = [
     # (failed classes, failed bilateral ECT, stage)
