@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "api",
     "notifications",
     "imports",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -15,8 +15,8 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from accounts.demo import DEMO_PRACTICE, seed_users
 from accounts.models import Practice
+from demo.seed import DEMO_PRACTICE, seed_users
 
 from ..factories import PASSWORD
 from .records import full_record

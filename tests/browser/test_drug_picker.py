@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from accounts.demo import DEMO_PRACTICE, seed_users
 from accounts.models import Practice
+from demo.seed import DEMO_PRACTICE, seed_users
 from trdtracker.validators import today
 from treatments.models import Trial
 

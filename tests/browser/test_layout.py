@@ -12,8 +12,8 @@ Set SCREENSHOTS=1 to also save the pages to test-artifacts/.
 import pytest
 from playwright.sync_api import expect
 
-from accounts.demo import DEMO_PRACTICE, seed_users
 from accounts.models import Practice
+from demo.seed import DEMO_PRACTICE, seed_users
 
 from ..factories import PASSWORD, PatientFactory
 from .records import LONG_IDENTIFIER, LONG_NOTE, full_record

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from accounts.demo import DEMO_PRACTICE, seed_users
 from accounts.models import Practice
+from demo.seed import DEMO_PRACTICE, seed_users
 from patients.models import Patient
 from trdtracker.validators import today
 from treatments.models import DoseChange, Trial

@@ -242,7 +242,7 @@ def test_the_page_folds_past_episodes_with_their_trials_and_says_when_no_onset(
 
 
 def test_the_demo_has_a_bipolar_patient_and_one_with_two_episodes(db):
-    from accounts.demo import seed_demo
+    from demo.seed import seed_demo
 
     seed_demo("demo-password-2026")
 

@@ -4,7 +4,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.demo import seed_demo
+from demo.seed import seed_demo
 
 
 class Command(BaseCommand):

@@ -10,15 +10,14 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from accounts.access import PatientScope, PracticeScope
+from accounts.models import Membership, Practice, Role
 from patients.episodes import episode_create
 from patients.models import Episode, Patient
 from patients.services import patient_create
 from trdtracker.validators import today
 from treatments.models import Drug, ScaleScore, Therapy, Trial
 from treatments.services import score_create, therapy_create, trial_create
-
-from .access import PatientScope, PracticeScope
-from .models import Membership, Practice, Role
 
 DEMO_PRACTICE = "Demo Practice"
 SECOND_PRACTICE = "Second Practice"
