@@ -3,7 +3,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from trdtracker.validators import today
+from core.dates import today
 from treatments.selectors import clinician_worklist
 
 from . import access

@@ -4,7 +4,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
-from patients.forms import DateInput
+from core.widgets import DateInput
 
 from .models import Action
 

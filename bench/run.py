@@ -107,8 +107,8 @@ def build_practice(
     from django.contrib.auth import get_user_model
 
     from accounts.models import Membership, Practice, Role
+    from core.dates import today
     from patients.models import Patient
-    from trdtracker.validators import today
     from treatments.models import DoseChange, Drug, Trial
     from treatments.services import refresh_trd_summaries
 
@@ -498,7 +498,7 @@ def run_bench(sizes: dict, requests: int) -> dict:
     from django.core.management import call_command
     from django.db import connection
 
-    from trdtracker.validators import today
+    from core.dates import today
 
     log("migrating the scratch database")
     call_command("migrate", verbosity=0)

@@ -12,10 +12,10 @@ from django.db import transaction
 
 from accounts.access import PatientScope, PracticeScope
 from accounts.models import Membership, Practice, Role
+from core.dates import today
 from patients.episodes import episode_create
 from patients.models import Episode, Patient
 from patients.services import patient_create
-from trdtracker.validators import today
 from treatments.models import Drug, ScaleScore, Therapy, Trial
 from treatments.services import score_create, therapy_create, trial_create
 

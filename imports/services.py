@@ -22,10 +22,10 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from accounts.access import PatientScope, PracticeScope
 from audit.models import Action
 from audit.services import record_event
+from core.dates import today
 from patients import services as patient_services
 from patients.models import Patient
 from reports.fhir import codes
-from trdtracker.validators import today
 from treatments import catalog
 from treatments import services as treatment_services
 from treatments.models import Drug, ScaleScore, Trial, validate_dose_changes

@@ -1,17 +1,11 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from trdtracker.validators import today
+from core.dates import today
+from core.widgets import DateInput
 
 from .models import Episode, Patient
 from .versioning import StaleVersion
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class VersionedForm(forms.ModelForm):

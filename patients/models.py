@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import ImmutableError
-from trdtracker.validators import today, validate_recorded_date
+from core.dates import today, validate_recorded_date
 from treatments import diagnosis as diagnoses
 
 

@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from accounts import access, form_recovery
 from audit.models import Action, AuditEvent
+from core.dates import today
 from reports import dashboard
-from trdtracker.validators import today
 from treatments import definitions
 from treatments.selectors import (
     patient_history,

@@ -36,8 +36,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, Least, TruncMonth
 from django.utils import timezone
 
+from core.dates import today
 from patients.models import Patient
-from trdtracker.validators import today
 from treatments import trd
 from treatments.models import Drug, Outcome, Trial
 

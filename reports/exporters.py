@@ -18,8 +18,8 @@ from django.db.models.functions import Cast
 
 from audit.forms import AuditFilterForm
 from audit.models import AuditEvent
+from core.dates import today
 from patients.models import Patient
-from trdtracker.validators import today
 from treatments import catalog, trd
 from treatments.models import DoseChange, Drug, Therapy, Trial
 from treatments.selectors import evaluate_patient_trials

@@ -2,7 +2,7 @@ from django import forms
 
 from audit.forms import FILTER_DATE_BOUNDS, AuditFilterForm
 from audit.models import Action
-from patients.forms import DateInput
+from core.widgets import DateInput
 from treatments.models import Drug
 
 from .models import PATIENT_KINDS, ExportKind

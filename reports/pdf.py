@@ -39,8 +39,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from core.dates import today
 from patients.models import Patient
-from trdtracker.validators import today
 from treatments import scales, trd
 from treatments.selectors import patient_history, patient_warnings_and_staging
 from treatments.timeline import build_timeline

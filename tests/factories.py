@@ -5,8 +5,8 @@ import factory
 from django.contrib.auth import get_user_model
 
 from accounts.models import Membership, Practice, Role
+from core.dates import today
 from patients.models import Patient
-from trdtracker.validators import today
 from treatments.models import DoseChange, Drug, ScaleScore, Therapy, Trial
 
 PASSWORD = "correct-horse-battery-9"

@@ -6,9 +6,9 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from audit.models import AuditEvent
+from core.dates import today
 from patients.models import Patient
 from trdtracker.celery import app
-from trdtracker.validators import today
 from treatments.tasks import repair_trd_summaries_task
 
 from .factories import PatientFactory, TrialFactory, drug

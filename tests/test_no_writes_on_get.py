@@ -13,6 +13,7 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.dates import today
 from patients.models import Patient
 from tests.factories import (
     DoseChangeFactory,
@@ -22,7 +23,6 @@ from tests.factories import (
     drug,
     phq9,
 )
-from trdtracker.validators import today
 
 # Anywhere in the statement, so that a write inside a WITH clause counts too.
 WRITE = re.compile(

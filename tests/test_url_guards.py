@@ -13,9 +13,9 @@ from accounts import access
 from accounts.models import Role
 from api.permissions import DeclaredAccess
 from audit.models import AuditEvent
+from core.dates import today
 from patients.models import Episode
 from tests.factories import ScaleScoreFactory, TherapyFactory, TrialFactory, drug, member
-from trdtracker.validators import today
 from treatments.models import Discussion
 
 # Pages anyone may open, and pages any signed-in user may open: a new entry here is a decision.

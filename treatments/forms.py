@@ -1,6 +1,7 @@
 from django import forms
 
-from patients.forms import DateInput, VersionedForm
+from core.widgets import DateInput
+from patients.forms import VersionedForm
 
 from . import catalog, options, scales
 from .models import (

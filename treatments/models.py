@@ -6,7 +6,7 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator, MinVal
 from django.db import models
 from django.db.models import Q
 
-from trdtracker.validators import today, validate_recorded_date
+from core.dates import today, validate_recorded_date
 
 from . import catalog, options, scales, trd
 

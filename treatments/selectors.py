@@ -11,7 +11,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from trdtracker.validators import today
+from core.dates import today
 
 from . import measured, options, scales, staging, trd, warnings, worklist
 from .models import Discussion, DoseChange, ScaleScore, Therapy, Trial

@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.access import PatientScope
 from audit.models import Action
 from audit.services import record_event
-from trdtracker.validators import today
+from core.dates import today
 
 from . import scales, services
 from .models import ScaleScore, ScoreSource, SelfReportLink

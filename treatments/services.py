@@ -13,10 +13,10 @@ from audit.services import (
     model_changes,
     record_event,
 )
+from core.dates import today
 from patients import trd_history
 from patients.trd_history import Cause
 from patients.versioning import lock
-from trdtracker.validators import today
 
 from . import catalog, diagnosis, scales, trd, trial_figures
 from .models import (

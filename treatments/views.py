@@ -3,9 +3,9 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
 from accounts import access, form_recovery
+from core.dates import today
 from patients.removal import confirm_removal
 from patients.versioning import StaleVersion
-from trdtracker.validators import today
 
 from . import measured, services
 from .forms import (

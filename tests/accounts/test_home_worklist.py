@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent, AuditEventPatient
+from core.dates import today
 from tests.factories import (
     DoseChangeFactory,
     PatientFactory,
@@ -15,7 +16,6 @@ from tests.factories import (
     TrialFactory,
     phq9,
 )
-from trdtracker.validators import today
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from django.urls import resolve, reverse
 from accounts import form_recovery
 from accounts.middleware import IdleTimeoutMiddleware
 from audit.models import AuditEvent
+from core.dates import today
 from tests.factories import ScaleScoreFactory, TherapyFactory, TrialFactory, drug
-from trdtracker.validators import today
 from treatments.models import Trial
 
 KEEP_ALIVE = "/accounts/keep-alive/"

@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 from audit.models import AuditEvent
-from trdtracker.validators import today
+from core.dates import today
 from treatments.models import DoseChange, Therapy, Trial
 
 API = "/api/v1"

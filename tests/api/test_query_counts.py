@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.dates import today
 from tests.factories import DoseChangeFactory, PatientFactory, TherapyFactory, TrialFactory, drug
-from trdtracker.validators import today
 
 from .helpers import PATIENTS_URL, options_url, results, therapies_url, trd_url, trials_url
 

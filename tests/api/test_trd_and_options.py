@@ -3,7 +3,7 @@
 import pytest
 
 from audit.models import AuditEvent
-from trdtracker.validators import today
+from core.dates import today
 from treatments.options import OPTION_KEYS, SOURCE_TITLES
 
 from .helpers import (

@@ -10,7 +10,7 @@ is 64 characters without a space.
 from datetime import timedelta
 from decimal import Decimal
 
-from trdtracker.validators import today
+from core.dates import today
 
 from ..factories import (
     DoseChangeFactory,

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from accounts.middleware import IdleTimeoutMiddleware
 from accounts.models import Role
-from trdtracker.validators import today
+from core.dates import today
 from treatments.models import Trial
 
 from ..factories import PASSWORD, PatientFactory, PracticeFactory, drug, member

@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import Practice
+from core.dates import today
 from demo.seed import DEMO_PRACTICE, seed_users
-from trdtracker.validators import today
 from treatments.models import ScaleScore
 
 from ..factories import PASSWORD, PatientFactory, ScaleScoreFactory, TrialFactory

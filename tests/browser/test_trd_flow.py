@@ -10,9 +10,9 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import Practice
+from core.dates import today
 from demo.seed import DEMO_PRACTICE, seed_users
 from patients.models import Patient
-from trdtracker.validators import today
 from treatments.models import DoseChange, Trial
 
 from ..factories import PASSWORD, PatientFactory, drug

@@ -4,8 +4,8 @@ from django.core.management import CommandError, call_command
 
 from accounts.models import Membership, Practice, Role
 from audit.models import AuditEvent
+from core.dates import today
 from patients.models import Patient
-from trdtracker.validators import today
 from treatments.models import DoseChange, Therapy, Trial
 
 PASSWORD = "demo-password-for-tests"

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from accounts.models import Role
+from core.dates import today
 from patients.models import Patient
 from tests.factories import (
     DoseChangeFactory,
@@ -17,7 +18,6 @@ from tests.factories import (
     member,
 )
 from tests.reports.exports_support import day, seed_history
-from trdtracker.validators import today
 from treatments.models import DoseChange, ScaleScore, Trial
 from treatments.selectors import patient_history
 from treatments.services import refresh_trd_summaries

@@ -7,11 +7,11 @@ import pytest
 from django.test import override_settings
 
 from audit.models import AuditEvent
+from core.dates import today
 from notifications.models import Notification
 from notifications.services import create_notifications
 from notifications.tasks import create_notifications_task
 from tests.factories import TrialFactory
-from trdtracker.validators import today
 
 from .conftest import MARKS
 

@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from core.dates import today
 from patients.models import Episode, Patient
 from tests.factories import TrialFactory, drug
-from trdtracker.validators import today
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from accounts import access
+from core.dates import today
 from tests.factories import ScaleScoreFactory, TherapyFactory, TrialFactory, drug
-from trdtracker.validators import today
 from treatments import services
 from treatments.selectors import patient_history
 from treatments.timeline import timeline_cache_key

@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from core.dates import today
 from patients.models import Patient
 from tests.factories import DoseChangeFactory, PatientFactory, TrialFactory, drug
-from trdtracker.validators import today
 
 
 def meets_trd(patient):

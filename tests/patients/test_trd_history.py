@@ -7,11 +7,11 @@ from decimal import Decimal
 import pytest
 
 from audit.models import ImmutableError
+from core.dates import today
 from patients.models import TrdStatusChange
 from patients.trd_history import describe, met_since
 from tests.api.helpers import REMOVAL, patient_url, trial_url
 from tests.factories import PatientFactory, TrialFactory, drug
-from trdtracker.validators import today
 from treatments.services import refresh_trd_summary, repair_trd_summaries
 
 

@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
+from core.dates import today
 from patients.models import Patient
 from reports import dashboard
 from tests.factories import DoseChangeFactory, PatientFactory, TrialFactory, drug, member
-from trdtracker.validators import today
 from treatments.services import refresh_trd_summaries
 
 URL = reverse("dashboard:dashboard")

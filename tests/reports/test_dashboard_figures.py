@@ -17,11 +17,11 @@ from django.urls import reverse
 from kombu.exceptions import OperationalError
 
 from accounts.access import PatientScope
+from core.dates import today
 from patients.models import Patient
 from reports import dashboard
 from reports.tasks import dashboard_recompute_task
 from tests.factories import DoseChangeFactory, PatientFactory, TrialFactory, drug
-from trdtracker.validators import today
 from treatments import trd, trial_figures
 from treatments.models import Trial
 from treatments.services import refresh_trd_summaries, trial_create

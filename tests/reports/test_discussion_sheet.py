@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.dates import today
 from reports.exporters import Identity
 from reports.models import ExportJob
 from reports.pdf import write_discussion_sheet
@@ -23,7 +24,6 @@ from tests.factories import (
     drug,
     phq9,
 )
-from trdtracker.validators import today
 from treatments.selectors import patient_history, patient_warnings_and_staging
 from treatments.services import refresh_trd_summaries
 

@@ -13,10 +13,10 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.access import PatientScope
 from audit.models import AuditEvent
+from core.dates import today
 from reports.models import ExportJob
 from reports.pdf import write_discussion_sheet
 from tests.reports.exports_support import pdf_pages_text
-from trdtracker.validators import today
 from treatments import services
 from treatments.models import Discussion
 from treatments.selectors import latest_by_option, patient_history

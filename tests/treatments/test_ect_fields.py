@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from trdtracker.validators import today
+from core.dates import today
 from treatments.forms import TherapyForm
 from treatments.models import EctPlacement, Therapy
 

@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from core.dates import today
 from tests.factories import PatientFactory, drug
-from trdtracker.validators import today
 from treatments import trd
 from treatments.catalog import formulation, formulations_of
 from treatments.forms import TrialForm

@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from core.dates import today
 from tests.factories import ScaleScoreFactory
-from trdtracker.validators import today
 from treatments.models import ScaleScore
 
 pytestmark = pytest.mark.django_db

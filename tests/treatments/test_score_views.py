@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from core.dates import today
 from tests.factories import DoseChangeFactory, ScaleScoreFactory, TrialFactory
-from trdtracker.validators import today
 from treatments.models import ScaleScore
 
 pytestmark = pytest.mark.django_db

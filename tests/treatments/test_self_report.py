@@ -13,8 +13,8 @@ from django.utils import timezone
 from accounts import access
 from accounts.models import DEFAULT_CRISIS_TEXT, Role
 from audit.models import AuditEvent
+from core.dates import today
 from tests.factories import ScaleScoreFactory, member
-from trdtracker.validators import today
 from treatments import self_report
 from treatments.models import ScaleScore, SelfReportLink
 from treatments.selectors import clinician_worklist, patient_history

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 
 from audit.models import AuditEvent
+from core.dates import today
 from patients.models import Patient
 from tests.factories import PatientFactory, TrialFactory, drug
-from trdtracker.validators import today
 from treatments.services import refresh_trd_summary, repair_trd_summaries
 
 

@@ -9,8 +9,8 @@ from django.db import connection
 from django.db.models import F
 
 from accounts.access import PatientScope
+from core.dates import today
 from tests.factories import PatientFactory, TrialFactory, drug
-from trdtracker.validators import today
 from treatments.models import Trial
 from treatments.services import trial_create
 

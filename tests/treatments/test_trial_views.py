@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from core.dates import today
 from tests.factories import TrialFactory, drug
-from trdtracker.validators import today
 from treatments.models import DoseChange, Therapy, Trial
 
 
