@@ -6,8 +6,6 @@ server-side cursor on PostgreSQL), so memory stays flat however large the practi
 """
 
 import csv
-import hashlib
-import hmac
 import json
 from datetime import date
 from decimal import Decimal
@@ -26,6 +24,7 @@ from treatments.selectors import evaluate_patient_trials
 from treatments.staging import is_failed_bilateral_ect, thase_rush_stage
 
 from .cells import csv_cell, csv_field, neutralised, xlsx_cell
+from .identity import ExportError, Identity
 from .models import ExportKind
 
 CHUNK_SIZE = 2000
@@ -68,34 +67,6 @@ AUDIT_HEADER = [
     "ip",
     "details",
 ]
-
-
-class ExportError(Exception):
-    """A failure to show the user as it is (no traceback needed)."""
-
-
-class Identity:
-    """How patients appear in one export: as recorded, or de-identified with a pseudonym."""
-
-    def __init__(self, job):
-        self.deidentify = bool(job.options.get("deidentify"))
-        self._key = job.secret.encode()
-        # Every patient written is labelled here, so this is what the export contains
-        # (reports.services records it in the audit trail).
-        self.included = getattr(job, "patients_included", None)
-
-    def pseudonym(self, patient_id: int) -> str:
-        return hmac.new(self._key, str(patient_id).encode(), hashlib.sha256).hexdigest()[:10]
-
-    def label(self, patient) -> str:
-        if self.included is not None:
-            self.included.add(patient.pk)
-        return self.pseudonym(patient.pk) if self.deidentify else patient.identifier
-
-    def birth(self, patient) -> str:
-        if self.deidentify:
-            return str(patient.date_of_birth.year)
-        return patient.date_of_birth.isoformat()
 
 
 def _dose(value) -> str:

@@ -26,7 +26,8 @@ from treatments import scales
 from treatments.models import EctPlacement, Outcome, ScaleScore, TherapyKind
 from treatments.selectors import evaluate_patient_trials
 
-from .exporters import CHUNK_SIZE, Identity, _chunked, _dose, _status_matches, patient_queryset
+from .exporters import CHUNK_SIZE, _chunked, _dose, _status_matches, patient_queryset
+from .identity import Identity
 
 CODES_FILE = Path(__file__).parent / "data" / "fhir_codes.yaml"
 

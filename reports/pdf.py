@@ -45,7 +45,7 @@ from treatments import scales, trd
 from treatments.selectors import patient_history, patient_warnings_and_staging
 from treatments.timeline import build_timeline
 
-from .exporters import ExportError, Identity
+from .identity import ExportError, Identity
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT = "DejaVuSans"

@@ -17,6 +17,7 @@ from audit.models import Action
 from audit.services import record_event
 
 from . import exporters
+from .identity import ExportError
 from .models import PATIENT_KINDS, RETENTION, ExportJob, ExportKind, ExportStatus
 
 logger = logging.getLogger(__name__)
@@ -219,7 +220,7 @@ def _finish(job: ExportJob, attempt: int, path: Path, extension: str) -> None:
 def _fail(job: ExportJob, attempt: int, error: Exception) -> None:
     if job.file:
         job.file.delete(save=False)
-    if isinstance(error, exporters.ExportError):
+    if isinstance(error, ExportError):
         message = str(error)
     else:
         message = f"The export failed ({type(error).__name__}: {error})."

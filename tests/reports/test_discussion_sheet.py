@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.dates import today
-from reports.exporters import Identity
+from reports.identity import Identity
 from reports.models import ExportJob
 from reports.pdf import write_discussion_sheet
 from tests.factories import (
