@@ -11,8 +11,8 @@ from django.utils.http import urlencode
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import twofactor
 from .models import Membership, Practice
+from .twofactor import devices as twofactor
 
 admin.site.site_header = "TRD Tracker administration (superusers only, read-only)"
 

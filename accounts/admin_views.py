@@ -63,7 +63,7 @@ def _confirm(request, *, title: str, text: str, button: str, cancel_url: str, da
 @access.practice_view
 def member_list(request):
     members = access.members_visible_to(request.user).order_by("user__username")
-    from accounts import twofactor
+    from accounts.twofactor import devices as twofactor
 
     rows = [(member, twofactor.has_two_factor(member.user)) for member in members]
     open_invitations = (
@@ -79,7 +79,8 @@ def member_list(request):
 @access.practice_view
 def member_detail(request, pk):
     member = access.get_member_for_admin(request.user, pk)
-    from accounts import signin, twofactor
+    from accounts import signin
+    from accounts.twofactor import devices as twofactor
 
     form = MemberRolesForm(_posted(request), initial={"roles": member.roles})
     if request.method == "POST" and form.is_valid():
@@ -445,7 +446,7 @@ def _invitation_refused(request, problem: str, invitation):
 @access.practice_view
 def practice_settings(request):
     membership = access.require(request.user, access.MANAGE_ACCOUNTS)
-    from accounts import twofactor
+    from accounts.twofactor import devices as twofactor
 
     practice = Practice.objects.get(pk=membership.practice_id)
     form = PracticeSettingsForm(_posted(request), instance=practice)

@@ -408,7 +408,7 @@ def member_reactivate(*, admin, member: Membership, ip: str | None = None) -> Me
 @transaction.atomic
 def member_reset_two_factor(*, admin, member: Membership, ip: str | None = None) -> Membership:
     """Remove the user's authenticator and recovery codes; they enrol again when required."""
-    from accounts import twofactor
+    from accounts.twofactor import devices as twofactor
 
     target, _ = _lock_members(admin, member)
     if not twofactor.has_two_factor(target.user):
@@ -495,7 +495,7 @@ def practice_update_settings(
         revoked = 0
         if practice.require_2fa and not before["require_2fa"]:
             # Tokens of members without a second factor were issued without one: they go.
-            from .twofactor import has_two_factor
+            from .twofactor.devices import has_two_factor
 
             for member in Membership.objects.filter(practice=practice).select_related("user"):
                 if not has_two_factor(member.user):

@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from accounts import access, signin, twofactor
+from accounts import access, signin
+from accounts.twofactor import devices as twofactor
 from audit.forms import AuditFilterForm
 from audit.services import client_ip
 from patients import episodes as episode_services

@@ -12,7 +12,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/2fa/", include("accounts.twofactor_urls")),
+    path("accounts/2fa/", include("accounts.twofactor.urls")),
     path("accounts/", include("accounts.urls")),
     path("patients/import/", include("imports.urls")),
     path("patients/", include("patients.urls")),

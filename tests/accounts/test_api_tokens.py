@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 from knox.models import AuthToken
 
-from accounts import services, twofactor
+from accounts import services
+from accounts.twofactor import devices as twofactor
 from tests.accounts.test_twofactor import enrol
 
 PATIENTS_URL = "/api/v1/patients/"

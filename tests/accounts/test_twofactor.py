@@ -8,7 +8,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import twofactor
+from accounts.twofactor import devices as twofactor
 from audit.models import Action, AuditEvent
 from tests.factories import PASSWORD
 

@@ -151,7 +151,7 @@ def test_no_token_before_enrolment_when_the_practice_requires_two_factor(anonymo
 
 
 def test_resetting_two_factor_revokes_the_users_api_tokens(anonymous, clinician):
-    from accounts import twofactor
+    from accounts.twofactor import devices as twofactor
 
     enrol(clinician)
     AuthToken.objects.create(user=clinician)

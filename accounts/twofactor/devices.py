@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from audit.models import Action
 from audit.services import record_event
 
-from .access import membership_of
+from ..access import membership_of
 
 AUTHENTICATOR = "authenticator"
 RECOVERY = "recovery"
@@ -136,7 +136,7 @@ def reset_two_factor(user, *, actor=None, ip: str | None = None) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     # Tokens were issued against the old authenticator: they go with it.
-    from .services import revoke_api_tokens
+    from ..services import revoke_api_tokens
 
     revoke_api_tokens(user)
     _audit(actor or user, user, "2fa_reset", ip)

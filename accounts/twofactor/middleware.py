@@ -1,7 +1,7 @@
 from django.http import HttpResponseRedirect, JsonResponse
 
-from . import twofactor
-from .twofactor_views import url_with_next
+from . import devices as twofactor
+from .views import url_with_next
 
 # Pages a signed-in user may open before passing the second factor. Static files are
 # served by WhiteNoise before any URL is resolved, so they never get here.

@@ -18,7 +18,8 @@ from django_otp import login as otp_login
 
 from audit.services import client_ip
 
-from . import access, signin, twofactor
+from .. import access, signin
+from . import devices as twofactor
 
 PENDING_DEVICE = "twofactor_pending_device"
 WAIT_FOR_CODE = (
