@@ -7,9 +7,10 @@ from audit.models import AuditEvent
 from patients.models import Episode, Patient
 from reports.models import ExportKind, ExportStatus
 from treatments import measured, scales
-from treatments.catalog import find_combination, resolve_components, resolve_drug
+from treatments.catalog import find_combination
 from treatments.models import Discussion, Drug, ScaleScore, Therapy, Trial
 from treatments.options import OPTION_KEYS
+from treatments.selectors import resolve_components, resolve_drug
 
 
 def dose_field(**kwargs):

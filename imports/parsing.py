@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from api.parsers import MAX_DEPTH, depth
+from core.json_depth import MAX_DEPTH, depth
 from reports.cells import FORMULA_PREFIXES
 from reports.exporters import TRIAL_HEADER
 from treatments import scales

@@ -26,7 +26,7 @@ from core.dates import today
 from patients import services as patient_services
 from patients.models import Patient
 from reports.fhir import codes
-from treatments import catalog
+from treatments import selectors
 from treatments import services as treatment_services
 from treatments.models import Drug, ScaleScore, Trial, validate_dose_changes
 
@@ -182,7 +182,7 @@ def match_drug(record: dict, by_rxnorm: dict, by_name: dict | None = None) -> Dr
     text = record.get("drug_text") or ""
     by_name = {} if by_name is None else by_name
     if text.lower() not in by_name:
-        by_name[text.lower()] = catalog.resolve_drug(text)
+        by_name[text.lower()] = selectors.resolve_drug(text)
     drug = by_name[text.lower()]
     if drug is None:
         code = f" (RxNorm {record['rxnorm']})" if record.get("rxnorm") else ""

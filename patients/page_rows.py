@@ -17,6 +17,7 @@ from django.utils.safestring import mark_safe
 
 from treatments import definitions
 from treatments.models import ScaleScore, Trial
+from treatments.timeline import build_timeline
 
 
 def labels(model, field: str) -> dict:
@@ -214,6 +215,34 @@ def rendered_tables(history, *, can_edit: bool) -> str:
                 "score_rows": score_rows(history),
                 "can_edit": can_edit,
                 "rule_text": definitions.page_text(),
+            },
+        )
+        cache.set(key, html, CACHE_SECONDS)
+    return mark_safe(html)  # our own template's output, escaped as it was rendered
+
+
+TIMELINE_TEMPLATE = "treatments/_timeline.html"
+TIMELINE_CACHE_PREFIX = "patient-timeline:1"  # raise when the chart's geometry or template changes
+
+
+def timeline_cache_key(history) -> str:
+    """The chart's cache key: a new one whenever anything it is drawn from changes (see
+    PatientHistory.cache_version)."""
+    return f"{TIMELINE_CACHE_PREFIX}:{history.cache_version()}"
+
+
+def rendered_timeline(history) -> str:
+    """The patient page's timeline chart (treatments/_timeline.html) for a loaded
+    PatientHistory, from the cache when nothing it is drawn from has changed."""
+    key = timeline_cache_key(history)
+    html = cache.get(key)
+    if html is None:
+        evaluation = history.evaluation
+        html = render_to_string(
+            TIMELINE_TEMPLATE,
+            {
+                "timeline": build_timeline(evaluation, history.therapies, history.scores),
+                "evaluation": evaluation,
             },
         )
         cache.set(key, html, CACHE_SECONDS)

@@ -13,7 +13,6 @@ from treatments.selectors import (
     patient_warnings_and_staging,
     with_latest_phq9_item9,
 )
-from treatments.timeline import rendered_timeline
 
 from . import episodes, page_rows, services
 from .forms import EpisodeForm, PatientForm, PatientSearchForm
@@ -91,7 +90,7 @@ def patient_detail(request, scope):
             "patient": patient,
             "history": history,
             "evaluation": history.evaluation,
-            "timeline_html": rendered_timeline(history),
+            "timeline_html": page_rows.rendered_timeline(history),
             "record_tables": page_rows.rendered_tables(history, can_edit=can_edit),
             "changes": changes,
             "warnings": warnings,

@@ -155,18 +155,6 @@ def find_combination(text: str) -> Combination | None:
     return next((c for c in combinations() if normalise(c.brand) == wanted), None)
 
 
-def resolve_components(text: str) -> list:
-    """The catalog drugs of the combination brand named by `text`, in the brand's order;
-    empty when `text` names no combination brand."""
-    from .models import Drug
-
-    combination = find_combination(text)
-    if combination is None:
-        return []
-    drugs = {drug.name: drug for drug in Drug.objects.filter(name__in=combination.components)}
-    return [drugs[name] for name in combination.components if name in drugs]
-
-
 def normalise(text: str) -> str:
     """Lower case, outer spaces dropped, inner runs of spaces made one (static/js/drug_picker.js
     does the same)."""
@@ -295,20 +283,6 @@ def search_drugs(text: str, drugs) -> list[DrugMatch]:
         if own is not None:
             matches.append(own)
     return sorted(matches, key=lambda m: (m.rank, commonness(m.drug), m.drug.name))
-
-
-def resolve_drug(text: str):
-    """The catalog drug named exactly by a generic or brand name, case-insensitively, or None:
-    the first exact match of `search_drugs`. A combination brand names several drugs, so it
-    resolves to none here (see `resolve_components`)."""
-    from .models import Drug
-
-    if not normalise(text):
-        return None
-    matches = [m for m in search_drugs(text, Drug.objects.all()) if not m.by_combination]
-    if matches and matches[0].rank == EXACT:
-        return matches[0].drug
-    return None
 
 
 def drug_label(drug) -> str:

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from core.dates import today
 
-from . import measured, options, scales, staging, trd, warnings, worklist
-from .models import Discussion, DoseChange, ScaleScore, Therapy, Trial
+from . import catalog, measured, options, scales, staging, trd, warnings, worklist
+from .models import Discussion, DoseChange, Drug, ScaleScore, Therapy, Trial
 
 
 def in_batches(rows, size: int):
@@ -421,3 +421,28 @@ def clinician_worklist(patients, as_of: date | None = None) -> worklist.Worklist
         disagreements=worklist.newest_first(disagreements),
         no_recent_score=worklist.oldest_first(unscored),
     )
+
+
+# --- the drug catalog's rows, found by what a user typed (treatments.catalog searches) ---
+
+
+def resolve_drug(text: str):
+    """The catalog drug named exactly by a generic or brand name, case-insensitively, or None:
+    the first exact match of `search_drugs`. A combination brand names several drugs, so it
+    resolves to none here (see `resolve_components`); the search itself is treatments.catalog's."""
+    if not catalog.normalise(text):
+        return None
+    matches = [m for m in catalog.search_drugs(text, Drug.objects.all()) if not m.by_combination]
+    if matches and matches[0].rank == catalog.EXACT:
+        return matches[0].drug
+    return None
+
+
+def resolve_components(text: str) -> list:
+    """The catalog drugs of the combination brand named by `text`, in the brand's order;
+    empty when `text` names no combination brand."""
+    combination = catalog.find_combination(text)
+    if combination is None:
+        return []
+    drugs = {drug.name: drug for drug in Drug.objects.filter(name__in=combination.components)}
+    return [drugs[name] for name in combination.components if name in drugs]

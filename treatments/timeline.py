@@ -6,16 +6,11 @@ severity bands shaded and its scores as a line. All in pixel units: the template
 draws what this computes, so the chart needs no JavaScript, no CDN, and prints as it
 shows.
 
-`rendered_timeline` is the one impure part: the patient page's chart as HTML, cached per
-version of the records it is drawn from.
+The cached HTML of the patient page's chart is patients.page_rows.rendered_timeline.
 """
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-
-from django.core.cache import cache
-from django.template.loader import render_to_string
-from django.utils.safestring import mark_safe
 
 from . import scales as scale_specs
 from .trd import TrdEvaluation, format_dose
@@ -277,32 +272,3 @@ def _ticks(first: date, last: date, most: int = 8) -> list[tuple[date, str]]:
     chosen = [m for m in months if ((m.year * 12 + m.month - 1) % step) == 0] or months[:1]
     fmt = "%Y" if step >= 12 else "%b %Y"
     return [(m, m.strftime(fmt)) for m in chosen]
-
-
-TEMPLATE = "treatments/_timeline.html"
-CACHE_SECONDS = 60 * 60
-CACHE_PREFIX = "patient-timeline:1"  # raise when the chart's geometry or template changes
-
-
-def timeline_cache_key(history) -> str:
-    """The chart's cache key: a new one whenever anything it is drawn from changes (see
-    PatientHistory.cache_version)."""
-    return f"{CACHE_PREFIX}:{history.cache_version()}"
-
-
-def rendered_timeline(history) -> str:
-    """The patient page's timeline chart (treatments/_timeline.html) for a loaded
-    PatientHistory, from the cache when nothing it is drawn from has changed."""
-    key = timeline_cache_key(history)
-    html = cache.get(key)
-    if html is None:
-        evaluation = history.evaluation
-        html = render_to_string(
-            TEMPLATE,
-            {
-                "timeline": build_timeline(evaluation, history.therapies, history.scores),
-                "evaluation": evaluation,
-            },
-        )
-        cache.set(key, html, CACHE_SECONDS)
-    return mark_safe(html)  # our own template's output, escaped as it was rendered

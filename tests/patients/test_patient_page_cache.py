@@ -10,10 +10,10 @@ from django.urls import reverse
 
 from accounts import access
 from core.dates import today
+from patients.page_rows import timeline_cache_key
 from tests.factories import ScaleScoreFactory, TherapyFactory, TrialFactory, drug
 from treatments import services
 from treatments.selectors import patient_history
-from treatments.timeline import timeline_cache_key
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from treatments.catalog import DRUGS_FILE, read_catalog, resolve_drug
+from treatments.catalog import DRUGS_FILE, read_catalog
 from treatments.models import Drug
+from treatments.selectors import resolve_drug
 
 REFERENCE_DRUGS = {
     "citalopram",

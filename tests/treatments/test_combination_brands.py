@@ -10,11 +10,10 @@ from treatments.catalog import (
     find_combination,
     picker_entry,
     read_catalog,
-    resolve_components,
-    resolve_drug,
     search_drugs,
 )
 from treatments.models import Drug
+from treatments.selectors import resolve_components, resolve_drug
 
 CATALOG = [SimpleNamespace(**row) for row in read_catalog()]
 

@@ -14,10 +14,10 @@ from treatments.catalog import (
     SUBSTRING,
     drug_label,
     read_catalog,
-    resolve_drug,
     search_drugs,
 )
 from treatments.models import Drug
+from treatments.selectors import resolve_drug
 from treatments.widgets import DrugChoiceField
 
 CATALOG = [SimpleNamespace(**row) for row in read_catalog()]
