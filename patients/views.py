@@ -7,7 +7,7 @@ from accounts import access, form_recovery
 from audit.models import Action, AuditEvent
 from core.dates import today
 from reports import dashboard
-from treatments import definitions
+from treatments import definitions, scales
 from treatments.selectors import (
     patient_history,
     patient_warnings_and_staging,
@@ -55,7 +55,7 @@ def patient_list(request):
     if from_dashboard is not None:
         patients = patients.filter(from_dashboard)
     page = page_of_patients(search.filter(patients), request.GET.get("page"))
-    at_risk = [p for p in page if p.suicide_risk_flag or (p.latest_phq9_item9 or 0) > 0]
+    at_risk = [p for p in page if scales.at_suicide_risk(p.suicide_risk_flag, p.latest_phq9_item9)]
     access.record_list_read(request, page, {"page": "patient-list"})
     return render(
         request,

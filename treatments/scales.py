@@ -164,5 +164,11 @@ def in_remission(code: str, total: int) -> bool:
     return total <= SCALES[code].remission_max
 
 
+def at_suicide_risk(flagged_by_clinician: bool, latest_phq9_item9: int | None) -> bool:
+    """The one rule for "suicide risk: discuss urgently": a clinician's flag, or item 9 of the
+    latest PHQ-9 above 0."""
+    return bool(flagged_by_clinician) or (latest_phq9_item9 or 0) > 0
+
+
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)

@@ -119,7 +119,7 @@ def suicide_risk(patient, scores) -> SuicideRisk | None:
     phq9 = [score for score in scores if score.scale == scales.PHQ9]
     latest = max(phq9, key=lambda s: (s.date, s.pk or 0), default=None)
     item9 = latest.suicide_item if latest else None
-    if not patient.suicide_risk_flag and not item9:
+    if not scales.at_suicide_risk(patient.suicide_risk_flag, item9):
         return None
     return SuicideRisk(
         flagged_by_clinician=patient.suicide_risk_flag,
