@@ -360,7 +360,6 @@ _TRIAL_COLUMNS = (
 
 def _summary_from(patient, since, steps) -> dict:
     # Outside the definition (bipolar depression, another diagnosis) nothing counts toward it.
-    # trial_figures.count_steps is trd.count_steps without its bisection (tested equal).
     if diagnosis.not_applicable_reason(patient.diagnosis):
         steps = []
     return {

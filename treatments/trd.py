@@ -34,7 +34,7 @@ as-of date changes the answer for that date.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
@@ -60,7 +60,6 @@ __all__ = [
     "TrialEvaluation",
     "TrialFacts",
     "count_on",
-    "count_steps",
     "evaluate",
     "evaluate_trial",
     "first_day_with",
@@ -384,45 +383,6 @@ def evaluate(
 
 # How long ahead the stored summary looks for open trials crossing the threshold (ten years).
 HORIZON_DAYS = 3653
-
-
-def count_steps(
-    trials: Iterable[TrialFacts],
-    *,
-    since: date,
-    episode_start: date | None = None,
-    horizon_days: int = HORIZON_DAYS,
-) -> tuple[tuple[date, int], ...]:
-    """How the failed-adequate-trial count grows as days pass with this history.
-
-    ``((since, n0), (d1, n1), ...)``: the count on ``since``, then each later day on which it
-    rises (a trial still running on ``since`` reaches ``MIN_ADEQUATE_DAYS`` at an adequate dose
-    in the episode, or a trial dated in the future begins), up to ``horizon_days`` ahead. It is
-    :func:`evaluate`'s count on every day, so it follows the causal rule. With the history
-    fixed the count never falls as days pass (days at adequate dose, in the episode or not,
-    only accumulate up to the as-of date, and trials only join), so each rise is found by
-    bisection. Stored with the patient, it lets lists tell the status on any
-    day in SQL without re-evaluating (and so without writing) on read.
-    """
-    trials = tuple(trials)
-
-    def count(day: date) -> int:
-        return evaluate(trials, as_of=day, episode_start=episode_start).failed_adequate_trial_count
-
-    steps = [(since, count(since))]
-    last_day = since + timedelta(days=horizon_days)
-    final = count(last_day)
-    while steps[-1][1] < final:
-        low, low_count = steps[-1]
-        high = last_day
-        while (high - low).days > 1:
-            middle = low + timedelta(days=(high - low).days // 2)
-            if count(middle) > low_count:
-                high = middle
-            else:
-                low = middle
-        steps.append((high, count(high)))
-    return tuple(steps)
 
 
 def first_day_with(steps: tuple[tuple[date, int], ...], at_least: int) -> date | None:

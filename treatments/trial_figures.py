@@ -11,7 +11,8 @@ day on which the days reach ``trd.MIN_ADEQUATE_DAYS``: ``days(d) >= 42`` exactly
 ``adequate_on <= d``, for every ``d`` (not only after the last change).
 
 The same reach days, counted from the episode start, give the day each trial starts to count
-toward TRD, and so :func:`count_steps` gives what ``trd.count_steps`` gives, without bisection.
+toward TRD, and so :func:`count_steps`: how the count of trd.evaluate grows as days pass
+(tested against a bisection on trd.evaluate's count, day by day).
 """
 
 from __future__ import annotations
@@ -179,8 +180,11 @@ def count_steps(
     episode_start: date | None = None,
     horizon_days: int = trd.HORIZON_DAYS,
 ) -> tuple[tuple[date, int], ...]:
-    """trd.count_steps, from each trial's first counting day: the count on a day is the number
-    of drugs with a trial counting by then."""
+    """How the failed-adequate-trial count (trd.evaluate's) grows as days pass with this history:
+    ``((since, n0), (d1, n1), ...)``, the count on ``since`` and each later day it rises, up to
+    ``horizon_days`` ahead. From each trial's first counting day: the count on a day is the
+    number of drugs with a trial counting by then. Stored with the patient, it lets lists tell
+    the status on any day in SQL without re-evaluating (and so without writing) on read."""
     return steps_from(
         ((trial.drug.name, counts_from(trial, episode_start)) for trial in trials),
         since=since,

@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from treatments.trd import MIN_FAILED_TRIALS, count_on, count_steps, evaluate, first_day_with
+from treatments.trd import MIN_FAILED_TRIALS, count_on, evaluate, first_day_with
+from treatments.trial_figures import count_steps
 
 from .test_trd_rule import SERTRALINE, VENLAFAXINE, day, trial
 

@@ -143,7 +143,7 @@ def test_the_count_steps_are_the_rules(seed):
         )
         since = DAY0 + timedelta(days=rng.randrange(0, 400))
         horizon = rng.choice([trd.HORIZON_DAYS, 30])
-        expected = trd.count_steps(
+        expected = bisected_count_steps(
             history, since=since, episode_start=episode_start, horizon_days=horizon
         )
         assert (
@@ -163,3 +163,45 @@ def test_one_evaluation_gives_the_figures_and_the_first_counting_day():
             trial_figures.figures(trial),
             trial_figures.counts_from(trial, episode_start),
         )
+
+
+def bisected_count_steps(
+    trials,
+    *,
+    since: date,
+    episode_start: date | None = None,
+    horizon_days: int = trd.HORIZON_DAYS,
+) -> tuple[tuple[date, int], ...]:
+    """The oracle: the count steps found by bisection on trd.evaluate's count (the causal rule).
+
+    How the failed-adequate-trial count grows as days pass with this history.
+
+    ``((since, n0), (d1, n1), ...)``: the count on ``since``, then each later day on which it
+    rises (a trial still running on ``since`` reaches ``MIN_ADEQUATE_DAYS`` at an adequate dose
+    in the episode, or a trial dated in the future begins), up to ``horizon_days`` ahead. It is
+    :func:`evaluate`'s count on every day, so it follows the causal rule. With the history
+    fixed the count never falls as days pass (days at adequate dose, in the episode or not,
+    only accumulate up to the as-of date, and trials only join), so each rise is found by
+    bisection.
+    """
+    trials = tuple(trials)
+
+    def count(day: date) -> int:
+        return trd.evaluate(
+            trials, as_of=day, episode_start=episode_start
+        ).failed_adequate_trial_count
+
+    steps = [(since, count(since))]
+    last_day = since + timedelta(days=horizon_days)
+    final = count(last_day)
+    while steps[-1][1] < final:
+        low, low_count = steps[-1]
+        high = last_day
+        while (high - low).days > 1:
+            middle = low + timedelta(days=(high - low).days // 2)
+            if count(middle) > low_count:
+                high = middle
+            else:
+                low = middle
+        steps.append((high, count(high)))
+    return tuple(steps)
