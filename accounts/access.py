@@ -2,13 +2,19 @@
 
 Views and API endpoints call these helpers first; nothing else decides who may
 see or change what. A user acts inside exactly one practice (their membership),
-and their roles grant capabilities.
+and their roles grant capabilities. The doors built on them for one kind of record
+live beside that record: the patient scope in patients/scope.py, the exports' in
+reports/access.py; this module imports no clinical model.
 """
 
 from functools import wraps
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+
+from audit.models import AuditEvent
+from audit.services import client_ip
 
 from .models import Invitation, Membership, Role
 
@@ -71,31 +77,8 @@ def require(user, capability: str) -> Membership:
     return membership
 
 
-def patients_visible_to(user, capability: str = VIEW_CLINICAL):
-    """The patients of the user's practice that are not deleted."""
-    from patients.models import Patient
-
-    membership = require(user, capability)
-    return Patient.objects.active().filter(practice_id=membership.practice_id)
-
-
-def get_patient_for_user(user, pk, capability: str = VIEW_CLINICAL):
-    """The patient `pk` of the user's own practice; 404 for any other, 403 without the right.
-
-    The role is checked first so that a user without clinical access learns nothing
-    about which ids exist.
-    """
-    patients = patients_visible_to(user, capability)
-    try:
-        return patients.get(pk=checked_id(pk))
-    except patients.model.DoesNotExist:
-        raise Http404("No such patient.") from None
-
-
 def events_visible_to(user):
     """The audit events of the user's own practice (auditors and practice admins)."""
-    from audit.models import AuditEvent
-
     membership = require(user, VIEW_AUDIT)
     return AuditEvent.objects.filter(practice_id=membership.practice_id)
 
@@ -106,73 +89,6 @@ def dashboard_membership(user) -> Membership:
     if membership is None:
         raise PermissionDenied
     return membership
-
-
-# Exports. Every kind but the audit log carries clinical data, so it needs the clinical-read
-# right whatever else the role may do: a practice admin exports the audit log only.
-
-
-def export_kinds_for(user) -> list[str]:
-    """The export kinds the user may request, practice-wide or for one patient."""
-    from reports.models import ExportKind
-
-    capabilities = capabilities_of(membership_of(user))
-    kinds = []
-    for kind in ExportKind:
-        if kind == ExportKind.AUDIT_CSV:
-            allowed = {RUN_EXPORTS, VIEW_AUDIT} <= capabilities
-        else:
-            allowed = VIEW_CLINICAL in capabilities
-        if allowed:
-            kinds.append(kind.value)
-    return kinds
-
-
-def require_export_kind(user, kind) -> None:
-    """403 for a known kind the user may not request (checked before the options are)."""
-    from reports.models import ExportKind
-
-    if kind in ExportKind.values and kind not in export_kinds_for(user):
-        raise PermissionDenied
-
-
-def authorize_export(user, kind: str, patient_id: int | None):
-    """The membership (and patient) for this export; 403 for a role without it, 404 for a
-    patient of another practice. Without the export right (clinicians), one patient at a time."""
-    from reports.models import PATIENT_KINDS
-
-    membership = membership_of(user)
-    capabilities = capabilities_of(membership)
-    require_export_kind(user, kind)
-    if RUN_EXPORTS not in capabilities and (kind not in PATIENT_KINDS or not patient_id):
-        raise PermissionDenied
-    patient = None
-    if patient_id and kind in PATIENT_KINDS:
-        patient = get_patient_for_user(user, patient_id, VIEW_CLINICAL)
-    return membership, patient
-
-
-def jobs_visible_to(user):
-    """Exporters see the practice's jobs of the kinds they may request; clinicians their own."""
-    from reports.models import ExportJob
-
-    membership = membership_of(user)
-    capabilities = capabilities_of(membership)
-    if RUN_EXPORTS in capabilities:
-        return ExportJob.objects.filter(
-            practice_id=membership.practice_id, kind__in=export_kinds_for(user)
-        )
-    require(user, VIEW_CLINICAL)
-    return ExportJob.objects.filter(practice_id=membership.practice_id, created_by=user)
-
-
-def get_job_for_user(user, pk):
-    """The job `pk` if the user may see it; 404 for any other (another practice included)."""
-    jobs = jobs_visible_to(user)
-    try:
-        return jobs.get(pk=checked_id(pk))
-    except jobs.model.DoesNotExist:
-        raise Http404("No such export.") from None
 
 
 MAX_ID = 2**63 - 1
@@ -246,145 +162,8 @@ class PracticeScope:
 
 
 def open_practice_scope(request, capability: str) -> PracticeScope:
-    from audit.services import client_ip
-
     membership = require(request.user, capability)
     return PracticeScope(request.user, membership.practice, client_ip(request))
-
-
-class PatientScope:
-    """One request's way into one patient: role and practice checked when it opens, the
-    patient's trials, therapies and scores reached only through it, and, for a read that
-    showed something, the one `view` event of the request written when it closes. Services
-    receive it (the patient, who acts, from where) and take their "before" state themselves.
-
-    Trusted code without a request (demo data, commands) uses PatientScope.trusted."""
-
-    def __init__(
-        self,
-        user,
-        patient,
-        *,
-        ip: str | None = None,
-        reading: bool = False,
-        details: dict | None = None,
-    ):
-        self.user, self.patient, self.ip = user, patient, ip
-        self.reading = reading
-        self.details = details or {}
-        self.shown = None  # the trial or therapy a detail read showed
-        self.closed = False
-
-    @classmethod
-    def trusted(cls, user, patient) -> "PatientScope":
-        return cls(user, patient)
-
-    @property
-    def practice_id(self) -> int:
-        return self.patient.practice_id
-
-    def trials(self):
-        from treatments.selectors import active_trials
-
-        return active_trials([self.patient.pk])
-
-    def therapies(self):
-        from treatments.selectors import active_therapies
-
-        return active_therapies(self.patient)
-
-    def scores(self):
-        from treatments.selectors import active_scores
-
-        return active_scores(self.patient)
-
-    def trial(self, pk):
-        return self._one(self.trials(), pk, "trial")
-
-    def therapy(self, pk):
-        return self._one(self.therapies(), pk, "therapy")
-
-    def score(self, pk):
-        return self._one(self.scores(), pk, "score")
-
-    def episodes(self):
-        return self.patient.episodes.active().order_by("onset", "id")
-
-    def discussions(self):
-        from treatments.selectors import active_discussions
-
-        return active_discussions(self.patient)
-
-    def discussion(self, pk):
-        return self._one(self.discussions(), pk, "discussion")
-
-    def episode(self, pk):
-        return self._one(self.episodes(), pk, "episode")
-
-    def self_report_links(self):
-        """The patient's self-report links, newest first (their tokens are not stored)."""
-        return self.patient.self_report_links.select_related("created_by").order_by(
-            "-created_at", "-id"
-        )
-
-    def _one(self, queryset, pk, name):
-        try:
-            record = queryset.get(pk=checked_id(pk))
-        except queryset.model.DoesNotExist:
-            raise Http404(f"No such {name}.") from None
-        record.patient = self.patient
-        self.shown = record
-        return record
-
-    def close(self, response) -> None:
-        """Record the read once, if it showed the patient's data (no event for an error)."""
-        from audit.models import Action
-        from audit.services import record_event
-
-        if self.closed or not self.reading or response.status_code >= 400:
-            return
-        self.closed = True
-        record_event(
-            actor=self.user,
-            practice_id=self.practice_id,
-            action=Action.VIEW,
-            obj=self.shown or self.patient,
-            patient_id=self.patient.pk,
-            ip=self.ip,
-            details=self.details,
-        )
-
-
-def record_list_read(request, patients, details: dict) -> None:
-    """A page or endpoint that listed patients: one `view` event naming each patient shown."""
-    from audit.models import Action
-    from audit.services import client_ip, record_event
-
-    shown = [patient.pk for patient in patients]
-    if not shown:
-        return
-    record_event(
-        actor=request.user,
-        practice_id=membership_of(request.user).practice_id,
-        action=Action.VIEW,
-        ip=client_ip(request),
-        patients=shown,
-        details={**details, "patients": len(shown)},
-    )
-
-
-def open_patient_scope(request, patient_id, capability: str, details: dict) -> PatientScope:
-    """404 for another practice's (or no) patient, 403 without `capability` (checked first)."""
-    from audit.services import client_ip
-
-    patient = get_patient_for_user(request.user, patient_id, capability)
-    return PatientScope(
-        request.user,
-        patient,
-        ip=client_ip(request),
-        reading=request.method in READ_METHODS,
-        details=details,
-    )
 
 
 def declared_guard(view_func) -> str | None:
@@ -396,7 +175,7 @@ def declared_guard(view_func) -> str | None:
     return guard if guard in GUARDS else None
 
 
-def _guard(view, kind: str):
+def declare_guard(view, kind: str):
     """A wrapper declaring the guard (the view itself is left as it was)."""
 
     @wraps(view)
@@ -409,20 +188,17 @@ def _guard(view, kind: str):
 
 def public_view(view):
     """Open to anyone (sign-in, password reset, invitations): the view protects itself."""
-    return _guard(view, PUBLIC)
+    return declare_guard(view, PUBLIC)
 
 
 def signed_in_view(view):
     """Any signed-in user, with or without a practice (the start page, two-factor set-up)."""
-    from django.contrib.auth.decorators import login_required
-
-    return _guard(login_required(view), SIGNED_IN)
+    return declare_guard(login_required(view), SIGNED_IN)
 
 
 def practice_view(view):
     """A member of a practice; the view narrows it with the helpers above (patients_visible_to,
     events_visible_to, jobs_visible_to, require...)."""
-    from django.contrib.auth.decorators import login_required
 
     @wraps(view)
     def guarded(request, *args, **kwargs):
@@ -430,23 +206,4 @@ def practice_view(view):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
-    return _guard(login_required(guarded), PRACTICE)
-
-
-def patient_view(capability: str, *, kwarg: str = "patient_id", page: str | None = None):
-    """A page about one patient: the view receives the opened PatientScope instead of the id."""
-    from django.contrib.auth.decorators import login_required
-
-    def decorate(view):
-        @wraps(view)
-        def guarded(request, *args, **kwargs):
-            scope = open_patient_scope(
-                request, kwargs.pop(kwarg), capability, {"page": page or view.__name__}
-            )
-            response = view(request, scope, *args, **kwargs)
-            scope.close(response)
-            return response
-
-        return _guard(login_required(guarded), PATIENT)
-
-    return decorate
+    return declare_guard(login_required(guarded), PRACTICE)

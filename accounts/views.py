@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from core.dates import today
+from patients.scope import patients_visible_to, record_list_read
 from treatments.selectors import clinician_worklist
 
 from . import access
@@ -16,15 +17,13 @@ def home(request):
     caps = access.capabilities_of(membership)
     summary = worklist = None
     if access.VIEW_CLINICAL in caps:
-        summary = access.patients_visible_to(request.user).aggregate(
+        summary = patients_visible_to(request.user).aggregate(
             patients=Count("id"), meeting_trd=Count("id", filter=Q(trd_meets_on__lte=today()))
         )
     # The worklist is for those who treat: an auditor reads records but has no worklist.
     if access.EDIT_CLINICAL in caps:
-        worklist = clinician_worklist(
-            access.patients_visible_to(request.user, access.EDIT_CLINICAL)
-        )
-        access.record_list_read(request, worklist.patients, {"page": "home-worklist"})
+        worklist = clinician_worklist(patients_visible_to(request.user, access.EDIT_CLINICAL))
+        record_list_read(request, worklist.patients, {"page": "home-worklist"})
     return render(
         request,
         "home.html",

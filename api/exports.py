@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from accounts import access
 from audit.services import client_ip
 from reports import services
+from reports.access import get_job_for_user, require_export_kind
 from reports.forms import ExportForm
 from reports.views import file_response, job_status
 
@@ -89,7 +90,7 @@ class ExportList(APIView):
         data = dict(options or {})
         data.update({k: v for k, v in request.data.items() if k != "options"})
         data = form_values(data)
-        access.require_export_kind(request.user, data.get("kind"))
+        require_export_kind(request.user, data.get("kind"))
         form = ExportForm(data)
         if not form.is_valid():
             raise ValidationError(form.errors)
@@ -115,7 +116,7 @@ class ExportDetail(APIView):
 
     @extend_schema(responses=serializers.ExportJobSerializer)
     def get(self, request, pk):
-        job = access.get_job_for_user(request.user, pk)
+        job = get_job_for_user(request.user, pk)
         data = _status(request, job)
         data.pop("file_deleted")
         data["sha256"] = job.sha256 or None
@@ -136,7 +137,7 @@ class ExportDownload(APIView):
         }
     )
     def get(self, request, pk):
-        job = access.get_job_for_user(request.user, pk)
+        job = get_job_for_user(request.user, pk)
         if job.file_deleted:
             raise Gone()
         if not job.downloadable:

@@ -18,6 +18,7 @@ from audit.services import client_ip
 from patients import episodes as episode_services
 from patients import services as patient_services
 from patients.models import Episode, Patient
+from patients.scope import open_patient_scope, patients_visible_to, record_list_read
 from treatments import self_report
 from treatments import services as treatment_services
 from treatments.models import Discussion, Drug, ScaleScore, Therapy, Trial
@@ -205,7 +206,7 @@ class PatientScopedView(APIView):
         method = "get" if request.method == "HEAD" else request.method.lower()
         if method not in self.capabilities:
             raise MethodNotAllowed(request.method)
-        self.scope = access.open_patient_scope(
+        self.scope = open_patient_scope(
             request,
             kwargs[self.patient_kwarg],
             self.capabilities[method],
@@ -241,7 +242,7 @@ class PatientList(generics.ListCreateAPIView):
     serializer_class = serializers.PatientSerializer
 
     def get_queryset(self):
-        return access.patients_visible_to(self.request.user, access.VIEW_CLINICAL).order_by(
+        return patients_visible_to(self.request.user, access.VIEW_CLINICAL).order_by(
             "identifier", "id"
         )
 
@@ -250,7 +251,7 @@ class PatientList(generics.ListCreateAPIView):
         # OFFSET otherwise read every skipped patient's row.
         ids = self.paginate_queryset(self.get_queryset().values_list("pk", flat=True))
         page = list(Patient.objects.filter(pk__in=ids).order_by("identifier", "id"))
-        access.record_list_read(request, page, {"api": "patients"})
+        record_list_read(request, page, {"api": "patients"})
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def create(self, request, *args, **kwargs):

@@ -3,6 +3,7 @@ from django.shortcuts import render
 
 from accounts import access
 from patients.models import Patient
+from patients.scope import patient_view
 
 from .forms import AuditFilterForm
 from .models import Action
@@ -35,7 +36,7 @@ def event_list(request):
     )
 
 
-@access.patient_view(access.VIEW_AUDIT, kwarg="pk", page="access-report")
+@patient_view(access.VIEW_AUDIT, kwarg="pk", page="access-report")
 def patient_access_report(request, scope):
     """Who viewed, changed or exported this patient's data, and when (auditors, admins)."""
     patient = scope.patient

@@ -10,11 +10,12 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from accounts.access import PatientScope, PracticeScope
+from accounts.access import PracticeScope
 from accounts.models import Membership, Practice, Role
 from core.dates import today
 from patients.episodes import episode_create
 from patients.models import Episode, Patient
+from patients.scope import PatientScope
 from patients.services import patient_create
 from treatments.models import Drug, ScaleScore, Therapy, Trial
 from treatments.services import score_create, therapy_create, trial_create

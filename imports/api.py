@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from accounts import access
 from api.schema import error
+from patients.scope import record_list_read
 
 from . import services
 from .forms import ImportForm
@@ -114,7 +115,7 @@ class ImportDetail(APIView):
     def get(self, request, pk):
         scope = access.open_practice_scope(request, access.EDIT_CLINICAL)
         job = get_import_for_scope(scope, pk)
-        access.record_list_read(request, present_patients(scope, job), {"api": "import"})
+        record_list_read(request, present_patients(scope, job), {"api": "import"})
         return Response(job_data(job))
 
 

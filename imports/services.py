@@ -19,12 +19,13 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from accounts.access import PatientScope, PracticeScope
+from accounts.access import PracticeScope
 from audit.models import Action
 from audit.services import record_event
 from core.dates import today
 from patients import services as patient_services
 from patients.models import Patient
+from patients.scope import PatientScope
 from reports.fhir import codes
 from treatments import selectors
 from treatments import services as treatment_services

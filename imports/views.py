@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import access
+from patients.scope import record_list_read
 
 from . import services
 from .forms import ImportForm
@@ -43,7 +44,7 @@ def import_list(request):
 def import_detail(request, pk):
     scope = access.open_practice_scope(request, access.EDIT_CLINICAL)
     job = get_import_for_scope(scope, pk)
-    access.record_list_read(request, present_patients(scope, job), {"page": "import"})
+    record_list_read(request, present_patients(scope, job), {"page": "import"})
     preview = job.preview or {}
     limit = services.PREVIEW_LIMIT
     tables = {

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import access
+from patients.scope import record_list_read
 
 from . import services
 from .models import Notification
@@ -56,7 +57,7 @@ class NotificationList(generics.ListAPIView):
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
-        access.record_list_read(
+        record_list_read(
             request, {n.patient_id: n.patient for n in page}.values(), {"api": "notifications"}
         )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -70,5 +71,5 @@ class NotificationRead(APIView):
     def post(self, request, pk):
         notification = get_notification_for_user(request.user, pk)
         services.notification_mark_read(notification=notification)
-        access.record_list_read(request, [notification.patient], {"api": "notification-read"})
+        record_list_read(request, [notification.patient], {"api": "notification-read"})
         return Response(NotificationSerializer(notification).data)

@@ -3,6 +3,7 @@
 from django.http import Http404
 
 from accounts import access
+from patients.scope import patients_visible_to
 
 from .models import Notification
 
@@ -10,7 +11,7 @@ from .models import Notification
 def notifications_visible_to(user):
     """The user's own notifications about the practice's patients that are not deleted (403
     for a role without the clinical-read right)."""
-    patients = access.patients_visible_to(user, access.VIEW_CLINICAL)
+    patients = patients_visible_to(user, access.VIEW_CLINICAL)
     return Notification.objects.filter(recipient=user, patient__in=patients).select_related(
         "patient", "trial__drug"
     )

@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import access
+from patients.scope import record_list_read
 
 from . import services
 from .selectors import get_notification_for_user, notifications_visible_to
@@ -15,7 +16,7 @@ PAGE_SIZE = 25
 def notification_list(request):
     notifications = notifications_visible_to(request.user)
     page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
-    access.record_list_read(
+    record_list_read(
         request, {n.patient_id: n.patient for n in page}.values(), {"page": "notifications"}
     )
     return render(

@@ -6,6 +6,7 @@ from django.urls import reverse
 from accounts import access, form_recovery
 from audit.models import Action, AuditEvent
 from core.dates import today
+from patients.scope import patient_view, patients_visible_to, record_list_read
 from reports import dashboard
 from treatments import definitions, scales
 from treatments.selectors import (
@@ -40,7 +41,7 @@ def page_of_patients(patients, number):
 
 @access.practice_view
 def patient_list(request):
-    patients = access.patients_visible_to(request.user)
+    patients = patients_visible_to(request.user)
     if request.method == "POST":
         # The record number searched for is patient data: it travels in the POST body and
         # the session, never in the URL (where logs and browser history would keep it).
@@ -56,7 +57,7 @@ def patient_list(request):
         patients = patients.filter(from_dashboard)
     page = page_of_patients(search.filter(patients), request.GET.get("page"))
     at_risk = [p for p in page if scales.at_suicide_risk(p.suicide_risk_flag, p.latest_phq9_item9)]
-    access.record_list_read(request, page, {"page": "patient-list"})
+    record_list_read(request, page, {"page": "patient-list"})
     return render(
         request,
         "patients/patient_list.html",
@@ -70,7 +71,7 @@ def patient_list(request):
     )
 
 
-@access.patient_view(access.VIEW_CLINICAL, kwarg="pk", page="patient")
+@patient_view(access.VIEW_CLINICAL, kwarg="pk", page="patient")
 def patient_detail(request, scope):
     patient = scope.patient
     history = patient_history(patient)
@@ -113,7 +114,7 @@ def patient_create(request):
     return render(request, "patients/patient_form.html", {"form": form})
 
 
-@access.patient_view(access.EDIT_CLINICAL, kwarg="pk", page="patient-edit")
+@patient_view(access.EDIT_CLINICAL, kwarg="pk", page="patient-edit")
 @form_recovery.restorable
 def patient_update(request, scope):
     patient = scope.patient
@@ -126,7 +127,7 @@ def patient_update(request, scope):
     return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
 
 
-@access.patient_view(access.EDIT_CLINICAL, kwarg="pk", page="patient-delete")
+@patient_view(access.EDIT_CLINICAL, kwarg="pk", page="patient-delete")
 def patient_delete(request, scope):
     patient = scope.patient
     return confirm_removal(
@@ -139,7 +140,7 @@ def patient_delete(request, scope):
     )
 
 
-@access.patient_view(access.EDIT_CLINICAL, page="episode-create")
+@patient_view(access.EDIT_CLINICAL, page="episode-create")
 @form_recovery.restorable
 def episode_create(request, scope):
     patient = scope.patient
@@ -151,7 +152,7 @@ def episode_create(request, scope):
     return render(request, "patients/episode_form.html", {"form": form, "patient": patient})
 
 
-@access.patient_view(access.EDIT_CLINICAL, page="episode-update")
+@patient_view(access.EDIT_CLINICAL, page="episode-update")
 @form_recovery.restorable
 def episode_update(request, scope, pk):
     patient, episode = scope.patient, scope.episode(pk)
@@ -170,7 +171,7 @@ def episode_update(request, scope, pk):
     )
 
 
-@access.patient_view(access.EDIT_CLINICAL, page="episode-delete")
+@patient_view(access.EDIT_CLINICAL, page="episode-delete")
 def episode_delete(request, scope, pk):
     patient, episode = scope.patient, scope.episode(pk)
     return confirm_removal(

@@ -12,9 +12,9 @@ from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from accounts import access
 from audit.models import Action
 from audit.services import record_event
+from reports.access import authorize_export
 
 from . import exporters
 from .identity import ExportError
@@ -40,7 +40,7 @@ def export_request(*, user, kind: str, options: dict, ip=None) -> ExportJob:
     Raises ExportQueueUnavailable (after the commit, with the job marked failed) when the
     broker cannot be reached.
     """
-    membership, patient = access.authorize_export(user, kind, options.get("patient"))
+    membership, patient = authorize_export(user, kind, options.get("patient"))
     job = ExportJob.objects.create(
         practice_id=membership.practice_id, created_by=user, kind=kind, options=options
     )

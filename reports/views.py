@@ -6,6 +6,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import access
 from audit.services import client_ip
+from patients.scope import patient_view
+from reports.access import export_kinds_for, get_job_for_user, jobs_visible_to, require_export_kind
 
 from . import services
 from .forms import ExportForm
@@ -19,7 +21,7 @@ def export_list(request):
     if request.method == "POST":
         if not access.can(request.user, access.RUN_EXPORTS):
             return HttpResponse(status=403)
-        access.require_export_kind(request.user, request.POST.get("kind"))
+        require_export_kind(request.user, request.POST.get("kind"))
         form = ExportForm(request.POST)
         if form.is_valid():
             return _start_export(request, form)
@@ -28,11 +30,11 @@ def export_list(request):
 
 
 def _render_list(request, form=None, status=200):
-    jobs = access.jobs_visible_to(request.user).select_related("created_by")
+    jobs = jobs_visible_to(request.user).select_related("created_by")
     can_export = access.can(request.user, access.RUN_EXPORTS)
     if form is None and can_export:
         form = ExportForm()
-        allowed = access.export_kinds_for(request.user)
+        allowed = export_kinds_for(request.user)
         form.fields["kind"].choices = [
             choice for choice in form.fields["kind"].choices if choice[0] in allowed
         ]
@@ -44,7 +46,7 @@ def _render_list(request, form=None, status=200):
     )
 
 
-@access.patient_view(access.VIEW_CLINICAL, page="export-patient")
+@patient_view(access.VIEW_CLINICAL, page="export-patient")
 @require_POST
 def export_patient(request, scope):
     """The patient page's button: one patient's discussion sheet (or FHIR bundle)."""
@@ -87,7 +89,7 @@ def job_status(job, download_url: str | None) -> dict:
 @access.practice_view
 @require_GET
 def export_status(request, pk):
-    job = access.get_job_for_user(request.user, pk)
+    job = get_job_for_user(request.user, pk)
     return JsonResponse(job_status(job, reverse("reports:export-download", args=[job.pk])))
 
 
@@ -106,4 +108,4 @@ def file_response(request, job):
 @access.practice_view
 @require_GET
 def export_download(request, pk):
-    return file_response(request, access.get_job_for_user(request.user, pk))
+    return file_response(request, get_job_for_user(request.user, pk))

@@ -345,9 +345,9 @@ def patient_warnings_and_staging(
 
 
 def clinician_worklist(patients, as_of: date | None = None) -> worklist.Worklist:
-    """The home page's worklist for `patients` (from access.patients_visible_to), loaded in
-    four queries whatever their number: the patients, their scores, their trials with the
-    drugs, the trials' dose changes. The rules are treatments.worklist's."""
+    """The home page's worklist for `patients` (from patients.scope.patients_visible_to),
+    loaded in four queries whatever their number: the patients, their scores, their trials
+    with the drugs, the trials' dose changes. The rules are treatments.worklist's."""
     as_of = as_of or today()
     by_id = {patient.pk: patient for patient in patients}
     ids = patients.values("pk")  # a subquery, not a long list of parameters

@@ -18,10 +18,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.access import PatientScope
 from audit.models import Action
 from audit.services import record_event
 from core.dates import today
+from patients.scope import PatientScope
 
 from . import scales, services
 from .models import ScaleScore, ScoreSource, SelfReportLink

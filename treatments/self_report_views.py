@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import access, ratelimit
 from audit.services import client_ip
+from patients.scope import patient_view
 
 from . import self_report
 from .forms import PHQ9_ITEM_LABELS
@@ -139,7 +140,7 @@ class EmailLinkForm(forms.Form):
     token = forms.CharField(widget=forms.HiddenInput, max_length=100)
 
 
-@access.patient_view(access.EDIT_CLINICAL, page="self-report-link-create")
+@patient_view(access.EDIT_CLINICAL, page="self-report-link-create")
 @require_POST
 def link_create(request, scope):
     """Make a PHQ-9 link and show it this once (its token is not stored)."""
@@ -147,7 +148,7 @@ def link_create(request, scope):
     return _created_page(request, scope, link, token)
 
 
-@access.patient_view(access.EDIT_CLINICAL, page="self-report-link-email")
+@patient_view(access.EDIT_CLINICAL, page="self-report-link-email")
 @require_POST
 def link_email(request, scope):
     form = EmailLinkForm(request.POST)

@@ -151,7 +151,7 @@ def _trial_cause(scope, trial: Trial, action: str, diff: dict | None = None) -> 
 
 @transaction.atomic
 def trial_create(*, scope, trial: Trial, dose_changes: list[tuple]) -> Trial:
-    """Add a trial to the scope's patient (accounts.access.PatientScope: who, where from)."""
+    """Add a trial to the scope's patient (patients.scope.PatientScope: who, where from)."""
     patient = _lock_patient(scope.patient.pk)
     trial.patient = patient
     trial.practice_id = patient.practice_id  # a patient never changes practice

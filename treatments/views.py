@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from accounts import access, form_recovery
 from core.dates import today
 from patients.removal import confirm_removal
+from patients.scope import patient_view
 from patients.versioning import StaleVersion
 
 from . import measured, services
@@ -38,7 +39,7 @@ def _save_trial(form, formset, save):
     return True
 
 
-@access.patient_view(access.EDIT_CLINICAL, page="trial-create")
+@patient_view(access.EDIT_CLINICAL, page="trial-create")
 @form_recovery.restorable
 def trial_create(request, scope):
     patient = scope.patient
@@ -60,7 +61,7 @@ def trial_create(request, scope):
     )
 
 
-@access.patient_view(access.EDIT_CLINICAL, page="trial-update")
+@patient_view(access.EDIT_CLINICAL, page="trial-update")
 @form_recovery.restorable
 def trial_update(request, scope, pk):
     patient, trial = scope.patient, scope.trial(pk)
@@ -94,7 +95,7 @@ def trial_update(request, scope, pk):
     )
 
 
-@access.patient_view(access.EDIT_CLINICAL, page="medicine-create")
+@patient_view(access.EDIT_CLINICAL, page="medicine-create")
 @form_recovery.restorable
 def medicine_create(request, scope):
     patient = scope.patient
@@ -110,7 +111,7 @@ def medicine_create(request, scope):
     return render(request, "treatments/medicine_form.html", {"patient": patient, "form": form})
 
 
-@access.patient_view(access.EDIT_CLINICAL, page="medicine-update")
+@patient_view(access.EDIT_CLINICAL, page="medicine-update")
 @form_recovery.restorable
 def medicine_update(request, scope, pk):
     patient, trial = scope.patient, scope.trial(pk)
@@ -131,7 +132,7 @@ def medicine_update(request, scope, pk):
     )
 
 
-@access.patient_view(access.EDIT_CLINICAL, page="trial-delete")
+@patient_view(access.EDIT_CLINICAL, page="trial-delete")
 def trial_delete(request, scope, pk):
     patient, trial = scope.patient, scope.trial(pk)
     return confirm_removal(
@@ -144,7 +145,7 @@ def trial_delete(request, scope, pk):
     )
 
 
-@access.patient_view(access.EDIT_CLINICAL, page="therapy-create")
+@patient_view(access.EDIT_CLINICAL, page="therapy-create")
 @form_recovery.restorable
 def therapy_create(request, scope):
     patient = scope.patient
@@ -156,7 +157,7 @@ def therapy_create(request, scope):
     return render(request, "treatments/therapy_form.html", {"patient": patient, "form": form})
 
 
-@access.patient_view(access.EDIT_CLINICAL, page="therapy-update")
+@patient_view(access.EDIT_CLINICAL, page="therapy-update")
 @form_recovery.restorable
 def therapy_update(request, scope, pk):
     patient, therapy = scope.patient, scope.therapy(pk)
@@ -175,7 +176,7 @@ def therapy_update(request, scope, pk):
     )
 
 
-@access.patient_view(access.EDIT_CLINICAL, page="therapy-delete")
+@patient_view(access.EDIT_CLINICAL, page="therapy-delete")
 def therapy_delete(request, scope, pk):
     patient, therapy = scope.patient, scope.therapy(pk)
     return confirm_removal(
@@ -188,7 +189,7 @@ def therapy_delete(request, scope, pk):
     )
 
 
-@access.patient_view(access.EDIT_CLINICAL, page="trial-use-measured-outcome")
+@patient_view(access.EDIT_CLINICAL, page="trial-use-measured-outcome")
 def trial_use_measured_outcome(request, scope, pk):
     """Set an ended trial's recorded outcome to the one its scores show, after the clinician
     has seen both (GET: the confirmation; POST: the change)."""
@@ -242,7 +243,7 @@ def trial_use_measured_outcome(request, scope, pk):
     return redirect(patient.get_absolute_url())
 
 
-@access.patient_view(access.EDIT_CLINICAL, page="score-create")
+@patient_view(access.EDIT_CLINICAL, page="score-create")
 @form_recovery.restorable
 def score_create(request, scope):
     patient = scope.patient
@@ -254,7 +255,7 @@ def score_create(request, scope):
     return render(request, "treatments/score_form.html", {"patient": patient, "form": form})
 
 
-@access.patient_view(access.EDIT_CLINICAL, page="score-update")
+@patient_view(access.EDIT_CLINICAL, page="score-update")
 @form_recovery.restorable
 def score_update(request, scope, pk):
     patient, score = scope.patient, scope.score(pk)
@@ -271,7 +272,7 @@ def score_update(request, scope, pk):
     )
 
 
-@access.patient_view(access.EDIT_CLINICAL, page="score-delete")
+@patient_view(access.EDIT_CLINICAL, page="score-delete")
 def score_delete(request, scope, pk):
     patient, score = scope.patient, scope.score(pk)
     return confirm_removal(
@@ -284,7 +285,7 @@ def score_delete(request, scope, pk):
     )
 
 
-@access.patient_view(access.EDIT_CLINICAL, page="discussion-create")
+@patient_view(access.EDIT_CLINICAL, page="discussion-create")
 @form_recovery.restorable
 def discussion_create(request, scope):
     """Record a discussion of one option (?option=<key> preselects it) with the patient."""

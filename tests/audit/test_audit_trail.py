@@ -7,10 +7,10 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from accounts.access import PatientScope
 from audit.models import Action, AuditEvent, ImmutableError
 from audit.services import record_event
 from patients.models import Patient
+from patients.scope import PatientScope
 from tests.factories import PatientFactory, TherapyFactory, TrialFactory
 from treatments.models import Trial
 from treatments.services import trial_create

@@ -8,9 +8,9 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from accounts import access
 from core.dates import today
 from patients.page_rows import timeline_cache_key
+from patients.scope import PatientScope
 from tests.factories import ScaleScoreFactory, TherapyFactory, TrialFactory, drug
 from treatments import services
 from treatments.selectors import patient_history
@@ -30,7 +30,7 @@ def trial_table_of(client, patient) -> str:
 
 
 def scope_of(user, patient):
-    return access.PatientScope(user, patient, ip="10.0.0.1")
+    return PatientScope(user, patient, ip="10.0.0.1")
 
 
 def edit_form(trial, **overrides):

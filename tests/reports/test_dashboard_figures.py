@@ -16,9 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from kombu.exceptions import OperationalError
 
-from accounts.access import PatientScope
 from core.dates import today
 from patients.models import Patient
+from patients.scope import PatientScope
 from reports import dashboard
 from reports.tasks import dashboard_recompute_task
 from tests.factories import DoseChangeFactory, PatientFactory, TrialFactory, drug

@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.access import PatientScope
 from audit.models import AuditEvent
 from core.dates import today
+from patients.scope import PatientScope
 from reports.models import ExportJob
 from reports.pdf import write_discussion_sheet
 from tests.reports.exports_support import pdf_pages_text

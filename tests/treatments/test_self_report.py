@@ -10,10 +10,10 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
-from accounts import access
 from accounts.models import DEFAULT_CRISIS_TEXT, Role
 from audit.models import AuditEvent
 from core.dates import today
+from patients.scope import PatientScope, patients_visible_to
 from tests.factories import ScaleScoreFactory, member
 from treatments import self_report
 from treatments.models import ScaleScore, SelfReportLink
@@ -31,7 +31,7 @@ def answers(items=ITEMS, difficulty=1) -> dict:
 
 
 def make_link(patient, clinician) -> tuple[SelfReportLink, str]:
-    scope = access.PatientScope(clinician, patient, ip="10.0.0.1")
+    scope = PatientScope(clinician, patient, ip="10.0.0.1")
     return self_report.link_create(scope=scope)
 
 
@@ -364,7 +364,7 @@ def test_an_item_9_above_0_raises_the_banner_and_the_worklist_at_once(
     client.post(f"/r/{token}/", answers())
 
     assert patient_history(patient).suicide_risk.phq9_item9 == 1
-    rows = clinician_worklist(access.patients_visible_to(clinician)).suicide_risk
+    rows = clinician_worklist(patients_visible_to(clinician)).suicide_risk
     assert [row.patient.pk for row in rows] == [patient.pk]
     page = login(clinician).get(patient.get_absolute_url()).content.decode()
     assert 'id="suicide-risk"' in page

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.db.models import F
 
-from accounts.access import PatientScope
 from core.dates import today
+from patients.scope import PatientScope
 from tests.factories import PatientFactory, TrialFactory, drug
 from treatments.models import Trial
 from treatments.services import trial_create
