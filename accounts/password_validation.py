@@ -13,6 +13,6 @@ class RevokeApiTokensOnPasswordChange:
 
     def password_changed(self, password, user=None):
         if user is not None and user.pk is not None:
-            from .services import revoke_api_tokens
+            from .tokens import revoke_api_tokens
 
             revoke_api_tokens(user)

@@ -17,13 +17,14 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from knox.models import AuthToken
 
 from audit.models import Action
 from audit.services import client_ip, json_safe, model_changes, record_event
 
 from . import access
 from .models import Invitation, Membership, Practice, Role, validate_roles
+from .tokens import revoke_api_tokens
+from .twofactor import devices as twofactor
 
 User = get_user_model()
 
@@ -347,12 +348,6 @@ def member_set_roles(
     return target
 
 
-def revoke_api_tokens(user) -> int:
-    """Delete every API token of the user (they stop working at once); how many there were."""
-    deleted, _ = AuthToken.objects.filter(user=user).delete()
-    return deleted
-
-
 def end_sessions(user) -> int:
     """Delete the user's database sessions; returns how many there were.
 
@@ -408,8 +403,6 @@ def member_reactivate(*, admin, member: Membership, ip: str | None = None) -> Me
 @transaction.atomic
 def member_reset_two_factor(*, admin, member: Membership, ip: str | None = None) -> Membership:
     """Remove the user's authenticator and recovery codes; they enrol again when required."""
-    from accounts.twofactor import devices as twofactor
-
     target, _ = _lock_members(admin, member)
     if not twofactor.has_two_factor(target.user):
         raise ValidationError(
@@ -495,10 +488,8 @@ def practice_update_settings(
         revoked = 0
         if practice.require_2fa and not before["require_2fa"]:
             # Tokens of members without a second factor were issued without one: they go.
-            from .twofactor.devices import has_two_factor
-
             for member in Membership.objects.filter(practice=practice).select_related("user"):
-                if not has_two_factor(member.user):
+                if not twofactor.has_two_factor(member.user):
                     revoked += revoke_api_tokens(member.user)
         record_event(
             actor=admin,

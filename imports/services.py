@@ -23,6 +23,7 @@ from accounts.access import PracticeScope
 from audit.models import Action
 from audit.services import record_event
 from core.dates import today
+from core.queue import task_named
 from patients import services as patient_services
 from patients.models import Patient
 from patients.scope import PatientScope
@@ -90,13 +91,17 @@ def import_request(
     return job
 
 
-def _enqueue(job_id: int, step: str) -> None:
-    from .tasks import import_confirm_task, import_preview_task
+STEP_TASKS = {
+    "preview": "imports.tasks.import_preview_task",
+    "confirm": "imports.tasks.import_confirm_task",
+}
 
+
+def _enqueue(job_id: int, step: str) -> None:
     job = ImportJob.objects.get(pk=job_id)
     attempt = job.attempts + 1
     ImportJob.objects.filter(pk=job_id).update(attempts=attempt)
-    task = import_preview_task if step == "preview" else import_confirm_task
+    task = task_named(STEP_TASKS[step])
     try:
         task.delay(job_id, attempt)
     except (KombuOperationalError, OSError) as error:

@@ -37,6 +37,7 @@ from django.db.models.functions import Coalesce, Greatest, Least, TruncMonth
 from django.utils import timezone
 
 from core.dates import today
+from core.queue import task_named
 from patients.models import Patient
 from treatments import trd
 from treatments.models import Drug, Outcome, Trial
@@ -96,10 +97,9 @@ def schedule_recompute(practice_id: int, countdown: int = DEBOUNCE_SECONDS) -> b
     seconds): the error is logged and the beat's schedule catches up."""
     if not cache.add(pending_key(practice_id), True, DEBOUNCE_SECONDS):
         return False
-    from .tasks import dashboard_recompute_task
-
+    task = task_named("reports.tasks.dashboard_recompute_task")
     try:
-        dashboard_recompute_task.apply_async((practice_id,), countdown=countdown, retry=False)
+        task.apply_async((practice_id,), countdown=countdown, retry=False)
     except Exception:  # the write has committed: nothing may undo it or fail its response
         logger.exception("Dashboard recompute of practice %s could not be queued", practice_id)
         return False

@@ -14,6 +14,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from audit.models import Action
 from audit.services import record_event
+from core.queue import task_named
 from reports.access import authorize_export
 
 from . import exporters
@@ -59,15 +60,13 @@ def export_request(*, user, kind: str, options: dict, ip=None) -> ExportJob:
 
 def export_enqueue(job_id: int) -> None:
     """Start a new attempt of the job: mark it pending and send it to the workers."""
-    from .tasks import export_run_task
-
     job = ExportJob.objects.get(pk=job_id)
     attempt = job.attempts + 1
     ExportJob.objects.filter(pk=job_id).update(
         status=ExportStatus.PENDING, progress=0, attempts=attempt, heartbeat_at=timezone.now()
     )
     try:
-        export_run_task.delay(job_id, attempt)
+        task_named("reports.tasks.export_run_task").delay(job_id, attempt)
     except (KombuOperationalError, OSError) as error:
         logger.error("Export %s could not be queued: %s", job_id, error)
         ExportJob.objects.filter(pk=job_id, attempts=attempt).update(

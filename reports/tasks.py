@@ -1,7 +1,10 @@
 from celery import shared_task
 from django.conf import settings
 
+from accounts.models import Practice
+
 from . import services
+from .dashboard import recompute
 
 
 @shared_task(
@@ -32,18 +35,12 @@ def export_sweep_task() -> dict:
 @shared_task(ignore_result=True)
 def dashboard_recompute_task(practice_id: int) -> None:
     """Recompute one practice's dashboard figures into the cache (queued after writes)."""
-    from .dashboard import recompute
-
     recompute(practice_id)
 
 
 @shared_task(ignore_result=True)
 def dashboard_recompute_all_task() -> int:
     """Recompute every practice's dashboard figures (the beat, every few minutes)."""
-    from accounts.models import Practice
-
-    from .dashboard import recompute
-
     practice_ids = list(Practice.objects.order_by("pk").values_list("pk", flat=True))
     for practice_id in practice_ids:
         recompute(practice_id)

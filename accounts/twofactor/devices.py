@@ -16,6 +16,7 @@ from audit.models import Action
 from audit.services import record_event
 
 from ..access import membership_of
+from ..tokens import revoke_api_tokens
 
 AUTHENTICATOR = "authenticator"
 RECOVERY = "recovery"
@@ -136,8 +137,6 @@ def reset_two_factor(user, *, actor=None, ip: str | None = None) -> None:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     # Tokens were issued against the old authenticator: they go with it.
-    from ..services import revoke_api_tokens
-
     revoke_api_tokens(user)
     _audit(actor or user, user, "2fa_reset", ip)
 
