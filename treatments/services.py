@@ -18,7 +18,7 @@ from patients import trd_history
 from patients.trd_history import Cause
 from patients.versioning import lock
 
-from . import catalog, diagnosis, scales, trd, trial_figures
+from . import catalog, diagnosis, measured, scales, trd, trial_figures
 from .models import (
     Discussion,
     DoseChange,
@@ -28,7 +28,7 @@ from .models import (
     Trial,
     validate_dose_changes,
 )
-from .selectors import in_batches
+from .selectors import active_scores, in_batches
 
 TRIAL_FIELDS = (
     "drug",
@@ -212,6 +212,50 @@ def trial_update(
     )
     refresh_trd_summary(patient, _trial_cause(scope, trial, "update", diff))
     return trial
+
+
+class OutcomeNotAdoptable(Exception):
+    """The trial cannot take its measured outcome; the message says why, for the user."""
+
+
+def measured_outcome_to_adopt(trial: Trial, scores) -> measured.MeasuredOutcome:
+    """The measured outcome that would replace `trial`'s recorded one, from the patient's
+    `scores` as of today; OutcomeNotAdoptable while the trial is ongoing, when the scores give
+    no measured outcome, or when the recorded outcome already is it."""
+    result = measured.measured_outcome(
+        scores, start=trial.start_date, end=trial.end_date, as_of=today()
+    )
+    if not trial.has_ended:
+        raise OutcomeNotAdoptable(
+            "The trial is ongoing: its outcome is recorded once it has ended."
+        )
+    if result is None:
+        raise OutcomeNotAdoptable("The scores do not give a measured outcome for this trial.")
+    if result.outcome == trial.outcome:
+        raise OutcomeNotAdoptable("The recorded outcome already is the measured one.")
+    return result
+
+
+@transaction.atomic
+def trial_adopt_measured_outcome(
+    *, scope, trial: Trial, expected_version: int | None = None
+) -> tuple[Trial, measured.MeasuredOutcome]:
+    """Set an ended trial's recorded outcome to the one its scores show (the clinician has
+    seen both), its dose changes kept: the trial and the scores are read again under the
+    patient's lock. OutcomeNotAdoptable first (see measured_outcome_to_adopt), then
+    StaleVersion when `expected_version` is not the trial's; the update event, the new
+    version and the summary refresh are trial_update's."""
+    patient = _lock_patient(scope.patient.pk)
+    current = lock(_trials_of(patient), trial.pk)
+    current.patient = patient
+    result = measured_outcome_to_adopt(current, active_scores(patient))
+    trial = trial_update(
+        scope=scope,
+        trial=current,
+        changes={"outcome": result.outcome},
+        if_match=None if expected_version is None else {expected_version},
+    )
+    return trial, result
 
 
 def trial_state(trial: Trial) -> dict:

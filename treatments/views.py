@@ -8,7 +8,7 @@ from patients.removal import confirm_removal
 from patients.scope import patient_view
 from patients.versioning import StaleVersion
 
-from . import measured, services
+from . import services
 from .forms import (
     DiscussionForm,
     DoseChangeFormSet,
@@ -194,37 +194,27 @@ def trial_use_measured_outcome(request, scope, pk):
     """Set an ended trial's recorded outcome to the one its scores show, after the clinician
     has seen both (GET: the confirmation; POST: the change)."""
     patient, trial = scope.patient, scope.trial(pk)
-    result = measured.measured_outcome(
-        scope.scores(), start=trial.start_date, end=trial.end_date, as_of=today()
-    )
-    refusal = None
-    if not trial.has_ended:
-        refusal = "The trial is ongoing: its outcome is recorded once it has ended."
-    elif result is None:
-        refusal = "The scores do not give a measured outcome for this trial."
-    elif result.outcome == trial.outcome:
-        refusal = "The recorded outcome already is the measured one."
-    if refusal:
-        messages.error(request, refusal)
-        return redirect(patient.get_absolute_url())
-    if request.method != "POST":
-        return render(
-            request,
-            "treatments/use_measured_outcome.html",
-            {
-                "patient": patient,
-                "trial": trial,
-                "measured": result,
-                "measured_label": Outcome(result.outcome).label,
-            },
-        )
     try:
-        trial = services.trial_update(
+        if request.method != "POST":
+            result = services.measured_outcome_to_adopt(trial, scope.scores())
+            return render(
+                request,
+                "treatments/use_measured_outcome.html",
+                {
+                    "patient": patient,
+                    "trial": trial,
+                    "measured": result,
+                    "measured_label": Outcome(result.outcome).label,
+                },
+            )
+        trial, result = services.trial_adopt_measured_outcome(
             scope=scope,
             trial=trial,
-            changes={"outcome": result.outcome},
-            if_match={int(request.POST.get("version") or 0)},
+            expected_version=_posted_version(request),
         )
+    except services.OutcomeNotAdoptable as refusal:
+        messages.error(request, str(refusal))
+        return redirect(patient.get_absolute_url())
     except StaleVersion:
         messages.error(
             request,
@@ -241,6 +231,13 @@ def trial_use_measured_outcome(request, scope, pk):
         f"{trial.get_outcome_display().lower()} ({result.summary}).",
     )
     return redirect(patient.get_absolute_url())
+
+
+def _posted_version(request) -> int:
+    """The version the confirmation was shown for; 0 (never current) when it is missing or not a
+    plain number, so a garbled form is refused as stale rather than failing."""
+    posted = request.POST.get("version", "")
+    return int(posted) if posted.isascii() and posted.isdigit() and len(posted) <= 18 else 0
 
 
 @patient_view(access.EDIT_CLINICAL, page="score-create")
