@@ -12,24 +12,39 @@ from audit.models import ImmutableError
 from core.dates import today, validate_recorded_date
 from treatments import diagnosis as diagnoses
 
+# The TRD status on a given day, in SQL, from the stored summary (see Patient below): the one
+# statement of it, for the querysets here and the groups of patients.groups.
+
+
+def meets_trd_on(day) -> Q:
+    return Q(trd_meets_on__lte=day)
+
+
+def one_failed_trial_on(day) -> Q:
+    """Exactly one adequate failed antidepressant on `day`."""
+    return Q(trd_one_failed_on__lte=day) & ~meets_trd_on(day)
+
+
+def any_failed_trial_on(day) -> Q:
+    """At least one adequate failed antidepressant on `day` (TRD met or not)."""
+    return Q(trd_one_failed_on__lte=day)
+
 
 class PatientQuerySet(models.QuerySet):
     def active(self):
         return self.filter(deleted_at__isnull=True)
 
-    # The TRD status on a given day, in SQL, from the stored summary (see Patient below).
     def meeting_trd(self, day):
-        return self.filter(trd_meets_on__lte=day)
+        return self.filter(meets_trd_on(day))
 
     def not_meeting_trd(self, day):
-        return self.exclude(trd_meets_on__lte=day)
+        return self.filter(~meets_trd_on(day))
 
     def with_one_failed_trial(self, day):
-        """Exactly one adequate failed antidepressant on `day`."""
-        return self.filter(trd_one_failed_on__lte=day).exclude(trd_meets_on__lte=day)
+        return self.filter(one_failed_trial_on(day))
 
     def with_no_failed_trial(self, day):
-        return self.exclude(trd_one_failed_on__lte=day)
+        return self.filter(~any_failed_trial_on(day))
 
 
 class Patient(models.Model):

@@ -7,7 +7,6 @@ from accounts import access, form_recovery
 from audit.models import Action, AuditEvent
 from core.dates import today
 from patients.scope import patient_view, patients_visible_to, record_list_read
-from reports import dashboard
 from treatments import definitions, scales
 from treatments.selectors import (
     patient_history,
@@ -17,6 +16,7 @@ from treatments.selectors import (
 
 from . import episodes, page_rows, services
 from .forms import EpisodeForm, PatientForm, PatientSearchForm
+from .groups import patient_filter
 from .history import describe, record_names
 from .models import Episode, Patient
 from .removal import confirm_removal
@@ -52,7 +52,7 @@ def patient_list(request):
         {"q": request.session.get(SEARCH_SESSION_KEY, ""), "status": request.GET.get("status", "")}
     )
     # The dashboard links here with ?trd= or ?drug_class=&outcome= (unknown values ignored).
-    from_dashboard, dashboard_filter = dashboard.patient_filter(request.GET, today())
+    from_dashboard, dashboard_filter = patient_filter(request.GET, today())
     if from_dashboard is not None:
         patients = patients.filter(from_dashboard)
     page = page_of_patients(search.filter(patients), request.GET.get("page"))

@@ -24,11 +24,9 @@ from django.db import connection, transaction
 from django.db.models import (
     Count,
     DateField,
-    Exists,
     F,
     Func,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -38,6 +36,7 @@ from django.utils import timezone
 
 from core.dates import today
 from core.queue import task_named
+from patients.groups import meets_trd, one_adequate_failure, pseudo_resistance
 from patients.models import Patient
 from treatments import trd
 from treatments.models import Drug, Outcome, Trial
@@ -207,30 +206,6 @@ def patient_counts(patients, as_of: date) -> dict:
     }
 
 
-# The groups as filters of patients, shared with the patient list's ?trd= filter.
-
-
-def meets_trd(as_of: date) -> Q:
-    return Q(trd_meets_on__lte=as_of)
-
-
-def one_adequate_failure(as_of: date) -> Q:
-    return Q(trd_one_failed_on__lte=as_of) & ~Q(trd_meets_on__lte=as_of)
-
-
-def pseudo_resistance(as_of: date) -> Q:
-    failed_antidepressant = Trial.objects.active().filter(
-        patient=OuterRef("pk"),
-        counts_as_antidepressant=True,
-        outcome__in=sorted(trd.COUNTING_OUTCOMES),
-    )
-    return ~Q(trd_one_failed_on__lte=as_of) & Exists(failed_antidepressant)
-
-
-def no_failed_trial(as_of: date) -> Q:
-    return ~meets_trd(as_of) & ~one_adequate_failure(as_of) & ~pseudo_resistance(as_of)
-
-
 def trials_by_class_and_outcome(trials: PracticeTrials, drug_classes: dict[int, str]) -> list[dict]:
     """Per drug class (most trials first): the total and the count per outcome (one query,
     per drug: `drug_classes` gives each drug's class)."""
@@ -357,36 +332,3 @@ def trials_per_month(trials: PracticeTrials, as_of: date) -> list[dict]:
 def _as_date(value) -> date:
     # TruncMonth of a DateField gives a date; some backends hand back a datetime.
     return value.date() if hasattr(value, "date") and callable(value.date) else value
-
-
-# --- The patients behind a figure: the patient list's filters (?trd=, ?drug_class=&outcome=) --
-
-PATIENT_GROUPS = {
-    "meets": ("patients meeting TRD", meets_trd),
-    "one_failed": ("patients with one adequate failed trial", one_adequate_failure),
-    "pseudo": ("patients with possible pseudo-resistance", pseudo_resistance),
-    "other": ("patients with no failed antidepressant trial", no_failed_trial),
-}
-
-
-def patient_filter(params, as_of: date) -> tuple[Q | None, str]:
-    """The dashboard's filter of the patient list from query parameters, and what it shows in
-    words; (None, "") when none applies. Unknown values are ignored, never an error:
-    ``trd`` one of PATIENT_GROUPS; ``drug_class`` (a class of the catalog) with an optional
-    ``outcome``: patients with an active trial of that class (and outcome)."""
-    condition, subject, detail = None, "patients", ""
-    group = PATIENT_GROUPS.get(params.get("trd", ""))
-    if group is not None:
-        subject, condition = group[0], group[1](as_of)
-    drug_class = params.get("drug_class", "")[:100]
-    if drug_class and Drug.objects.filter(drug_class=drug_class).exists():
-        trials = Trial.objects.active().filter(patient=OuterRef("pk"), drug__drug_class=drug_class)
-        detail = f" with a trial of the class {drug_class}"
-        outcome = params.get("outcome", "")
-        if outcome in Outcome.values:
-            trials = trials.filter(outcome=outcome)
-            detail += f" (outcome: {Outcome(outcome).label.lower()})"
-        condition = Q(Exists(trials)) if condition is None else condition & Exists(trials)
-    if condition is None:
-        return None, ""
-    return condition, subject + detail

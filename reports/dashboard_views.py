@@ -19,7 +19,7 @@ PATIENT_GROUPS = (
     ("pseudo_resistance", "Possible pseudo-resistance", "grp-pseudo"),
     ("other", "No failed antidepressant trial", "grp-other"),
 )
-# Each group's patients: the patient list's ?trd= filter (reports.dashboard.patient_filter).
+# Each group's patients: the patient list's ?trd= filter (patients.groups.patient_filter).
 GROUP_FILTERS = {
     "meeting_trd": "meets",
     "one_adequate_failure": "one_failed",

@@ -14,8 +14,8 @@ from typing import NamedTuple
 from django.db.models import CharField, Exists, OuterRef, Prefetch, Q
 from django.db.models.functions import Cast
 
-from audit.forms import AuditFilterForm
 from audit.models import AuditEvent
+from audit.selectors import filter_events
 from core.dates import today
 from patients.models import Patient
 from treatments import catalog, trd
@@ -440,10 +440,23 @@ def write_fhir_bundle(job, path, progress):
 
 
 def audit_rows(job, progress):
-    form = AuditFilterForm(job.options)
-    if not form.is_valid():
-        raise ExportError(f"The audit filters are not valid: {form.errors.as_text()}")
-    events = form.filter(AuditEvent.objects.filter(practice_id=job.practice_id), job.practice_id)
+    options = job.options  # written by the export form, dates in ISO
+    try:
+        since, until = (
+            date.fromisoformat(options[key]) if options.get(key) else None
+            for key in ("since", "until")
+        )
+    except (TypeError, ValueError) as error:
+        raise ExportError(f"The audit filters are not valid: {error}") from error
+    events = filter_events(
+        AuditEvent.objects.filter(practice_id=job.practice_id),
+        job.practice_id,
+        patient=options.get("patient"),
+        actor=options.get("actor", ""),
+        action=options.get("action", ""),
+        since=since,
+        until=until,
+    )
     total = events.count()
     for event in _chunked(events.iterator(chunk_size=CHUNK_SIZE), total, progress):
         yield [
