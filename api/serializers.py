@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -8,15 +9,14 @@ from patients.models import Episode, Patient
 from reports.models import ExportKind, ExportStatus
 from treatments import measured, scales
 from treatments.catalog import find_combination
-from treatments.models import Discussion, Drug, ScaleScore, Therapy, Trial
+from treatments.models import Discussion, DoseChange, Drug, ScaleScore, Therapy, Trial
 from treatments.options import OPTION_KEYS
 from treatments.selectors import resolve_components, resolve_drug
 
-
-def dose_field(**kwargs):
-    return serializers.DecimalField(
-        max_digits=10, decimal_places=3, coerce_to_string=False, **kwargs
-    )
+# Doses are JSON numbers (37.5), not strings: set on each model decimal field in extra_kwargs,
+# so that the model's validators (validate_positive_dose) stay on the field. No label: the
+# schema does not take the model's verbose name as a title.
+AS_NUMBER = {"coerce_to_string": False, "label": None}
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -40,9 +40,6 @@ class OwnTokenSerializer(serializers.Serializer):
 
 
 class DrugSerializer(serializers.ModelSerializer):
-    min_adequate_dose_mg = dose_field(read_only=True, allow_null=True)
-    max_dose_mg = dose_field(read_only=True, allow_null=True)
-
     class Meta:
         model = Drug
         fields = [
@@ -56,6 +53,10 @@ class DrugSerializer(serializers.ModelSerializer):
             "min_dose_source",
             "max_dose_source",
         ]
+        extra_kwargs = {
+            "min_adequate_dose_mg": {**AS_NUMBER, "read_only": True},
+            "max_dose_mg": {**AS_NUMBER, "read_only": True},
+        }
 
 
 class PatientSerializer(serializers.ModelSerializer):
@@ -105,9 +106,42 @@ class DrugNameField(serializers.Field):
         return drug
 
 
-class DoseChangeSerializer(serializers.Serializer):
-    date = serializers.DateField()
-    dose_mg = dose_field()
+# A dose change as the model has it: its validators (a new dose above 0) included.
+class DoseChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DoseChange
+        fields = ["date", "dose_mg"]
+        extra_kwargs = {"dose_mg": AS_NUMBER}
+
+
+# The API's words for a new dose of 0 or less, which the model's validator refuses.
+NEW_DOSE_NOT_POSITIVE = "Each new dose must be greater than 0 mg/day."
+
+
+def _without_dose_not_positive(errors) -> tuple[dict, bool]:
+    """The dose changes' `errors` (by position) less the model's refusal of a dose <= 0 (code
+    "min_value" of validate_positive_dose), and whether there was one."""
+    if not isinstance(errors, dict):
+        return errors, False
+    kept, found = {}, False
+    for index, change in errors.items():
+        if isinstance(change, dict) and "dose_mg" in change:
+            others = [m for m in change["dose_mg"] if getattr(m, "code", None) != "min_value"]
+            found = found or len(others) < len(change["dose_mg"])
+            change = {key: value for key, value in change.items() if key != "dose_mg"}
+            if others:
+                change["dose_mg"] = others
+        if change:
+            kept[index] = change
+    return kept, found
+
+
+def dose_change_messages(errors) -> list[str]:
+    """The dose changes' errors as plain messages. A new dose of 0 or less is told once, in the
+    API's own words, when nothing else is wrong with the changes."""
+    kept, not_positive = _without_dose_not_positive(errors)
+    messages = flat_messages(kept)
+    return messages or ([NEW_DOSE_NOT_POSITIVE] if not_positive else [])
 
 
 def flat_messages(errors, prefix="") -> list[str]:
@@ -136,7 +170,6 @@ def flat_messages(errors, prefix="") -> list[str]:
 
 class TrialSerializer(serializers.ModelSerializer):
     drug = DrugNameField()
-    dose_mg = dose_field()
     dose_changes = DoseChangeSerializer(many=True, required=False)
 
     class Meta:
@@ -156,11 +189,12 @@ class TrialSerializer(serializers.ModelSerializer):
             "version",
         ]
         extra_kwargs = {
+            "dose_mg": AS_NUMBER,
             "formulation": {
                 "help_text": 'A formulation with its own figures ("weekly" for fluoxetine, "cr" for '
                 'paroxetine, "transdermal" or "oral" for selegiline); "" (the default) '
                 "is the standard form. Checked against the drug.",
-            }
+            },
         }
 
     def to_internal_value(self, data):
@@ -169,20 +203,9 @@ class TrialSerializer(serializers.ModelSerializer):
         except serializers.ValidationError as error:
             detail = error.detail
             if isinstance(detail, dict) and "dose_changes" in detail:
-                detail = {**detail, "dose_changes": flat_messages(detail["dose_changes"])}
+                detail = {**detail, "dose_changes": dose_change_messages(detail["dose_changes"])}
                 raise serializers.ValidationError(detail) from error
             raise
-
-    def validate_dose_mg(self, value):
-        if value <= 0:
-            raise serializers.ValidationError("The dose must be greater than 0 mg/day.")
-        return value
-
-    def validate_dose_changes(self, value):
-        for change in value:
-            if change["dose_mg"] <= 0:
-                raise serializers.ValidationError("Each new dose must be greater than 0 mg/day.")
-        return value
 
 
 class TherapySerializer(serializers.ModelSerializer):
@@ -242,23 +265,22 @@ class ScoreSerializer(serializers.ModelSerializer):
             raise
 
     def validate(self, attrs):
-        scale, total, items = attrs.get("scale"), attrs.get("total"), attrs.get("items") or []
-        if self.instance is not None:
-            # A correction (PATCH): what is not sent stays as recorded, except that new items
-            # without a total get their sum as the total.
-            scale = scale or self.instance.scale
-            if "items" not in attrs:
-                items = list(self.instance.items or [])
-            if "total" not in attrs and "items" not in attrs:
-                total = self.instance.total
-        errors = scales.validate(scale, total, items)
-        if scale != scales.PHQ9 and total is None:
-            errors["total"] = f"Enter the {scales.SCALES[scale].name} total."
-        if errors:
-            raise serializers.ValidationError(
-                {field: [message] for field, message in errors.items()}
+        """The scale's rule is the model's (ScaleScore.clean), checked here on the score as it
+        would be stored but without its patient: the service's full_clean checks the date of
+        birth after these. A correction (PATCH) keeps what is not sent (ScaleScore.correct)."""
+        if self.instance is None:
+            score = ScaleScore(**attrs)
+        else:
+            recorded = self.instance
+            score = ScaleScore(
+                scale=recorded.scale, total=recorded.total, items=list(recorded.items or [])
             )
-        return {**attrs, "items": items, "total": scales.total_of(scale, total, items)}
+            score.correct(attrs)
+        try:
+            score.clean()
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
+        return attrs
 
 
 class DeletionSerializer(serializers.Serializer):

@@ -480,6 +480,5 @@ def _observation(resource: dict, row: str, resources: dict) -> dict:
     errors = scales.validate(scale, total, items)
     if errors:
         raise RowError("; ".join(str(message) for message in errors.values()))
-    if total is None:
-        total = sum(items)
+    total = scales.total_of(scale, total, items)
     return {"row": row, "scale": scale, "date": day.isoformat(), "total": total, "items": items}

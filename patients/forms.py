@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 
 from core.dates import today
 from core.widgets import DateInput
+from treatments import trd
 
 from .models import Episode, Patient
 from .versioning import StaleVersion
@@ -96,12 +97,7 @@ class EpisodeForm(VersionedForm):
 
 
 class PatientSearchForm(forms.Form):
-    STATUS_CHOICES = [
-        ("", "Any TRD status"),
-        ("meets", "Meets TRD"),
-        ("not_met", "Does not meet TRD"),
-        ("one_failed", "One adequate failed trial"),
-    ]
+    STATUS_CHOICES = [("", "Any TRD status"), *trd.STATUS_LABELS.items()]
     q = forms.CharField(required=False, max_length=64, label="Record number")
     status = forms.ChoiceField(required=False, choices=STATUS_CHOICES, label="TRD status")
 
@@ -111,10 +107,10 @@ class PatientSearchForm(forms.Form):
         if query := self.cleaned_data["q"].strip():
             patients = patients.filter(identifier__icontains=query)
         status, day = self.cleaned_data["status"], today()
-        if status == "meets":
+        if status == trd.MEETS:
             patients = patients.meeting_trd(day)
-        elif status == "not_met":
+        elif status == trd.NOT_MET:
             patients = patients.not_meeting_trd(day)
-        elif status == "one_failed":
+        elif status == trd.ONE_FAILED:
             patients = patients.with_one_failed_trial(day)
         return patients

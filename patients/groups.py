@@ -40,8 +40,8 @@ def no_failed_trial(as_of: date) -> Q:
 
 
 PATIENT_GROUPS = {
-    "meets": ("patients meeting TRD", meets_trd),
-    "one_failed": ("patients with one adequate failed trial", one_adequate_failure),
+    trd.MEETS: ("patients meeting TRD", meets_trd),
+    trd.ONE_FAILED: ("patients with one adequate failed trial", one_adequate_failure),
     "pseudo": ("patients with possible pseudo-resistance", pseudo_resistance),
     "other": ("patients with no failed antidepressant trial", no_failed_trial),
 }

@@ -3,7 +3,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Min, Q
+from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -11,6 +11,30 @@ from django.utils import timezone
 from audit.models import ImmutableError
 from core.dates import today, validate_recorded_date
 from treatments import diagnosis as diagnoses
+from treatments import trd
+
+BEFORE_BIRTH = "Cannot be before the patient's date of birth."
+
+
+def check_on_or_after_birth(patient, errors: dict, field: str, value, message=BEFORE_BIRTH):
+    """The one rule for every dated record of a patient (and the patient's own dates): not
+    before the date of birth. Puts `message` in `errors[field]` when `value` is earlier.
+    The reverse, a date of birth moved after a recorded date, is Patient.clean's."""
+    born = patient.date_of_birth if patient is not None else None
+    if value and born and value < born:
+        errors[field] = message
+
+
+# The patient's dated records that a date of birth may not come after: related name, date
+# field, what the message calls it, further filter. The open episode's onset is the patient's
+# `episode_start`, checked on the patient itself (and possibly changed in the same write).
+DATED_RECORDS = (
+    ("trials", "start_date", "treatment", {}),
+    ("therapies", "start_date", "treatment", {}),
+    ("scores", "date", "score", {}),
+    ("discussions", "date", "discussion", {}),
+    ("episodes", "onset", "episode", {"ended__isnull": False}),
+)
 
 # The TRD status on a given day, in SQL, from the stored summary (see Patient below): the one
 # statement of it, for the querysets here and the groups of patients.groups.
@@ -159,16 +183,24 @@ class Patient(models.Model):
         return self.trd_meets_on is not None and self.trd_meets_on <= today()
 
     @property
+    def trd_status_label(self) -> str:
+        return trd.status_label(self.trd_meets)
+
+    @property
     def trd_not_applicable_reason(self) -> str | None:
         return diagnoses.not_applicable_reason(self.diagnosis)
 
     def clean(self):
         if self.identifier:
             self.identifier = self.identifier.strip()
-        if self.episode_start and self.date_of_birth and self.episode_start < self.date_of_birth:
-            raise ValidationError({"episode_start": "Cannot be before the date of birth."})
+        errors = {}
+        check_on_or_after_birth(
+            self, errors, "episode_start", self.episode_start, "Cannot be before the date of birth."
+        )
+        if errors:
+            raise ValidationError(errors)
         if self.pk and self.date_of_birth:
-            self._check_birth_before_treatments()
+            self._check_birth_before_records()
         if self.practice_id and self.identifier:
             duplicate = Patient.objects.active().filter(
                 practice_id=self.practice_id, identifier__iexact=self.identifier
@@ -180,15 +212,29 @@ class Patient(models.Model):
                     {"identifier": "A patient with this record number already exists."}
                 )
 
-    def _check_birth_before_treatments(self):
-        starts = [
-            records.filter(deleted_at__isnull=True).aggregate(first=Min("start_date"))["first"]
-            for records in (self.trials, self.therapies)
+    def _check_birth_before_records(self):
+        """A date of birth after the first recorded (not removed) treatment, score, discussion
+        or ended episode is refused: the first date of each, in one query."""
+        firsts = {}
+        for related, field, _, extra in DATED_RECORDS:
+            records = self._meta.get_field(related).related_model._default_manager
+            firsts[f"first_{related}"] = Subquery(
+                records.filter(patient=OuterRef("pk"), deleted_at__isnull=True, **extra)
+                .order_by(field)
+                .values(field)[:1]
+            )
+        row = Patient.objects.filter(pk=self.pk).values(**firsts).first() or {}
+        dated = [
+            (row[f"first_{related}"], kind)
+            for related, _, kind, _ in DATED_RECORDS
+            if row.get(f"first_{related}") is not None
         ]
-        earliest = min((start for start in starts if start is not None), default=None)
-        if earliest is not None and self.date_of_birth > earliest:
+        if not dated:
+            return
+        earliest, kind = min(dated, key=lambda pair: pair[0])  # a tie names the first listed
+        if self.date_of_birth > earliest:
             raise ValidationError(
-                {"date_of_birth": f"Cannot be after the first recorded treatment ({earliest})."}
+                {"date_of_birth": f"Cannot be after the first recorded {kind} ({earliest})."}
             )
 
 
@@ -234,8 +280,9 @@ class Episode(models.Model):
         if self.onset and self.ended and self.ended < self.onset:
             errors["ended"] = "Cannot be before the onset."
         patient = self.patient if self.patient_id else None
-        if patient and self.onset and self.onset < patient.date_of_birth:
-            errors["onset"] = "Cannot be before the date of birth."
+        check_on_or_after_birth(
+            patient, errors, "onset", self.onset, "Cannot be before the date of birth."
+        )
         if patient and self.onset and not errors:
             others = Episode.objects.active().filter(patient=patient)
             if self.pk:

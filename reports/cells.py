@@ -40,3 +40,8 @@ def csv_cell(value) -> str:
 def xlsx_cell(value):
     """Text neutralised; dates, doses and counts stay typed for the spreadsheet."""
     return neutralised(value) if isinstance(value, str) else value
+
+
+def dose_text(value) -> str:
+    """A dose in mg/day as the exports write it; "" for none."""
+    return format_dose(value) if value is not None else ""

@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from accounts import access
+from treatments import trd
 from treatments.models import Outcome
 from treatments.trd import MIN_ADEQUATE_DAYS
 
@@ -14,15 +15,15 @@ FULL_WIDTH = 960  # the viewBox of full-width charts; half-width ones use 480
 CLASS_LABEL_WIDTH = 240  # room for the longest class name ("Anticonvulsant / mood stabiliser")
 
 PATIENT_GROUPS = (
-    ("meeting_trd", "Meets TRD", "grp-trd"),
-    ("one_adequate_failure", "One adequate failed trial", "grp-one"),
+    ("meeting_trd", trd.STATUS_LABELS[trd.MEETS], "grp-trd"),
+    ("one_adequate_failure", trd.STATUS_LABELS[trd.ONE_FAILED], "grp-one"),
     ("pseudo_resistance", "Possible pseudo-resistance", "grp-pseudo"),
     ("other", "No failed antidepressant trial", "grp-other"),
 )
 # Each group's patients: the patient list's ?trd= filter (patients.groups.patient_filter).
 GROUP_FILTERS = {
-    "meeting_trd": "meets",
-    "one_adequate_failure": "one_failed",
+    "meeting_trd": trd.MEETS,
+    "one_adequate_failure": trd.ONE_FAILED,
     "pseudo_resistance": "pseudo",
     "other": "other",
 }

@@ -11,23 +11,21 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import CharField, Exists, OuterRef, Prefetch, Q
-from django.db.models.functions import Cast
+from django.db.models import Q
 
 from audit.models import AuditEvent
 from audit.selectors import filter_events
 from core.dates import today
-from patients.models import Patient
-from treatments import catalog, trd
-from treatments.models import DoseChange, Drug, Therapy, Trial
-from treatments.selectors import evaluate_patient_trials
+from treatments import trd
+from treatments.models import Trial
+from treatments.selectors import evaluate_patient_trials, iso_text, stream_trial_facts
 from treatments.staging import is_failed_bilateral_ect, thase_rush_stage
 
+from . import selection
 from .cells import csv_cell, csv_field, neutralised, xlsx_cell
 from .identity import ExportError, Identity
 from .models import ExportKind
-
-CHUNK_SIZE = 2000
+from .selection import chunked, patient_queryset, status_matches, trial_scope
 
 TRIAL_HEADER = [
     "patient_identifier",
@@ -69,23 +67,8 @@ AUDIT_HEADER = [
 ]
 
 
-def _dose(value) -> str:
-    return trd.format_dose(value) if value is not None else ""
-
-
 def _yes_no(value: bool) -> str:
     return "yes" if value else "no"
-
-
-def _chunked(rows, total: int, progress):
-    """Yield `rows`, reporting progress after every CHUNK_SIZE of them and at the end."""
-    done = 0
-    for row in rows:
-        yield row
-        done += 1
-        if done % CHUNK_SIZE == 0:
-            progress(done, total)
-    progress(done, total)
 
 
 # --- Trials -------------------------------------------------------------------------------
@@ -98,17 +81,12 @@ def trial_queryset(job):
     trials = (
         Trial.objects.active()
         .filter(patient__practice_id=job.practice_id, patient__deleted_at__isnull=True)
+        .filter(trial_scope(job).q())
         .order_by(*TRIAL_ORDER)
     )
-    if options.get("since"):
-        trials = trials.filter(start_date__gte=options["since"])
-    if options.get("until"):
-        trials = trials.filter(start_date__lte=options["until"])
-    if options.get("drug_class"):
-        trials = trials.filter(drug__drug_class=options["drug_class"])
     if options.get("trd_status"):
         meets = Q(patient__trd_meets_on__lte=today())
-        trials = trials.filter(meets if options["trd_status"] == "meets" else ~meets)
+        trials = trials.filter(meets if options["trd_status"] == trd.MEETS else ~meets)
     return trials
 
 
@@ -119,53 +97,20 @@ class PatientRow(NamedTuple):
     episode_start: date | None
 
 
-def _iso(field: str) -> Cast:
-    """A date column read as its ISO text ("YYYY-MM-DD"), as SQLite stores it and PostgreSQL
-    writes it (DateStyle ISO, the default, which psycopg2's own date parsing expects too). The
-    driver builds a date several times slower than date.fromisoformat, and the CSV writes the
-    text as it is; any other text fails date.fromisoformat rather than reaching a file."""
-    return Cast(field, CharField())
-
-
-# A trial's columns, then one of its dose changes (NULLs for a trial without any).
-TRIAL_COLUMNS = (
-    "id",
+# The patient's columns beside each trial's facts: dates as ISO text (selectors.iso_text).
+PATIENT_COLUMNS = (
     "patient_id",
     "patient__identifier",
-    _iso("patient__date_of_birth"),
-    _iso("patient__episode_start"),
-    "drug_id",
-    _iso("start_date"),
-    _iso("end_date"),
-    "dose_mg",
-    "adherence",
-    "outcome",
-    "formulation",
-    "dose_changes__date",
-    "dose_changes__dose_mg",
+    iso_text("patient__date_of_birth"),
+    iso_text("patient__episode_start"),
 )
 
 
-def _with_dose_changes(rows):
-    """(trial row, its dose changes) for each trial of `rows`: the trials LEFT JOINed to their
-    dose changes, a trial's rows next to each other and its changes in date order."""
-    trial, changes = None, []
-    for row in rows:
-        if trial is None or row[0] != trial[0]:
-            if trial is not None:
-                yield trial, tuple(changes)
-            trial, changes = row, []
-        if row[12] is not None:
-            changes.append(trd.DoseChange(row[12], row[13]))
-    if trial is not None:
-        yield trial, tuple(changes)
-
-
 def _evaluated_trials(job, progress):
-    """(patient, drug, evaluation, highest dose, start and end date as ISO text) for each trial
-    of the export, in order: one streamed query of plain tuples (the trials joined to their
-    dose changes), each trial evaluated by the TRD rule. A patient's trials come together and
-    share one PatientRow.
+    """(patient, drug (trd.DrugFacts), evaluation, highest dose, start and end date as ISO
+    text) for each trial of the export, in order: the trials' facts streamed by
+    selectors.stream_trial_facts (one query of plain tuples), each trial evaluated by the TRD
+    rule. A patient's trials come together and share one PatientRow.
 
     Model instances per row, or a dose-change lookup per chunk, made this export several
     times slower than it needs to be; the rule only needs plain facts.
@@ -173,57 +118,25 @@ def _evaluated_trials(job, progress):
     as_of = today()
     trials = trial_queryset(job)
     total = trials.count()
-    drugs = {drug.pk: drug for drug in Drug.objects.all()}
-    facts: dict[tuple[int, str], trd.DrugFacts] = {}  # by (drug id, formulation)
-    rows = (
-        trials.order_by(*TRIAL_ORDER, "dose_changes__date", "dose_changes__id")
-        .values_list(*TRIAL_COLUMNS)
-        .iterator(chunk_size=CHUNK_SIZE)
-    )
-    evaluate, trial_facts, parse = trd.evaluate_trial, trd.TrialFacts, date.fromisoformat
+    evaluate, parse = trd.evaluate_trial, date.fromisoformat
+    streamed = stream_trial_facts(trials, *PATIENT_COLUMNS, chunk_size=selection.CHUNK_SIZE)
     patient = None
-    for row, changes in _chunked(_with_dose_changes(rows), total, progress):
-        (
-            trial_id,
-            patient_id,
-            identifier,
-            born,
-            episode_start,
-            drug_id,
-            start,
-            end,
-            dose,
-            adherence,
-            outcome,
-            formulation,
-            _,
-            _,
-        ) = row
+    for facts, (patient_id, identifier, born, episode_start) in chunked(streamed, total, progress):
         if patient is None or patient.pk != patient_id:  # a patient's trials come together
             patient = PatientRow(
                 patient_id, identifier, parse(born), parse(episode_start) if episode_start else None
             )
-        drug_facts = facts.get((drug_id, formulation))
-        if drug_facts is None:
-            drug_facts = facts[drug_id, formulation] = catalog.with_formulation(
-                drugs[drug_id].facts(), formulation
-            )
-        evaluation = evaluate(
-            trial_facts(
-                trial_id,
-                drug_facts,
-                parse(start),
-                parse(end) if end else None,
-                dose,
-                changes,
-                adherence,
-                outcome,
-            ),
-            as_of=as_of,
-            episode_start=patient.episode_start,
-        )
+        evaluation = evaluate(facts, as_of=as_of, episode_start=patient.episode_start)
+        dose, changes, end = facts.dose_mg, facts.dose_changes, facts.end_date
         highest = max(dose, *(change.dose_mg for change in changes)) if changes else dose
-        yield patient, drugs[drug_id], evaluation, highest, start, end
+        yield (
+            patient,
+            facts.drug,
+            evaluation,
+            highest,
+            facts.start_date.isoformat(),
+            end.isoformat() if end else None,
+        )
 
 
 def trial_rows(job, progress):
@@ -347,44 +260,6 @@ def write_trials_xlsx(job, path, progress):
 # --- Patients (register; FHIR in reports.fhir) --------------------------------------------------------------
 
 
-def patient_queryset(job):
-    """The practice's patients the options select, with their active trials and therapies."""
-    options = job.options
-    patients = Patient.objects.active().filter(practice_id=job.practice_id)
-    if options.get("patient"):
-        patients = patients.filter(pk=options["patient"])
-        if not patients.exists():
-            raise ExportError("The patient no longer exists (removed after the export was asked).")
-    in_scope = Trial.objects.active().filter(patient=OuterRef("pk"))
-    if options.get("since"):
-        in_scope = in_scope.filter(start_date__gte=options["since"])
-    if options.get("until"):
-        in_scope = in_scope.filter(start_date__lte=options["until"])
-    if options.get("drug_class"):
-        in_scope = in_scope.filter(drug__drug_class=options["drug_class"])
-    if {"since", "until", "drug_class"} & options.keys():
-        patients = patients.filter(Exists(in_scope))
-    trials = (
-        Trial.objects.active()
-        .select_related("drug")
-        .prefetch_related(Prefetch("dose_changes", queryset=DoseChange.objects.order_by("date")))
-        .order_by("start_date", "id")
-    )
-    return patients.order_by("identifier", "id").prefetch_related(
-        Prefetch("trials", queryset=trials, to_attr="export_trials"),
-        Prefetch(
-            "therapies",
-            queryset=Therapy.objects.active().order_by("start_date", "id"),
-            to_attr="export_therapies",
-        ),
-    )
-
-
-def _status_matches(job, evaluation) -> bool:
-    wanted = job.options.get("trd_status")
-    return not wanted or evaluation.meets_trd == (wanted == "meets")
-
-
 def failed_bilateral_ect(therapies, episode_start=None) -> bool:
     """A failed bitemporal or bifrontal ECT course in the current episode (as the staging)."""
     return any(
@@ -399,9 +274,9 @@ def register_rows(job, progress):
     as_of = today()
     patients = patient_queryset(job)
     total = patients.count()
-    for patient in _chunked(patients.iterator(chunk_size=CHUNK_SIZE), total, progress):
+    for patient in chunked(patients.iterator(chunk_size=selection.CHUNK_SIZE), total, progress):
         evaluation = evaluate_patient_trials(patient, patient.export_trials, as_of)
-        if not _status_matches(job, evaluation):
+        if not status_matches(job, evaluation):
             continue
         counting_classes = {
             e.trial.drug.drug_class for e in evaluation.trials if e.counts_toward_trd
@@ -458,7 +333,7 @@ def audit_rows(job, progress):
         until=until,
     )
     total = events.count()
-    for event in _chunked(events.iterator(chunk_size=CHUNK_SIZE), total, progress):
+    for event in chunked(events.iterator(chunk_size=selection.CHUNK_SIZE), total, progress):
         yield [
             event.timestamp.isoformat(),
             event.actor,

@@ -26,8 +26,10 @@ from treatments import scales
 from treatments.models import EctPlacement, Outcome, ScaleScore, TherapyKind
 from treatments.selectors import evaluate_patient_trials
 
-from .exporters import CHUNK_SIZE, _chunked, _dose, _status_matches, patient_queryset
+from . import selection
+from .cells import dose_text
 from .identity import Identity
+from .selection import chunked, patient_queryset, status_matches, trial_scope
 
 CODES_FILE = Path(__file__).parent / "data" / "fhir_codes.yaml"
 
@@ -100,14 +102,6 @@ def _entry(url: str, resource: dict) -> dict:
     return {"fullUrl": url, "resource": resource}
 
 
-def _in_range(job, day) -> bool:
-    """The export's since/until options, applied to a record's (start) date."""
-    options = job.options
-    if options.get("since") and day.isoformat() < options["since"]:
-        return False
-    return not (options.get("until") and day.isoformat() > options["until"])
-
-
 def fhir_patients(job):
     scores = ScaleScore.objects.active().order_by("date", "id")
     return patient_queryset(job).prefetch_related(
@@ -118,13 +112,13 @@ def fhir_patients(job):
 def fhir_entries(job, progress):
     """The bundle's entries (FHIR R4), patient by patient."""
     identity = Identity(job)
-    options = job.options
+    options, scope = job.options, trial_scope(job)
     patients = fhir_patients(job)
     total = patients.count()
-    for patient in _chunked(patients.iterator(chunk_size=CHUNK_SIZE), total, progress):
+    for patient in chunked(patients.iterator(chunk_size=selection.CHUNK_SIZE), total, progress):
         trials = patient.export_trials
         if options.get("trd_status"):
-            if not _status_matches(job, evaluate_patient_trials(patient, trials)):
+            if not status_matches(job, evaluate_patient_trials(patient, trials)):
                 continue
         patient_url = _urn("trdtracker", job.secret, "patient", patient.pk)
         yield {"fullUrl": patient_url, "resource": patient_resource(job, identity, patient)}
@@ -133,17 +127,15 @@ def fhir_entries(job, progress):
         if condition:
             yield _entry(_urn("trdtracker", job.secret, "condition", patient.pk), condition)
         for trial in trials:
-            if not _in_range(job, trial.start_date):
-                continue
-            if options.get("drug_class") and trial.drug.drug_class != options["drug_class"]:
+            if not scope.includes(trial):
                 continue
             url = _urn("trdtracker", job.secret, "trial", trial.pk)
             yield _entry(url, medication_statement(trial, subject))
         for score in patient.export_scores:
-            if _in_range(job, score.date):
+            if scope.in_range(score.date):
                 yield from score_entries(job, score, subject)
         for therapy in patient.export_therapies:
-            if _in_range(job, therapy.start_date):
+            if scope.in_range(therapy.start_date):
                 url = _urn("trdtracker", job.secret, "therapy", therapy.pk)
                 yield _entry(url, procedure(therapy, subject))
 
@@ -212,7 +204,7 @@ def dosage(sequence: int, start, end, dose) -> dict:
     until = f" to {end}" if end else ""
     return {
         "sequence": sequence,
-        "text": f"{_dose(dose)} mg/day (total daily dose) from {start}{until}",
+        "text": f"{dose_text(dose)} mg/day (total daily dose) from {start}{until}",
         "timing": {
             "repeat": {"boundsPeriod": period, "frequency": 1, "period": 1, "periodUnit": "d"}
         },

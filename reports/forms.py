@@ -3,14 +3,14 @@ from django import forms
 from audit.forms import FILTER_DATE_BOUNDS, AuditFilterForm
 from audit.models import Action
 from core.widgets import DateInput
+from treatments import trd
 from treatments.models import Drug
 
 from .models import PATIENT_KINDS, ExportKind
 
 TRD_STATUS_CHOICES = [
     ("", "Any TRD status"),
-    ("meets", "Meets TRD"),
-    ("not_met", "Does not meet TRD"),
+    *((status, trd.STATUS_LABELS[status]) for status in (trd.MEETS, trd.NOT_MET)),
 ]
 # The options each kind takes; anything else is dropped before the job is stored.
 KIND_OPTIONS = {

@@ -308,9 +308,7 @@ def patient_facts(identity, patient, label, evaluation) -> list:
 
 
 def trd_status(evaluation) -> list:
-    verdict = (
-        "Meets the TRD definition" if evaluation.meets_trd else "Does not meet the TRD definition"
-    )
+    verdict = evaluation.verdict
     box = Table(
         [
             [

@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 
 from core.widgets import DateInput
 from patients.forms import VersionedForm
@@ -264,39 +265,32 @@ class ScoreForm(VersionedForm):
         return [self[f"item_{number}"] for number in range(1, len(PHQ9_ITEM_LABELS) + 1)]
 
     def _update_errors(self, errors):
-        # clean() below already reported item problems on the item fields; the model's
-        # "items" (and then "total") errors would only repeat them.
+        # The model's "items" error has no field here: clean() below already named each
+        # unanswered item, and then the model's "total" error only repeats it.
         if hasattr(errors, "error_dict"):
-            errors.error_dict.pop("items", None)
+            items = errors.error_dict.pop("items", None)
             if any(name.startswith("item_") for name in self._errors):
                 errors.error_dict.pop("total", None)
+            elif items:
+                errors.error_dict.setdefault(NON_FIELD_ERRORS, []).extend(items)
         super()._update_errors(errors)
 
     def clean(self):
+        """The PHQ-9 answers become the score's items; the scale's rule (and the total of a
+        PHQ-9, the sum of its items) is the model's, ScaleScore.clean, run after this."""
         data = super().clean()
         scale = data.get("scale")
         if not scale:
             return data
-        total = data.get("total")
         items = []
         if scale == scales.PHQ9:
             values = [data.get(f"item_{n}") for n in range(1, len(PHQ9_ITEM_LABELS) + 1)]
             for number, value in enumerate(values, start=1):
                 if value is None:
                     self.add_error(f"item_{number}", "Answer every PHQ-9 item.")
-            if any(value is None for value in values):
-                return data
-            items = values
-        errors = scales.validate(scale, total, items)
-        if scale != scales.PHQ9 and total is None:
-            errors["total"] = f"Enter the {scales.SCALES[scale].name} total."
-        for field, message in errors.items():
-            self.add_error(
-                "scale" if field == "scale" else None if field == "items" else field, message
-            )
-        if not errors:
-            self.instance.items = items
-            data["total"] = scales.total_of(scale, total, items)  # copied to the instance
+            if all(value is not None for value in values):
+                items = values
+        self.instance.items = items
         return data
 
 

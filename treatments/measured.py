@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from . import scales
+from .trd import NO_RESPONSE, OUTCOME_LABELS, PARTIAL_RESPONSE, REMISSION, RESPONSE
 
 BASELINE_WINDOW_DAYS = 14
 MIN_MEASURED_DAYS = 28  # from the trial's start to the end score
@@ -45,16 +46,11 @@ RESPONSE_DROP_PERCENT = 50  # a reduction of at least this much is a response
 PARTIAL_DROP_PERCENT = 25  # at least this much (and under a response) is a partial response
 SCALE_PREFERENCE = (scales.HAMD17, scales.MADRS, scales.PHQ9)
 
-RESPONSE = "response"
-REMISSION = "remission"
-PARTIAL_RESPONSE = "partial_response"
-NO_RESPONSE = "no_response"
+# The categories are recorded outcomes (trd.py keeps them and their words).
 RESPONSE_CATEGORIES = frozenset({RESPONSE, REMISSION, PARTIAL_RESPONSE, NO_RESPONSE})
 LABELS = {
-    RESPONSE: "Response",
-    REMISSION: "Remission",
-    PARTIAL_RESPONSE: "Partial response",
-    NO_RESPONSE: "No response",
+    outcome: OUTCOME_LABELS[outcome]
+    for outcome in (RESPONSE, REMISSION, PARTIAL_RESPONSE, NO_RESPONSE)
 }
 
 # Why a trial has, or has not, a measured outcome (Measurement.status).

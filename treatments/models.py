@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.dates import today, validate_recorded_date
+from patients.models import check_on_or_after_birth
 
 from . import catalog, options, scales, trd
 
@@ -58,18 +59,24 @@ class Drug(models.Model):
 class Adherence(models.TextChoices):
     GOOD = "good", "Good"
     PARTIAL = "partial", "Partial"
-    POOR = "poor", "Poor"
+    POOR = trd.POOR_ADHERENCE, "Poor"
     UNKNOWN = "unknown", "Unknown"
+
+
+def _outcome(value: str) -> tuple[str, str]:
+    return value, trd.OUTCOME_LABELS[value]
 
 
 class Outcome(models.TextChoices):
-    RESPONSE = "response", "Response"
-    REMISSION = "remission", "Remission"
-    PARTIAL_RESPONSE = "partial_response", "Partial response"
-    NO_RESPONSE = "no_response", "No response"
-    INTOLERANCE = "intolerance", "Intolerance"
-    ONGOING = "ongoing", "Ongoing"
-    UNKNOWN = "unknown", "Unknown"
+    """The rule's outcomes (treatments.trd.OUTCOME_LABELS), in its order, as model choices."""
+
+    RESPONSE = _outcome(trd.RESPONSE)
+    REMISSION = _outcome(trd.REMISSION)
+    PARTIAL_RESPONSE = _outcome(trd.PARTIAL_RESPONSE)
+    NO_RESPONSE = _outcome(trd.NO_RESPONSE)
+    INTOLERANCE = _outcome(trd.INTOLERANCE)
+    ONGOING = _outcome(trd.ONGOING)
+    UNKNOWN = _outcome(trd.UNKNOWN_OUTCOME)
 
 
 class TherapyKind(models.TextChoices):
@@ -226,8 +233,7 @@ class Trial(models.Model):
         if self.end_date and self.end_date > today():
             errors["end_date"] = "Cannot be in the future; leave empty while ongoing."
         patient = self.patient if self.patient_id else None
-        if patient and self.start_date and self.start_date < patient.date_of_birth:
-            errors["start_date"] = "Cannot be before the patient's date of birth."
+        check_on_or_after_birth(patient, errors, "start_date", self.start_date)
         if self.formulation and self.drug_id and self.formulation_facts is None:
             offered = catalog.formulations_of(self.drug.name)
             errors["formulation"] = (
@@ -417,9 +423,12 @@ class Therapy(models.Model):
     def clean(self):
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": "The end date cannot be before the start date."})
-        patient = self.patient if self.patient_id else None
-        if patient and self.start_date and self.start_date < patient.date_of_birth:
-            raise ValidationError({"start_date": "Cannot be before the patient's date of birth."})
+        errors = {}
+        check_on_or_after_birth(
+            self.patient if self.patient_id else None, errors, "start_date", self.start_date
+        )
+        if errors:
+            raise ValidationError(errors)
         self.clean_ect_fields()
 
     def clean_ect_fields(self):
@@ -476,13 +485,32 @@ class ScaleScore(models.Model):
     def __str__(self):
         return f"{self.get_scale_display()} {self.total} on {self.date}"
 
+    def clean_fields(self, exclude=None):
+        # A missing total is the scale rule's to report (clean): its message names the scale,
+        # and a PHQ-9's total is then the sum of its items.
+        if self.total is None:
+            exclude = {*(exclude or ()), "total"}
+        super().clean_fields(exclude=exclude)
+
     def clean(self):
-        errors = scales.validate(self.scale, self.total, self.items or [])
-        patient = self.patient if self.patient_id else None
-        if patient and self.date and self.date < patient.date_of_birth:
-            errors["date"] = "Cannot be before the patient's date of birth."
+        """The scale's rule (scales.validate) and the date of birth; a valid PHQ-9 without a
+        total gets the sum of its items. Without a patient, the scale's rule alone."""
+        self.items = list(self.items or [])
+        errors = scales.validate(self.scale, self.total, self.items)
+        check_on_or_after_birth(
+            self.patient if self.patient_id else None, errors, "date", self.date
+        )
         if errors:
             raise ValidationError(errors)
+        self.total = scales.total_of(self.scale, self.total, self.items)
+
+    def correct(self, changes: dict) -> None:
+        """Apply a correction: the fields `changes` names, the others as recorded, except that
+        new items without a total get their sum (clean fills it in)."""
+        for field, value in changes.items():
+            setattr(self, field, value)
+        if "items" in changes and "total" not in changes:
+            self.total = None
 
     @property
     def band(self) -> str:
@@ -553,9 +581,9 @@ class Discussion(models.Model):
             errors["option_key"] = (
                 f"Unknown option {self.option_key!r}: use one of {', '.join(options.OPTION_KEYS)}."
             )
-        patient = self.patient if self.patient_id else None
-        if patient and self.date and self.date < patient.date_of_birth:
-            errors["date"] = "Cannot be before the patient's date of birth."
+        check_on_or_after_birth(
+            self.patient if self.patient_id else None, errors, "date", self.date
+        )
         if errors:
             raise ValidationError(errors)
 

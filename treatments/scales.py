@@ -118,7 +118,9 @@ MSM_SEVERITY_FROM_BAND = {
 
 
 def validate(code: str, total, items) -> dict[str, str]:
-    """Field errors for a score; PHQ-9 needs its nine items and the total is their sum."""
+    """Field errors for a score: the one rule of the web form, the API, imports and the model
+    (ScaleScore.clean). PHQ-9 needs its nine items and the total is their sum (it may be left
+    out); the other scales need their total, the items being optional but summing to it."""
     scale = SCALES.get(code)
     if scale is None:
         return {"scale": f"Unknown scale {code!r}: use one of {', '.join(SCALES)}."}
@@ -139,7 +141,7 @@ def validate(code: str, total, items) -> dict[str, str]:
     elif scale.items_required:
         errors["items"] = f"All {scale.item_count} {scale.name} items are needed."
     if total is None:
-        if not items or errors:
+        if not scale.items_required or not items or errors:
             errors.setdefault("total", f"Enter the {scale.name} total.")
     elif not _is_int(total) or not 0 <= total <= scale.max_total:
         errors["total"] = f"The {scale.name} total is 0–{scale.max_total}."
@@ -149,7 +151,7 @@ def validate(code: str, total, items) -> dict[str, str]:
 
 
 def total_of(code: str, total, items) -> int:
-    """The total to store: given, or the sum of the items."""
+    """The total to store for a score `validate` accepts: given, or the sum of the items."""
     return total if total is not None else sum(items)
 
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models import CharField, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -62,6 +62,97 @@ def trial_facts(trial) -> trd.TrialFacts:
     """The trial's facts, from the dose changes loaded with it (history_trials or
     active_trials): no query."""
     return trial.facts(getattr(trial, "loaded_dose_changes", None))
+
+
+# --- The rule's facts of many trials read as plain rows (the exports, the stored summaries) --
+
+# A trial's columns the TRD rule reads, in the order facts_from_values takes them.
+FACT_COLUMNS = (
+    "id",
+    "drug_id",
+    "formulation",
+    "start_date",
+    "end_date",
+    "dose_mg",
+    "adherence",
+    "outcome",
+)
+
+
+class DrugFactsByForm(dict):
+    """{(drug id, formulation): trd.DrugFacts} as Trial.drug_facts gives them, each worked out
+    on first use. `drugs` maps a drug id to its facts; without it every drug is read (one
+    query)."""
+
+    def __init__(self, drugs: dict[int, trd.DrugFacts] | None = None):
+        super().__init__()
+        self.drugs = {d.pk: d.facts() for d in Drug.objects.all()} if drugs is None else drugs
+
+    def __missing__(self, key) -> trd.DrugFacts:
+        drug_id, formulation = key
+        self[key] = facts = catalog.with_formulation(self.drugs[drug_id], formulation)
+        return facts
+
+
+def facts_from_values(
+    values, dose_changes: tuple, drugs: DrugFactsByForm, parse=None
+) -> trd.TrialFacts:
+    """The facts of a trial read as FACT_COLUMNS, with its dose changes (trd.DoseChange, by
+    date): what Trial.facts() gives for the same trial, with no model instance. `parse`, when
+    given, turns the dates read as text into dates."""
+    pk, drug_id, formulation, start, end, dose, adherence, outcome = values
+    if parse is not None:
+        start, end = parse(start), (parse(end) if end else None)
+    return trd.TrialFacts(
+        pk, drugs[drug_id, formulation], start, end, dose, dose_changes, adherence, outcome
+    )
+
+
+def iso_text(field: str) -> Cast:
+    """A date column read as its ISO text ("YYYY-MM-DD"), as SQLite stores it and PostgreSQL
+    writes it (DateStyle ISO, the default, which psycopg2's own date parsing expects too). The
+    driver builds a date several times slower than date.fromisoformat; any other text fails
+    date.fromisoformat rather than reaching the rule."""
+    return Cast(field, CharField())
+
+
+# FACT_COLUMNS with the dates as text, then one of the trial's dose changes (NULLs for none).
+_STREAM_COLUMNS = (
+    *FACT_COLUMNS[:3],
+    iso_text("start_date"),
+    iso_text("end_date"),
+    *FACT_COLUMNS[5:],
+)
+
+
+def stream_trial_facts(trials, *columns, drugs: DrugFactsByForm | None = None, chunk_size: int):
+    """(trd.TrialFacts, the values of `columns`) for each trial of `trials`, in its order.
+
+    One streamed query of plain tuples (`.iterator(chunk_size)`, a server-side cursor on
+    PostgreSQL): the trials LEFT JOINed to their dose changes, a trial's rows next to each
+    other (its id is added to the order when the order does not end with it) and its changes
+    in date order. Memory stays flat however many trials; no model instance is built.
+    `columns` are anything values_list takes (field names, expressions)."""
+    drugs = DrugFactsByForm() if drugs is None else drugs
+    order = list(trials.query.order_by)
+    if not order or order[-1] not in ("id", "pk"):
+        order.append("id")
+    rows = (
+        trials.order_by(*order, "dose_changes__date", "dose_changes__id")
+        .values_list(*_STREAM_COLUMNS, *columns, "dose_changes__date", "dose_changes__dose_mg")
+        .iterator(chunk_size=chunk_size)
+    )
+    parse, change, extra = date.fromisoformat, trd.DoseChange, slice(8, 8 + len(columns))
+    trial, changes = None, []
+    for row in rows:
+        if trial is None or row[0] != trial[0]:
+            if trial is not None:
+                yield facts_from_values(trial[:8], tuple(changes), drugs, parse), trial[extra]
+            trial, changes = row, []
+        if row[-2] is not None:
+            changes.append(change(row[-2], row[-1]))
+    if trial is not None:
+        yield facts_from_values(trial[:8], tuple(changes), drugs, parse), trial[extra]
 
 
 def active_therapies(patient):

@@ -18,17 +18,22 @@ from patients import trd_history
 from patients.trd_history import Cause
 from patients.versioning import lock
 
-from . import catalog, diagnosis, measured, scales, trd, trial_figures
+from . import diagnosis, measured, trd, trial_figures
 from .models import (
     Discussion,
     DoseChange,
-    Drug,
     ScaleScore,
     Therapy,
     Trial,
     validate_dose_changes,
 )
-from .selectors import active_scores, in_batches
+from .selectors import (
+    FACT_COLUMNS,
+    DrugFactsByForm,
+    active_scores,
+    facts_from_values,
+    in_batches,
+)
 
 TRIAL_FIELDS = (
     "drug",
@@ -318,10 +323,10 @@ def therapy_delete(
 
 @transaction.atomic
 def score_create(*, scope, score: ScaleScore) -> ScaleScore:
-    """Record a rating-scale score; a PHQ-9 without a total gets the sum of its items."""
+    """Record a rating-scale score; a PHQ-9 without a total gets the sum of its items (the
+    model's rule, ScaleScore.clean)."""
     patient = scope.patient
     score.patient = patient
-    _complete_total(score)
     score.full_clean()
     score.save()
     record_event(
@@ -334,13 +339,6 @@ def score_create(*, scope, score: ScaleScore) -> ScaleScore:
         details={"changes": model_changes({}, score_state(score))},
     )
     return score
-
-
-def _complete_total(score: ScaleScore) -> None:
-    """A PHQ-9 given by valid items and no total gets their sum."""
-    score.items = list(score.items or [])
-    if score.total is None and score.items and not scales.validate(score.scale, None, score.items):
-        score.total = sum(score.items)
 
 
 def score_state(score: ScaleScore) -> dict:
@@ -358,18 +356,13 @@ def score_update(
     score = lock(ScaleScore.objects.active().filter(patient=patient), score.pk, if_match)
     score.patient = patient
 
-    def complete(record, changes):
-        if "items" in changes and "total" not in changes:
-            record.total = None  # new items: their sum
-        _complete_total(record)
-
     return _save_changes(
         scope=scope,
         patient=patient,
         record=score,
         changes=changes,
         state=score_state,
-        complete=complete,
+        complete=lambda record, changes: record.correct(changes),
     )
 
 
@@ -387,19 +380,7 @@ SUMMARY_FIELDS = ["trd_evaluated_on", "trd_count_steps", "trd_one_failed_on", "t
 FIGURE_FIELDS = list(trial_figures.TrialFigures._fields)
 # Patients per round of the set-wise refresh: bounds every IN list and VALUES list.
 SUMMARY_BATCH = 1000
-_TRIAL_COLUMNS = (
-    "id",
-    "patient_id",
-    "drug_id",
-    "formulation",
-    "start_date",
-    "end_date",
-    "dose_mg",
-    "adherence",
-    "outcome",
-    "version",
-    *FIGURE_FIELDS,
-)
+_TRIAL_COLUMNS = (*FACT_COLUMNS, "patient_id", "version", *FIGURE_FIELDS)
 
 
 def _summary_from(patient, since, steps) -> dict:
@@ -414,8 +395,8 @@ def _summary_from(patient, since, steps) -> dict:
     }
 
 
-def _drug_facts() -> dict:
-    return {drug.pk: drug.facts() for drug in Drug.objects.all()}
+def _drug_facts() -> DrugFactsByForm:
+    return DrugFactsByForm()
 
 
 def _trials_by_patient(patient_ids, drugs) -> dict[int, list[tuple]]:
@@ -437,29 +418,10 @@ def _trials_by_patient(patient_ids, drugs) -> dict[int, list[tuple]]:
         .values_list("trial_id", "date", "dose_mg")
     ):
         changes.setdefault(trial_id, []).append(trd.DoseChange(date=day, dose_mg=dose))
-    for (
-        pk,
-        patient_id,
-        drug_id,
-        formulation,
-        start,
-        end,
-        dose,
-        adherence,
-        outcome,
-        version,
-        *stored,
-    ) in rows:
-        facts = trd.TrialFacts(
-            id=pk,
-            drug=catalog.with_formulation(drugs[drug_id], formulation),
-            start_date=start,
-            end_date=end,
-            dose_mg=dose,
-            dose_changes=tuple(changes.get(pk, ())),
-            adherence=adherence,
-            outcome=outcome,
-        )
+    facts_end = len(FACT_COLUMNS)
+    for row in rows:
+        facts = facts_from_values(row[:facts_end], tuple(changes.get(row[0], ())), drugs)
+        patient_id, version, *stored = row[facts_end:]
         by_patient[patient_id].append((facts, version, tuple(stored)))
     return by_patient
 

@@ -43,16 +43,53 @@ MIN_ADEQUATE_WEEKS = 6
 MIN_ADEQUATE_DAYS = MIN_ADEQUATE_WEEKS * 7  # 42
 MIN_FAILED_TRIALS = 2  # different drugs required
 COMBINATION_NOTE_DAYS = 28  # days both at an adequate dose before the combination is noted
-COUNTING_OUTCOMES = frozenset({"no_response", "partial_response"})
+
+# A trial's recorded outcomes, with the words pages and files show for them: the model's
+# choices (treatments.models.Outcome), measured.py's categories and the rule read them here.
+RESPONSE = "response"
+REMISSION = "remission"
+PARTIAL_RESPONSE = "partial_response"
+NO_RESPONSE = "no_response"
+INTOLERANCE = "intolerance"
+ONGOING = "ongoing"
+UNKNOWN_OUTCOME = "unknown"
+OUTCOME_LABELS = {
+    RESPONSE: "Response",
+    REMISSION: "Remission",
+    PARTIAL_RESPONSE: "Partial response",
+    NO_RESPONSE: "No response",
+    INTOLERANCE: "Intolerance",
+    ONGOING: "Ongoing",
+    UNKNOWN_OUTCOME: "Unknown",
+}
+COUNTING_OUTCOMES = frozenset({NO_RESPONSE, PARTIAL_RESPONSE})
 
 POOR_ADHERENCE = "poor"
+
+# The TRD status: the values the filters take (the patient list's, the exports' trd_status,
+# the dashboard's links) and the words every page, sheet and file shows for it.
+MEETS = "meets"
+NOT_MET = "not_met"
+ONE_FAILED = "one_failed"
+STATUS_LABELS = {
+    MEETS: "Meets TRD",
+    NOT_MET: "Does not meet TRD",
+    ONE_FAILED: "One adequate failed trial",
+}
+VERDICTS = {True: "Meets the TRD definition", False: "Does not meet the TRD definition"}
 
 __all__ = [
     "COMBINATION_NOTE_DAYS",
     "COUNTING_OUTCOMES",
+    "MEETS",
     "MIN_ADEQUATE_DAYS",
     "MIN_ADEQUATE_WEEKS",
     "MIN_FAILED_TRIALS",
+    "NOT_MET",
+    "ONE_FAILED",
+    "OUTCOME_LABELS",
+    "STATUS_LABELS",
+    "VERDICTS",
     "DoseChange",
     "DoseSegment",
     "DrugFacts",
@@ -65,6 +102,7 @@ __all__ = [
     "first_day_with",
     "format_dose",
     "steps_from_stored",
+    "status_label",
     "steps_to_stored",
 ]
 
@@ -93,8 +131,7 @@ class TrialFacts(NamedTuple):
     dose_mg: Decimal  # starting daily dose
     dose_changes: tuple[DoseChange, ...] = ()
     adherence: str = "unknown"  # good | partial | poor | unknown
-    # response | remission | partial_response | no_response | intolerance | ongoing | unknown
-    outcome: str = "unknown"
+    outcome: str = UNKNOWN_OUTCOME  # one of OUTCOME_LABELS
 
 
 class DoseSegment(NamedTuple):
@@ -131,6 +168,11 @@ class TrdEvaluation(NamedTuple):
     counting_drugs: tuple[str, ...]  # sorted distinct drug names that count
     trials: tuple[TrialEvaluation, ...]  # trials considered, ordered by (start_date, id)
     summary: str  # one plain-language sentence
+
+    @property
+    def verdict(self) -> str:
+        """ "Meets the TRD definition" or "Does not meet the TRD definition"."""
+        return VERDICTS[self.meets_trd]
 
 
 @lru_cache(maxsize=4096, typed=True)
@@ -347,15 +389,20 @@ def _order_key(trial: TrialFacts) -> tuple[date, bool, int]:
     return (trial.start_date, trial.id is None, trial.id or 0)
 
 
+def status_label(meets: bool) -> str:
+    """ "Meets TRD" or "Does not meet TRD"."""
+    return STATUS_LABELS[MEETS if meets else NOT_MET]
+
+
 def _summary(counting_drugs: tuple[str, ...]) -> str:
     count = len(counting_drugs)
     if count >= MIN_FAILED_TRIALS:
         return (
-            f"Meets TRD: adequate trials of {count} different antidepressants failed "
+            f"{status_label(True)}: adequate trials of {count} different antidepressants failed "
             f"({', '.join(counting_drugs)})."
         )
     return (
-        f"Does not meet TRD: {count} of the {MIN_FAILED_TRIALS} required different "
+        f"{status_label(False)}: {count} of the {MIN_FAILED_TRIALS} required different "
         "antidepressants failed after an adequate trial."
     )
 

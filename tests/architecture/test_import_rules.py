@@ -1,4 +1,5 @@
-"""The never-arrows of docs/architecture.md, read from every module's imports with `ast`."""
+"""The floors, the never-arrows and the absence of circles of docs/architecture.md, read from
+every module's imports with `ast` (imports inside functions count as much as the others)."""
 
 import ast
 from pathlib import Path
@@ -33,7 +34,7 @@ RULES = {
         "catalog",
         "worklist",
     )
-}
+} | {"notifications.rules"}
 RULE_MAY_IMPORT = {"yaml"}
 TRANSPORT = ("api", "rest_framework", "knox.views")
 TRANSPORT_SUFFIXES = (".views", ".serializers", ".api")
@@ -117,3 +118,164 @@ def test_allowed_imports_pass():
     assert violations("treatments.options", "import yaml\n") == []
     assert violations("demo.seed", "from treatments.services import trial_create\n") == []
     assert violations("api.views", "from rest_framework import generics\n") == []
+
+
+# --- Floors: every import points down (or along its floor), never up ----------------------
+
+ENTRY, TRANSPORT_FLOOR, WORKFLOWS, DOMAIN, RULES_FLOOR, GROUND = 5, 4, 3, 2, 1, 0
+FLOOR_NAMES = {5: "entry", 4: "transport", 3: "workflows", 2: "domain", 1: "rules", 0: "ground"}
+
+TRANSPORT_NAMES = {
+    "views",
+    "urls",
+    "api",
+    "serializers",
+    "forms",
+    "admin",
+    "admin_views",
+    "auth_views",
+    "middleware",
+    "context_processors",
+    "widgets",
+    "removal",  # the deletion-reason form and page shared by the record views
+    "form_recovery",  # a view decorator and middleware
+    "dashboard_views",
+    "dashboard_urls",
+    "self_report_views",
+}
+DOMAIN_MODULES = {"accounts.access", "audit.services", "patients.versioning"}
+
+
+def floor(module: str) -> int:
+    parts = module.split(".")
+    top, last = parts[0], parts[-1]
+    if top == "core":
+        return GROUND
+    if module in RULES:
+        return RULES_FLOOR
+    if top in ("trdtracker", "demo") or last == "apps" or "management" in parts:
+        return ENTRY
+    if top == "api" or last in TRANSPORT_NAMES or "templatetags" in parts:
+        return TRANSPORT_FLOOR
+    if last == "models" or module in DOMAIN_MODULES:
+        return DOMAIN
+    return WORKFLOWS
+
+
+def project_graph(modules: dict[str, str]) -> dict[str, set[str]]:
+    """{module: the project modules it imports}; a package's empty `__init__` is left out."""
+    graph = {}
+    for module, source in modules.items():
+        targets = set()
+        for name in imports_of(module, source):
+            # "from treatments import trd" names treatments.trd; "from .models import Trial"
+            # names treatments.models.Trial: the module is the longest known prefix.
+            while name and name not in modules:
+                name = name.rpartition(".")[0]
+            if name and name != module and not name.endswith("__init__"):
+                targets.add(name)
+        graph[module] = targets
+    return graph
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    return [
+        f"{module} ({FLOOR_NAMES[floor(module)]}) imports {target} ({FLOOR_NAMES[floor(target)]})"
+        for module, targets in sorted(graph.items())
+        for target in sorted(targets)
+        if floor(target) > floor(module)
+    ]
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan's algorithm, iterative)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    found.append(sorted(group))
+    return found
+
+
+def test_package_inits_import_nothing_but_the_celery_app():
+    inits = {m: s for m, s in project_modules() if m.endswith("__init__")}
+    assert {m for m, s in inits.items() if imports_of(m, s)} == {"trdtracker.__init__"}
+
+
+def test_every_import_points_down_a_floor_or_along_it():
+    assert upward_imports(project_graph(dict(project_modules()))) == []
+
+
+def test_no_circle_of_modules():
+    assert circles(project_graph(dict(project_modules()))) == []
+
+
+def test_the_floor_check_fails_on_a_deliberately_upward_import():
+    modules = {
+        "treatments.models": "from treatments.services import trial_create\n",
+        "treatments.services": "from .models import Trial\n",
+        "patients.services": "from patients.views import patient_list\n",
+        "patients.views": "",
+    }
+    assert upward_imports(project_graph(modules)) == [
+        "patients.services (workflows) imports patients.views (transport)",
+        "treatments.models (domain) imports treatments.services (workflows)",
+    ]
+
+
+def test_the_circle_check_finds_a_circle_hidden_in_a_function():
+    modules = {
+        "reports.services": "def enqueue():\n    from .tasks import run\n",
+        "reports.tasks": "from . import services\n",
+        "reports.views": "from . import services, tasks\n",
+    }
+    assert circles(project_graph(modules)) == [["reports.services", "reports.tasks"]]
+
+
+def test_floors_of_known_modules():
+    assert [
+        floor(m)
+        for m in (
+            "core.dates",
+            "treatments.trd",
+            "treatments.models",
+            "accounts.access",
+            "patients.scope",
+            "reports.exporters",
+            "treatments.views",
+            "api.serializers",
+            "accounts.twofactor.views",
+            "trdtracker.settings",
+            "demo.seed",
+        )
+    ] == [GROUND, RULES_FLOOR, DOMAIN, DOMAIN, WORKFLOWS, WORKFLOWS] + [TRANSPORT_FLOOR] * 3 + [
+        ENTRY
+    ] * 2

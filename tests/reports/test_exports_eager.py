@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from audit.models import Action, AuditEvent
-from reports import exporters, services
+from reports import exporters, selection, services
 from reports.models import ExportJob
 from reports.tasks import export_expire_task, export_run_task
 from tests.factories import PatientFactory, TrialFactory, drug
@@ -196,7 +196,7 @@ def test_progress_is_stored_after_every_chunk(run_export, auditor, practice, pat
             start_date=day(offset * 80),
             end_date=day(offset * 80 + 60),
         )
-    monkeypatch.setattr(exporters, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(selection, "CHUNK_SIZE", 2)
     seen = []
     original = services._set_progress
 

@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from reports import exporters
+from reports import exporters, selection
 from reports.cells import csv_cell
 from reports.models import ExportJob, ExportKind
 from tests.factories import DoseChangeFactory, PatientFactory, TrialFactory, drug
@@ -321,7 +321,7 @@ def test_the_trials_xlsx_holds_the_golden_rows(practice_history, tmp_path, case)
 
 
 def test_progress_is_reported_every_chunk_and_at_the_end(practice_history, tmp_path, monkeypatch):
-    monkeypatch.setattr(exporters, "CHUNK_SIZE", 10)
+    monkeypatch.setattr(selection, "CHUNK_SIZE", 10)
     calls = []
     export(
         practice_history,
@@ -340,7 +340,7 @@ def test_dose_changes_come_in_the_one_streamed_query_whatever_the_chunks(
 ):
     counts = []
     for size in (10, 5000):
-        monkeypatch.setattr(exporters, "CHUNK_SIZE", size)
+        monkeypatch.setattr(selection, "CHUNK_SIZE", size)
         with CaptureQueriesContext(connection) as queries:
             export(practice_history, ExportKind.TRIALS_CSV, {}, tmp_path / "trials.csv")
         reading_dose_changes = [q["sql"] for q in queries if "treatments_dosechange" in q["sql"]]
