@@ -341,3 +341,11 @@ class TrdStatusChange(models.Model):
     @property
     def status(self) -> tuple[bool, int, bool]:
         return (self.meets_trd, self.failed_adequate_trial_count, self.applicable)
+
+    @property
+    def status_words(self) -> str:
+        """The status as the history says it mid-sentence ("meets TRD", "does not meet TRD")."""
+        if not self.applicable:
+            return "definition does not apply"
+        label = trd.status_label(self.meets_trd)
+        return label[:1].lower() + label[1:]

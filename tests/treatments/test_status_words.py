@@ -3,7 +3,10 @@ summary sentence and the verdict of the page and the discussion sheet."""
 
 from datetime import date
 
+import pytest
+
 from patients.forms import PatientSearchForm
+from patients.models import TrdStatusChange
 from reports.forms import TRD_STATUS_CHOICES
 from treatments import trd
 
@@ -30,3 +33,16 @@ def test_the_summary_and_the_verdict_use_the_words():
     assert evaluation.summary.startswith(trd.status_label(False) + ":")
     assert evaluation.verdict == "Does not meet the TRD definition"
     assert evaluation._replace(meets_trd=True).verdict == "Meets the TRD definition"
+
+
+@pytest.mark.parametrize(
+    ("meets", "applicable", "words"),
+    [
+        (True, True, "meets TRD"),
+        (False, True, "does not meet TRD"),
+        (False, False, "definition does not apply"),
+    ],
+)
+def test_the_history_says_the_status_in_the_rules_words(meets, applicable, words):
+    change = TrdStatusChange(meets_trd=meets, applicable=applicable, failed_adequate_trial_count=0)
+    assert change.status_words == words
