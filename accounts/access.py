@@ -197,8 +197,8 @@ def signed_in_view(view):
 
 
 def practice_view(view):
-    """A member of a practice; the view narrows it with the helpers above (patients_visible_to,
-    events_visible_to, jobs_visible_to, require...)."""
+    """A member of a practice; the view narrows it with the helpers above (events_visible_to,
+    require...), patients.scope.patients_visible_to or reports.access.jobs_visible_to."""
 
     @wraps(view)
     def guarded(request, *args, **kwargs):

@@ -1,9 +1,10 @@
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from core.dates import today
+from patients.models import meets_trd_on
 from patients.scope import patients_visible_to, record_list_read
 from treatments.selectors import clinician_worklist
 
@@ -18,7 +19,7 @@ def home(request):
     summary = worklist = None
     if access.VIEW_CLINICAL in caps:
         summary = patients_visible_to(request.user).aggregate(
-            patients=Count("id"), meeting_trd=Count("id", filter=Q(trd_meets_on__lte=today()))
+            patients=Count("id"), meeting_trd=Count("id", filter=meets_trd_on(today()))
         )
     # The worklist is for those who treat: an auditor reads records but has no worklist.
     if access.EDIT_CLINICAL in caps:

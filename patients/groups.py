@@ -39,11 +39,15 @@ def no_failed_trial(as_of: date) -> Q:
     return ~meets_trd(as_of) & ~one_adequate_failure(as_of) & ~pseudo_resistance(as_of)
 
 
+# The values of the list's ?trd= beyond the TRD statuses (trd.MEETS, trd.ONE_FAILED).
+PSEUDO = "pseudo"
+OTHER = "other"
+
 PATIENT_GROUPS = {
     trd.MEETS: ("patients meeting TRD", meets_trd),
     trd.ONE_FAILED: ("patients with one adequate failed trial", one_adequate_failure),
-    "pseudo": ("patients with possible pseudo-resistance", pseudo_resistance),
-    "other": ("patients with no failed antidepressant trial", no_failed_trial),
+    PSEUDO: ("patients with possible pseudo-resistance", pseudo_resistance),
+    OTHER: ("patients with no failed antidepressant trial", no_failed_trial),
 }
 
 

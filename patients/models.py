@@ -40,8 +40,9 @@ DATED_RECORDS = (
 # statement of it, for the querysets here and the groups of patients.groups.
 
 
-def meets_trd_on(day) -> Q:
-    return Q(trd_meets_on__lte=day)
+def meets_trd_on(day, via: str = "") -> Q:
+    """`via` reaches the patient from another model ("patient__" from a trial)."""
+    return Q(**{f"{via}trd_meets_on__lte": day})
 
 
 def one_failed_trial_on(day) -> Q:
@@ -213,8 +214,10 @@ class Patient(models.Model):
                 )
 
     def _check_birth_before_records(self):
-        """A date of birth after the first recorded (not removed) treatment, score, discussion
-        or ended episode is refused: the first date of each, in one query."""
+        """A date of birth moved after the first recorded (not removed) treatment, score,
+        discussion or ended episode is refused: the stored date and the first date of each, in
+        one query. An unchanged date of birth is never refused, so a record kept from before
+        scores and discussions were checked stays editable."""
         firsts = {}
         for related, field, _, extra in DATED_RECORDS:
             records = self._meta.get_field(related).related_model._default_manager
@@ -223,11 +226,13 @@ class Patient(models.Model):
                 .order_by(field)
                 .values(field)[:1]
             )
-        row = Patient.objects.filter(pk=self.pk).values(**firsts).first() or {}
+        row = Patient.objects.filter(pk=self.pk).values("date_of_birth", **firsts).first()
+        if row is None or row["date_of_birth"] == self.date_of_birth:
+            return
         dated = [
             (row[f"first_{related}"], kind)
             for related, _, kind, _ in DATED_RECORDS
-            if row.get(f"first_{related}") is not None
+            if row[f"first_{related}"] is not None
         ]
         if not dated:
             return

@@ -96,8 +96,8 @@ def schedule_recompute(practice_id: int, countdown: int = DEBOUNCE_SECONDS) -> b
     seconds): the error is logged and the beat's schedule catches up."""
     if not cache.add(pending_key(practice_id), True, DEBOUNCE_SECONDS):
         return False
-    task = task_named("reports.tasks.dashboard_recompute_task")
     try:
+        task = task_named("reports.tasks.dashboard_recompute_task")
         task.apply_async((practice_id,), countdown=countdown, retry=False)
     except Exception:  # the write has committed: nothing may undo it or fail its response
         logger.exception("Dashboard recompute of practice %s could not be queued", practice_id)

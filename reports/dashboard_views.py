@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from accounts import access
+from patients import groups
 from treatments import trd
 from treatments.models import Outcome
 from treatments.trd import MIN_ADEQUATE_DAYS
@@ -24,8 +25,8 @@ PATIENT_GROUPS = (
 GROUP_FILTERS = {
     "meeting_trd": trd.MEETS,
     "one_adequate_failure": trd.ONE_FAILED,
-    "pseudo_resistance": "pseudo",
-    "other": "other",
+    "pseudo_resistance": groups.PSEUDO,
+    "other": groups.OTHER,
 }
 
 

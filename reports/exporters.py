@@ -11,11 +11,10 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Q
-
 from audit.models import AuditEvent
 from audit.selectors import filter_events
 from core.dates import today
+from patients.models import meets_trd_on
 from treatments import trd
 from treatments.models import Trial
 from treatments.selectors import evaluate_patient_trials, iso_text, stream_trial_facts
@@ -85,7 +84,7 @@ def trial_queryset(job):
         .order_by(*TRIAL_ORDER)
     )
     if options.get("trd_status"):
-        meets = Q(patient__trd_meets_on__lte=today())
+        meets = meets_trd_on(today(), via="patient__")
         trials = trials.filter(meets if options["trd_status"] == trd.MEETS else ~meets)
     return trials
 
@@ -321,17 +320,17 @@ def audit_rows(job, progress):
             date.fromisoformat(options[key]) if options.get(key) else None
             for key in ("since", "until")
         )
-    except (TypeError, ValueError) as error:
+        events = filter_events(
+            AuditEvent.objects.filter(practice_id=job.practice_id),
+            job.practice_id,
+            patient=options.get("patient"),
+            actor=options.get("actor", ""),
+            action=options.get("action", ""),
+            since=since,
+            until=until,
+        )
+    except (TypeError, ValueError, OverflowError) as error:
         raise ExportError(f"The audit filters are not valid: {error}") from error
-    events = filter_events(
-        AuditEvent.objects.filter(practice_id=job.practice_id),
-        job.practice_id,
-        patient=options.get("patient"),
-        actor=options.get("actor", ""),
-        action=options.get("action", ""),
-        since=since,
-        until=until,
-    )
     total = events.count()
     for event in chunked(events.iterator(chunk_size=selection.CHUNK_SIZE), total, progress):
         yield [

@@ -202,7 +202,7 @@ class SuicideRisk:
 
     @property
     def from_phq9(self) -> bool:
-        return bool(self.phq9_item9)
+        return scales.at_suicide_risk(False, self.phq9_item9)
 
 
 def suicide_risk(patient, scores) -> SuicideRisk | None:

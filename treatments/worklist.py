@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from . import trd
+from . import scales, trd
 
 REVIEW_WEEKS = (4, 6, 8)
 SCORE_GAP_DAYS = 28
@@ -102,7 +102,7 @@ def risk_reason(
     *, flagged_by_clinician: bool, phq9_item9: int | None, phq9_date: date | None
 ) -> str:
     reasons = []
-    if phq9_item9:
+    if scales.at_suicide_risk(False, phq9_item9):
         reasons.append(f"PHQ-9 item 9 scored {phq9_item9} on {phq9_date:%Y-%m-%d}")
     if flagged_by_clinician:
         reasons.append("flagged by a clinician")
@@ -118,7 +118,7 @@ def risk_date(
 ) -> date | None:
     """The date of the newest thing that raised the flag (see rule 1)."""
     dates = []
-    if phq9_item9 and phq9_date is not None:
+    if scales.at_suicide_risk(False, phq9_item9) and phq9_date is not None:
         dates.append(phq9_date)
     if flagged_by_clinician and record_changed is not None:
         dates.append(record_changed)

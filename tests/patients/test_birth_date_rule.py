@@ -121,3 +121,19 @@ def test_the_api_refuses_a_birth_date_after_a_recorded_score(api, clinician, pat
     }
     patient.refresh_from_db()
     assert patient.date_of_birth == BORN
+
+
+def test_an_unchanged_birth_date_is_never_refused_so_older_records_stay_editable():
+    """A score recorded before the reverse check covered scores may predate the birth date:
+    the patient's other fields can still be edited; moving the birth date is what is checked."""
+    patient = PatientFactory(date_of_birth=BORN)
+    ScaleScoreFactory(patient=patient, date=RECORDED)
+    type(patient).objects.filter(pk=patient.pk).update(date_of_birth=RECORDED + timedelta(days=5))
+    patient.refresh_from_db()
+
+    patient.notes = "edited"
+    patient.full_clean(validate_constraints=False)  # nothing raised
+
+    assert birth_errors(patient, RECORDED + timedelta(days=6)) == [
+        f"Cannot be after the first recorded score ({RECORDED})."
+    ]
