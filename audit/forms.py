@@ -3,6 +3,7 @@ from datetime import date
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
+from core.dates import range_error
 from core.widgets import DateInput
 
 from .models import Action
@@ -31,8 +32,8 @@ class AuditFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
         since, until = data.get("since"), data.get("until")
-        if since and until and until < since:
-            self.add_error("until", "Cannot be before the start of the range.")
+        if error := range_error(since, until):
+            self.add_error("until", error)
         return data
 
     def filter(self, events, practice_id: int):

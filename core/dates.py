@@ -24,3 +24,10 @@ def validate_recorded_date(value):
     if value is not None and value < EARLIEST_DATE:
         raise ValidationError("Cannot be before 1 January 1900.", code="too_early")
     validate_not_future(value)
+
+
+def range_error(since: date | None, until: date | None) -> str | None:
+    """What is wrong with a date range whose end comes before its start (both inclusive)."""
+    if since and until and until < since:
+        return "Cannot be before the start of the range."
+    return None

@@ -2,6 +2,7 @@ from django import forms
 
 from audit.forms import FILTER_DATE_BOUNDS, AuditFilterForm
 from audit.models import Action
+from core.dates import range_error
 from core.widgets import DateInput
 from treatments import trd
 from treatments.models import Drug
@@ -75,8 +76,8 @@ class ExportForm(forms.Form):
         data = super().clean()
         kind = data.get("kind")
         since, until = data.get("since"), data.get("until")
-        if since and until and until < since:
-            self.add_error("until", "Cannot be before the start of the range.")
+        if error := range_error(since, until):
+            self.add_error("until", error)
         if not kind:
             return data
         if kind == ExportKind.PATIENT_PDF and not data.get("patient"):
