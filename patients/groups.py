@@ -14,15 +14,6 @@ from treatments.models import Drug, Outcome, Trial
 from .models import any_failed_trial_on, meets_trd_on, one_failed_trial_on
 
 
-def meets_trd(as_of: date) -> Q:
-    return meets_trd_on(as_of)
-
-
-def one_adequate_failure(as_of: date) -> Q:
-    """Does not meet TRD, but one adequate trial failed."""
-    return one_failed_trial_on(as_of)
-
-
 def pseudo_resistance(as_of: date) -> Q:
     """(Possible) pseudo-resistance: does not meet TRD, at least one antidepressant trial
     failed (no or partial response), but none of the failures was adequate."""
@@ -36,7 +27,7 @@ def pseudo_resistance(as_of: date) -> Q:
 
 def no_failed_trial(as_of: date) -> Q:
     """Everyone else: no failed antidepressant trial."""
-    return ~meets_trd(as_of) & ~one_adequate_failure(as_of) & ~pseudo_resistance(as_of)
+    return ~meets_trd_on(as_of) & ~one_failed_trial_on(as_of) & ~pseudo_resistance(as_of)
 
 
 # The values of the list's ?trd= beyond the TRD statuses (trd.MEETS, trd.ONE_FAILED).
@@ -44,8 +35,8 @@ PSEUDO = "pseudo"
 OTHER = "other"
 
 PATIENT_GROUPS = {
-    trd.MEETS: ("patients meeting TRD", meets_trd),
-    trd.ONE_FAILED: ("patients with one adequate failed trial", one_adequate_failure),
+    trd.MEETS: ("patients meeting TRD", meets_trd_on),
+    trd.ONE_FAILED: ("patients with one adequate failed trial", one_failed_trial_on),
     PSEUDO: ("patients with possible pseudo-resistance", pseudo_resistance),
     OTHER: ("patients with no failed antidepressant trial", no_failed_trial),
 }

@@ -36,8 +36,8 @@ from django.utils import timezone
 
 from core.dates import today
 from core.queue import task_named
-from patients.groups import meets_trd, one_adequate_failure, pseudo_resistance
-from patients.models import Patient
+from patients.groups import pseudo_resistance
+from patients.models import Patient, meets_trd_on, one_failed_trial_on
 from treatments import trd
 from treatments.models import Drug, Outcome, Trial
 
@@ -190,8 +190,8 @@ def patient_counts(patients, as_of: date) -> dict:
     """
     counts = patients.aggregate(
         total=Count("id"),
-        meeting_trd=Count("id", filter=meets_trd(as_of)),
-        one_adequate_failure=Count("id", filter=one_adequate_failure(as_of)),
+        meeting_trd=Count("id", filter=meets_trd_on(as_of)),
+        one_adequate_failure=Count("id", filter=one_failed_trial_on(as_of)),
     )
     counts["pseudo_resistance"] = patients.filter(pseudo_resistance(as_of)).count()
     counts["other"] = (
