@@ -57,6 +57,15 @@ class VersionedForm(forms.ModelForm):
         return again
 
 
+def posted_version(data) -> int:
+    """The version a confirmation page posted back, read as VersionedForm reads it; 0 (never
+    current, so refused as stale) when it is missing or not a version."""
+    try:
+        return VersionedForm.base_fields["version"].clean(data.get("version")) or 0
+    except ValidationError:
+        return 0
+
+
 class PatientForm(VersionedForm):
     class Meta:
         model = Patient

@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 
 from accounts import access, form_recovery
 from core.dates import today
+from patients.forms import posted_version
 from patients.removal import confirm_removal
 from patients.scope import patient_view
 from patients.versioning import StaleVersion
@@ -210,7 +211,7 @@ def trial_use_measured_outcome(request, scope, pk):
         trial, result = services.trial_adopt_measured_outcome(
             scope=scope,
             trial=trial,
-            expected_version=_posted_version(request),
+            expected_version=posted_version(request.POST),
         )
     except services.OutcomeNotAdoptable as refusal:
         messages.error(request, str(refusal))
@@ -231,13 +232,6 @@ def trial_use_measured_outcome(request, scope, pk):
         f"{trial.get_outcome_display().lower()} ({result.summary}).",
     )
     return redirect(patient.get_absolute_url())
-
-
-def _posted_version(request) -> int:
-    """The version the confirmation was shown for; 0 (never current) when it is missing or not a
-    plain number, so a garbled form is refused as stale rather than failing."""
-    posted = request.POST.get("version", "")
-    return int(posted) if posted.isascii() and posted.isdigit() and len(posted) <= 18 else 0
 
 
 @patient_view(access.EDIT_CLINICAL, page="score-create")
